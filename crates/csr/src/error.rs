@@ -1,0 +1,207 @@
+//! The crate's error type.
+//!
+//! Every failure the library can meet on user input is a variant of [`Error`] that says what
+//! is wrong and where (row, entry, position). The library never panics on user data.
+
+/// Which dimension or count an index type is too narrow for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// The number of rows.
+    Rows,
+    /// The number of columns.
+    Cols,
+    /// The number of stored entries.
+    Nnz,
+}
+
+impl std::fmt::Display for Extent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Extent::Rows => "row count",
+            Extent::Cols => "column count",
+            Extent::Nnz => "number of stored entries",
+        })
+    }
+}
+
+/// Everything that can go wrong in this crate.
+///
+/// Positions are 0-based. Raw index values are shown as `i128` so that negative and very
+/// large values print exactly, whatever the index type.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// `row_ptrs` does not hold `nrows + 1` entries.
+    #[error("row_ptrs has {actual} entries, expected nrows + 1 = {expected}")]
+    RowPtrsLength {
+        /// `nrows + 1`.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// `col_idxs` and `values` differ in length.
+    #[error("col_idxs has {col_idxs} entries but values has {values}")]
+    ValuesLength {
+        /// Length of `col_idxs`.
+        col_idxs: usize,
+        /// Length of `values`.
+        values: usize,
+    },
+
+    /// `row_ptrs[0]` is not zero.
+    #[error("row_ptrs[0] is {first}, expected 0")]
+    RowPtrsStart {
+        /// The value found.
+        first: i128,
+    },
+
+    /// `row_ptrs[row + 1] < row_ptrs[row]`.
+    #[error("row_ptrs decreases at row {row}: row_ptrs[{row}] = {start} > row_ptrs[{}] = {end}", row + 1)]
+    DecreasingRowPtrs {
+        /// The row whose end lies before its start.
+        row: usize,
+        /// `row_ptrs[row]`.
+        start: i128,
+        /// `row_ptrs[row + 1]`.
+        end: i128,
+    },
+
+    /// `row_ptrs[nrows]` differs from the number of stored entries.
+    #[error("row_ptrs[nrows] is {last}, expected nnz = {nnz} (the length of col_idxs)")]
+    RowPtrsEnd {
+        /// The value found.
+        last: i128,
+        /// `col_idxs.len()`.
+        nnz: usize,
+    },
+
+    /// A column index lies outside `0..ncols`.
+    #[error("column index {col} out of bounds at entry {pos} (row {row}); ncols is {ncols}")]
+    ColumnOutOfBounds {
+        /// The row holding the entry.
+        row: usize,
+        /// The entry's position in `col_idxs`.
+        pos: usize,
+        /// The column index found.
+        col: i128,
+        /// The number of columns.
+        ncols: usize,
+    },
+
+    /// A triplet's row or column index lies outside the matrix.
+    #[error("entry {entry} at ({row}, {col}) lies outside the {nrows}x{ncols} matrix")]
+    EntryOutOfBounds {
+        /// The triplet's position.
+        entry: usize,
+        /// Its row index.
+        row: i128,
+        /// Its column index.
+        col: i128,
+        /// The number of rows.
+        nrows: usize,
+        /// The number of columns.
+        ncols: usize,
+    },
+
+    /// Triplet arrays (rows, cols, values) differ in length.
+    #[error("triplet arrays differ in length: {rows} rows, {cols} cols, {values} values")]
+    TripletLength {
+        /// Length of the row array.
+        rows: usize,
+        /// Length of the column array.
+        cols: usize,
+        /// Length of the value array.
+        values: usize,
+    },
+
+    /// A dense array does not hold `nrows * ncols` values.
+    #[error("dense array has {actual} values, expected {nrows}x{ncols} = {}", nrows * ncols)]
+    DenseLength {
+        /// Rows of the dense matrix.
+        nrows: usize,
+        /// Columns of the dense matrix.
+        ncols: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// A size does not fit the chosen index type.
+    #[error("{extent} {value} does not fit index type {index_type} (max {max})")]
+    IndexTooNarrow {
+        /// What does not fit.
+        extent: Extent,
+        /// The size.
+        value: usize,
+        /// The index type's name.
+        index_type: &'static str,
+        /// The largest value the index type holds.
+        max: usize,
+    },
+
+    /// An operation needs a square matrix.
+    #[error("{op} needs a square matrix, got {nrows}x{ncols}")]
+    NotSquare {
+        /// The operation.
+        op: &'static str,
+        /// Rows.
+        nrows: usize,
+        /// Columns.
+        ncols: usize,
+    },
+
+    /// A diagonal entry is not allowed by the declared symmetry (a nonzero diagonal in a
+    /// skew-symmetric matrix, a non-real diagonal in a hermitian one).
+    #[error("entry {entry} on the diagonal (row {row}) is not allowed in {symmetry} storage")]
+    InvalidDiagonal {
+        /// The triplet's position.
+        entry: usize,
+        /// Its row (and column).
+        row: usize,
+        /// The symmetry's name.
+        symmetry: &'static str,
+    },
+
+    /// The operands' shapes do not agree.
+    #[error("{op}: dimension mismatch, {lhs:?} vs {rhs:?}")]
+    DimensionMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Shape of the left operand (rows, cols).
+        lhs: (usize, usize),
+        /// Shape of the right operand (rows, cols).
+        rhs: (usize, usize),
+    },
+
+    /// A size computation overflowed `usize`.
+    #[error("{what} overflows the address space")]
+    SizeOverflow {
+        /// What was being computed.
+        what: &'static str,
+    },
+
+    /// A generator specification could not be understood.
+    #[error("invalid generator spec {spec:?}: {reason}")]
+    InvalidGenerator {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong, with the expected form.
+        reason: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Checks that `value` fits index type `I`, naming `extent` in the error.
+pub(crate) fn check_fits<I: crate::Index>(extent: Extent, value: usize) -> Result<()> {
+    if value > I::MAX_USIZE {
+        return Err(Error::IndexTooNarrow {
+            extent,
+            value,
+            index_type: I::NAME,
+            max: I::MAX_USIZE,
+        });
+    }
+    Ok(())
+}

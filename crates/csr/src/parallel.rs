@@ -1,0 +1,252 @@
+//! Internal helpers for splitting row-structured work across rayon threads.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::Index;
+
+/// Below this much work (entries plus rows) an operation runs on the calling thread: splitting
+/// costs more than it saves. Chosen so a split is worth ~50 µs of streaming work.
+pub(crate) const MIN_PARALLEL_WORK: usize = 1 << 16;
+
+/// How many pieces to cut `work` units into: one per rayon thread, none smaller than
+/// [`MIN_PARALLEL_WORK`].
+pub(crate) fn piece_count(work: usize) -> usize {
+    (work / MIN_PARALLEL_WORK).clamp(1, rayon::current_num_threads().max(1))
+}
+
+/// Splits rows `0..nrows` into `parts` contiguous blocks of about equal work, where a row
+/// costs its length plus one. Returns `parts + 1` non-decreasing row boundaries.
+///
+/// `row_ptrs` must be validated (non-decreasing, starting at 0).
+pub(crate) fn balanced_row_blocks<I: Index>(row_ptrs: &[I], parts: usize) -> Vec<usize> {
+    let nrows = row_ptrs.len() - 1;
+    let nnz = row_ptrs[nrows].to_usize();
+    let total = nnz + nrows;
+    let mut bounds = Vec::with_capacity(parts + 1);
+    bounds.push(0);
+    for p in 1..parts {
+        let target = total / parts * p + (total % parts) * p / parts;
+        // First row r with row_ptrs[r] + r >= target: work before row r reaches the target.
+        let r = partition_point(nrows + 1, |r| row_ptrs[r].to_usize() + r < target);
+        bounds.push(r.max(*bounds.last().unwrap_or(&0)));
+    }
+    bounds.push(nrows);
+    bounds
+}
+
+/// The first `i` in `0..n` for which `pred(i)` is false (`pred` must be monotone).
+fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// One block of rows with mutable access to its entries.
+pub(crate) struct RowBlockMut<'a, I, T> {
+    /// The rows of this block.
+    pub rows: Range<usize>,
+    /// `row_ptrs[rows.start..=rows.end]`; entries of row r are at
+    /// `ptrs[r - rows.start] - ptrs[0]` onwards within `cols`/`vals`.
+    pub ptrs: &'a [I],
+    /// The block's column indices.
+    pub cols: &'a mut [I],
+    /// The block's values.
+    pub vals: &'a mut [T],
+}
+
+impl<I: Index, T> RowBlockMut<'_, I, T> {
+    /// The local entry range of row `r` (an absolute row index inside the block).
+    #[inline]
+    pub fn local_range(&self, r: usize) -> Range<usize> {
+        let base = self.ptrs[0].to_usize();
+        let i = r - self.rows.start;
+        self.ptrs[i].to_usize() - base..self.ptrs[i + 1].to_usize() - base
+    }
+}
+
+/// Cuts rows into blocks of about equal work (one per rayon thread), each owning its slice of
+/// `cols` and `vals`. `vals` may be shorter than `cols` only if it is empty.
+pub(crate) fn row_blocks_mut<'a, I: Index, T>(
+    row_ptrs: &'a [I],
+    cols: &'a mut [I],
+    vals: &'a mut [T],
+) -> Vec<RowBlockMut<'a, I, T>> {
+    let nrows = row_ptrs.len() - 1;
+    let nnz = row_ptrs[nrows].to_usize();
+    let bounds = balanced_row_blocks(row_ptrs, piece_count(nnz + nrows));
+    let mut blocks = Vec::with_capacity(bounds.len() - 1);
+    let (mut cols_rest, mut vals_rest) = (cols, vals);
+    for w in bounds.windows(2) {
+        let len = row_ptrs[w[1]].to_usize() - row_ptrs[w[0]].to_usize();
+        let (c, cr) = cols_rest.split_at_mut(len);
+        let (v, vr) = vals_rest.split_at_mut(len);
+        cols_rest = cr;
+        vals_rest = vr;
+        blocks.push(RowBlockMut {
+            rows: w[0]..w[1],
+            ptrs: &row_ptrs[w[0]..=w[1]],
+            cols: c,
+            vals: v,
+        });
+    }
+    blocks
+}
+
+/// Runs `f` on blocks of rows in parallel (see [`row_blocks_mut`]) and returns the per-block
+/// results in row order.
+pub(crate) fn for_each_row_block_mut<I, T, R, F>(
+    row_ptrs: &[I],
+    cols: &mut [I],
+    vals: &mut [T],
+    f: F,
+) -> Vec<R>
+where
+    I: Index,
+    T: Send,
+    R: Send,
+    F: Fn(RowBlockMut<'_, I, T>) -> R + Sync,
+{
+    row_blocks_mut(row_ptrs, cols, vals)
+        .into_par_iter()
+        .map(&f)
+        .collect()
+}
+
+/// Runs `f` on row ranges of about equal work in parallel and tells whether it returned
+/// `true` for any (stopping early once one did).
+pub(crate) fn any_row_block<I: Index>(
+    row_ptrs: &[I],
+    f: impl Fn(Range<usize>) -> bool + Sync,
+) -> bool {
+    let nrows = row_ptrs.len() - 1;
+    let bounds = balanced_row_blocks(row_ptrs, piece_count(row_ptrs[nrows].to_usize() + nrows));
+    bounds.par_windows(2).any(|w| f(w[0]..w[1]))
+}
+
+/// A slice that several threads write to at positions they have proven disjoint.
+pub(crate) struct DisjointWriter<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the writer only hands out writes to distinct positions (the caller's contract on
+// `write`), so sharing it between threads is sound whenever `T` may be sent between threads.
+unsafe impl<T: Send> Sync for DisjointWriter<'_, T> {}
+// SAFETY: as above; the writer owns a unique borrow of the slice.
+unsafe impl<T: Send> Send for DisjointWriter<'_, T> {}
+
+impl<'a, T> DisjointWriter<'a, T> {
+    /// Borrows `slice` uniquely for the writer's lifetime.
+    pub fn new(slice: &'a mut [T]) -> Self {
+        Self {
+            ptr: slice.as_mut_ptr(),
+            len: slice.len(),
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Writes `value` at `pos`.
+    ///
+    /// # Safety
+    /// No other thread reads or writes `pos` while the writer lives.
+    #[inline(always)]
+    pub unsafe fn write(&self, pos: usize, value: T) {
+        assert!(pos < self.len, "scatter position {pos} out of {}", self.len);
+        // SAFETY: `pos < len` was just checked, so the pointer stays inside the borrowed
+        // slice; exclusivity of `pos` is the caller's contract.
+        unsafe { self.ptr.add(pos).write(value) }
+    }
+}
+
+/// A stable parallel counting sort plan: where each input chunk writes each bucket.
+pub(crate) struct ScatterPlan {
+    /// Bucket boundaries, `nbuckets + 1` entries, exclusive prefix sum of the counts.
+    pub bucket_ptrs: Vec<usize>,
+    /// For chunk `c`, the output position of its first item in each bucket.
+    pub cursors: Vec<Vec<usize>>,
+}
+
+/// Plans a stable counting sort of items split into `chunks` (processed in order), where
+/// `count(chunk, counts)` adds each item of `chunk` to `counts[bucket]`.
+///
+/// Items of chunk `c` precede those of chunk `c + 1` in every bucket, and `count` is run in
+/// parallel over the chunks.
+pub(crate) fn plan_scatter<F>(chunks: &[Range<usize>], nbuckets: usize, count: F) -> ScatterPlan
+where
+    F: Fn(Range<usize>, &mut [usize]) + Sync,
+{
+    let mut cursors: Vec<Vec<usize>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut counts = vec![0usize; nbuckets];
+            count(chunk.clone(), &mut counts);
+            counts
+        })
+        .collect();
+    let mut bucket_ptrs = Vec::with_capacity(nbuckets + 1);
+    let mut offset = 0usize;
+    for b in 0..nbuckets {
+        bucket_ptrs.push(offset);
+        for chunk_counts in cursors.iter_mut() {
+            let n = chunk_counts[b];
+            chunk_counts[b] = offset;
+            offset += n;
+        }
+    }
+    bucket_ptrs.push(offset);
+    ScatterPlan {
+        bucket_ptrs,
+        cursors,
+    }
+}
+
+/// Cuts `0..n` into `parts` contiguous ranges of near-equal length.
+pub(crate) fn even_ranges(n: usize, parts: usize) -> Vec<Range<usize>> {
+    let parts = parts.max(1);
+    (0..parts)
+        .map(|p| n * p / parts..n * (p + 1) / parts)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_blocks_cover_all_rows_in_order() {
+        let row_ptrs: Vec<i32> = vec![0, 100, 100, 101, 102, 300];
+        for parts in 1..8 {
+            let b = balanced_row_blocks(&row_ptrs, parts);
+            assert_eq!(b.len(), parts + 1);
+            assert_eq!(b[0], 0);
+            assert_eq!(*b.last().unwrap(), 5);
+            assert!(b.windows(2).all(|w| w[0] <= w[1]));
+        }
+    }
+
+    #[test]
+    fn scatter_plan_is_stable_across_chunks() {
+        let keys = [2usize, 0, 2, 1, 0, 2];
+        let chunks = even_ranges(keys.len(), 2);
+        let plan = plan_scatter(&chunks, 3, |r, counts| {
+            for &k in &keys[r] {
+                counts[k] += 1;
+            }
+        });
+        assert_eq!(plan.bucket_ptrs, vec![0, 2, 3, 6]);
+        // Chunk 0 holds keys [2, 0, 2], chunk 1 holds [1, 0, 2].
+        assert_eq!(plan.cursors[0], vec![0, 2, 3]);
+        assert_eq!(plan.cursors[1], vec![1, 2, 5]);
+    }
+}

@@ -1,0 +1,181 @@
+//! The value types a matrix can hold.
+//!
+//! [`Scalar`] is sealed: it is implemented for `f32`, `f64`, [`Complex<f32>`] and
+//! [`Complex<f64>`], and bundles every bound the library needs, so user code writes
+//! `T: Scalar` and nothing more. Arithmetic accumulates in the value type itself.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, MulAssign, Neg, SubAssign};
+
+use num_complex::Complex;
+use num_traits::NumAssign;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for num_complex::Complex<f32> {}
+    impl Sealed for num_complex::Complex<f64> {}
+}
+
+/// A matrix value: `f32`, `f64`, `Complex<f32>` or `Complex<f64>`.
+///
+/// The trait is sealed; its methods are the few operations that differ between real and
+/// complex values.
+///
+/// # Examples
+///
+/// ```
+/// use csr::Scalar;
+/// use num_complex::Complex;
+///
+/// assert_eq!(Complex::new(1.0_f64, 2.0).conj(), Complex::new(1.0, -2.0));
+/// assert_eq!(<f64 as Scalar>::from_re_im(3.0, 9.0), 3.0);
+/// assert!(<Complex<f32> as Scalar>::IS_COMPLEX);
+/// ```
+pub trait Scalar:
+    sealed::Sealed
+    + Copy
+    + Send
+    + Sync
+    + Debug
+    + Display
+    + Default
+    + PartialEq
+    + NumAssign
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + Neg<Output = Self>
+    + Sum
+    + bytemuck::Pod
+    + 'static
+{
+    /// The real type underlying this value type (`f64` for `Complex<f64>`).
+    type Real: Scalar<Real = Self::Real> + PartialOrd;
+
+    /// Whether the type is complex.
+    const IS_COMPLEX: bool;
+
+    /// A short name of the type, as used in messages and benchmark ids (`"f64"`, `"c32"`).
+    const NAME: &'static str;
+
+    /// The complex conjugate (the value itself for real types).
+    #[must_use]
+    fn conj(self) -> Self;
+
+    /// The real part.
+    #[must_use]
+    fn re(self) -> Self::Real;
+
+    /// The imaginary part (zero for real types).
+    #[must_use]
+    fn im(self) -> Self::Real;
+
+    /// Builds a value from real and imaginary parts given as `f64`; real types drop `im`.
+    #[must_use]
+    fn from_re_im(re: f64, im: f64) -> Self;
+
+    /// The modulus `|x|`.
+    #[must_use]
+    fn abs(self) -> Self::Real;
+
+    /// Whether every component is finite (neither infinite nor NaN).
+    #[must_use]
+    fn is_finite(self) -> bool;
+}
+
+macro_rules! impl_real {
+    ($t:ty, $name:literal) => {
+        impl Scalar for $t {
+            type Real = $t;
+            const IS_COMPLEX: bool = false;
+            const NAME: &'static str = $name;
+            #[inline]
+            fn conj(self) -> Self {
+                self
+            }
+            #[inline]
+            fn re(self) -> Self {
+                self
+            }
+            #[inline]
+            fn im(self) -> Self {
+                0.0
+            }
+            #[inline]
+            fn from_re_im(re: f64, _im: f64) -> Self {
+                re as $t
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+        }
+    };
+}
+
+macro_rules! impl_complex {
+    ($t:ty, $name:literal) => {
+        impl Scalar for Complex<$t> {
+            type Real = $t;
+            const IS_COMPLEX: bool = true;
+            const NAME: &'static str = $name;
+            #[inline]
+            fn conj(self) -> Self {
+                Complex::conj(&self)
+            }
+            #[inline]
+            fn re(self) -> $t {
+                self.re
+            }
+            #[inline]
+            fn im(self) -> $t {
+                self.im
+            }
+            #[inline]
+            fn from_re_im(re: f64, im: f64) -> Self {
+                Complex::new(re as $t, im as $t)
+            }
+            #[inline]
+            fn abs(self) -> $t {
+                self.norm()
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                Complex::is_finite(self)
+            }
+        }
+    };
+}
+
+impl_real!(f32, "f32");
+impl_real!(f64, "f64");
+impl_complex!(f32, "c32");
+impl_complex!(f64, "c64");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complex_parts_and_conjugate() {
+        let z = <Complex<f64> as Scalar>::from_re_im(1.5, -2.0);
+        assert_eq!(z.re(), 1.5);
+        assert_eq!(z.im(), -2.0);
+        assert_eq!(Scalar::conj(z), Complex::new(1.5, 2.0));
+        assert_eq!(Scalar::abs(Complex::new(3.0_f32, 4.0)), 5.0);
+    }
+
+    #[test]
+    fn real_types_drop_imaginary_part() {
+        assert_eq!(<f32 as Scalar>::from_re_im(2.0, 7.0), 2.0);
+        assert_eq!(Scalar::im(4.0_f64), 0.0);
+        assert!(!Scalar::is_finite(f64::NAN));
+    }
+}

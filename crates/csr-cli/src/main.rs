@@ -1,1 +1,46 @@
-fn main() {}
+//! The `csr` command-line tool: parses arguments, calls the library, prints.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod bench;
+mod info;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Args, Command};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut out = io::stdout();
+    let result = match args.command {
+        Command::Info(a) => info::run(&a, &mut out),
+        Command::Bench(a) => bench::run(&a, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(Into::into));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(err.as_ref()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut msg = format!("csr: error: {err}");
+            let mut source = err.source();
+            while let Some(cause) = source {
+                msg.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error type of every command.
+pub type CmdResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -116,7 +116,7 @@ pub enum Error {
     },
 
     /// A dense array does not hold `nrows * ncols` values.
-    #[error("dense array has {actual} values, expected {nrows}x{ncols} = {}", nrows * ncols)]
+    #[error("dense array has {actual} values, expected {nrows}x{ncols} = {}", wide_product(*nrows, *ncols))]
     DenseLength {
         /// Rows of the dense matrix.
         nrows: usize,
@@ -188,6 +188,13 @@ pub enum Error {
         /// What is wrong, with the expected form.
         reason: String,
     },
+}
+
+/// `a * b` without overflow, for messages: `Dense::try_from_row_major` reports
+/// [`Error::DenseLength`] even when `nrows * ncols` overflows `usize`.
+fn wide_product(a: usize, b: usize) -> u128 {
+    let wide = |x: usize| u128::try_from(x).unwrap_or(u128::MAX);
+    wide(a).saturating_mul(wide(b))
 }
 
 /// `Result` with this crate's [`Error`].

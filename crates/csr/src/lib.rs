@@ -60,3 +60,8 @@ pub use index::Index;
 pub use num_complex::Complex;
 pub use scalar::Scalar;
 pub use stats::RowStats;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -53,14 +53,26 @@ pub(crate) fn check_csr<I: Index>(
     check_columns(ncols, row_ptrs, col_idxs)
 }
 
+/// Work per parallel task of the checks: large enough that rayon's overhead vanishes.
+const CHECK_CHUNK: usize = 1 << 14;
+
+/// The first position `k` with `bad(&xs[k..])` true, searched in parallel chunks when large.
+/// `bad` looks at the element at the front of the slice it is given (and may read further).
+fn first_bad<X: Sync>(xs: &[X], window: usize, bad: impl Fn(&[X]) -> bool + Sync) -> Option<usize> {
+    let n = xs.len().saturating_sub(window - 1);
+    let scan = |range: std::ops::Range<usize>| range.into_iter().find(|&k| bad(&xs[k..k + window]));
+    if n < MIN_PARALLEL_WORK {
+        return scan(0..n);
+    }
+    let chunks = n.div_ceil(CHECK_CHUNK);
+    (0..chunks)
+        .into_par_iter()
+        .filter_map(|c| scan(c * CHECK_CHUNK..((c + 1) * CHECK_CHUNK).min(n)))
+        .min()
+}
+
 fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
-    let bad = |w: &[I]| w[1] < w[0];
-    let row = if row_ptrs.len() >= MIN_PARALLEL_WORK {
-        row_ptrs.par_windows(2).position_first(bad)
-    } else {
-        row_ptrs.windows(2).position(bad)
-    };
-    match row {
+    match first_bad(row_ptrs, 2, |w| w[1] < w[0]) {
         Some(row) => Err(Error::DecreasingRowPtrs {
             row,
             start: row_ptrs[row].to_i128(),
@@ -72,13 +84,8 @@ fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
 
 /// Needs `row_ptrs` already validated.
 fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I]) -> Result<()> {
-    let bad = |c: &I| c.try_to_usize().is_none_or(|c| c >= ncols);
-    let pos = if col_idxs.len() >= MIN_PARALLEL_WORK {
-        col_idxs.par_iter().position_first(bad)
-    } else {
-        col_idxs.iter().position(bad)
-    };
-    match pos {
+    let bad = |c: &[I]| c[0].try_to_usize().is_none_or(|c| c >= ncols);
+    match first_bad(col_idxs, 1, bad) {
         Some(pos) => {
             // The row holding entry `pos` is the last r with row_ptrs[r] <= pos.
             let row = row_ptrs.partition_point(|p| p.to_usize() <= pos) - 1;

@@ -1,0 +1,70 @@
+//! Command-line arguments (clap derive). Parsed here, checked into typed values, never
+//! interpreted: the commands live in their own modules.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Sparse matrices in CSR form: inspect, benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "csr", version, about)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the shape and structure of a matrix.
+    Info(InfoArgs),
+    /// Benchmark the library's operations on built-in generated matrices.
+    Bench(BenchArgs),
+}
+
+/// Arguments of `csr info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// Generate the matrix from a spec such as `poisson2d:1000`, `powerlaw:1m`,
+    /// `banded:1000:3`, `random:1000:500:8`, `blockdiag:100:16`, `ratings:10k:2k:40`.
+    #[arg(long, value_name = "SPEC", value_parser = parse_generator)]
+    pub generate: csr::generate::Generator,
+    /// Seed for the generator.
+    #[arg(long, default_value_t = csr::generate::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Index type to build the matrix with.
+    #[arg(long, value_enum, default_value_t = IndexType::I32)]
+    pub index: IndexType,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `csr bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Matrices to run on (generator specs); default: poisson2d:2000 and powerlaw:1m.
+    #[arg(long = "matrix", value_name = "SPEC", value_parser = parse_generator)]
+    pub matrices: Vec<csr::generate::Generator>,
+    /// Timed repetitions per operation (the median is reported).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub reps: u32,
+    /// Small matrices and few repetitions: a smoke run that finishes in seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// Worker threads (default: rayon's default, the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+}
+
+/// Index types a matrix can be built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndexType {
+    /// 32-bit signed indices.
+    I32,
+    /// 64-bit signed indices.
+    I64,
+}
+
+fn parse_generator(s: &str) -> Result<csr::generate::Generator, String> {
+    s.parse().map_err(|e: csr::Error| e.to_string())
+}

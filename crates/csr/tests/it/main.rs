@@ -1,1 +1,13 @@
-//! Integration tests.
+//! Integration tests for `csr`: one binary, one module per area.
+//!
+//! Shared strategies, fixtures and oracles live in `csr-testkit`.
+
+mod accessors;
+mod assembly;
+mod construction;
+mod edge_shapes;
+mod oracle_sprs;
+mod proptests;
+mod sorting;
+mod threads;
+mod transpose;

@@ -269,7 +269,8 @@ impl<T: Scalar, I: Index> MatrixData<T, I> {
     ///
     /// # Errors
     /// [`Error::NotSquare`] for a non-square matrix; [`Error::InvalidDiagonal`] for a nonzero
-    /// diagonal entry in skew-symmetric storage or a non-real one in hermitian storage.
+    /// diagonal entry in skew-symmetric storage or a non-real one in hermitian storage. On
+    /// error the data is left unchanged.
     ///
     /// # Examples
     ///
@@ -298,28 +299,32 @@ impl<T: Scalar, I: Index> MatrixData<T, I> {
             Symmetry::Hermitian => v.conj(),
         };
         let n = self.len();
+        // Check every diagonal entry first, so an error leaves the data unchanged.
+        let invalid_diagonal = |k: usize| {
+            let v = self.values[k];
+            self.rows[k] == self.cols[k]
+                && match symmetry {
+                    Symmetry::SkewSymmetric => v != T::zero(),
+                    Symmetry::Hermitian => v.im() != <T::Real as num_traits::Zero>::zero(),
+                    Symmetry::General | Symmetry::Symmetric => false,
+                }
+        };
+        if let Some(k) = (0..n).find(|&k| invalid_diagonal(k)) {
+            return Err(Error::InvalidDiagonal {
+                entry: k,
+                row: self.rows[k].to_usize(),
+                symmetry: symmetry.name(),
+            });
+        }
         let off_diagonal = (0..n).filter(|&k| self.rows[k] != self.cols[k]).count();
         self.reserve(off_diagonal);
         for k in 0..n {
             let (r, c, v) = (self.rows[k], self.cols[k], self.values[k]);
-            if r == c {
-                let bad = match symmetry {
-                    Symmetry::SkewSymmetric => v != T::zero(),
-                    Symmetry::Hermitian => v.im() != <T::Real as num_traits::Zero>::zero(),
-                    Symmetry::General | Symmetry::Symmetric => false,
-                };
-                if bad {
-                    return Err(Error::InvalidDiagonal {
-                        entry: k,
-                        row: r.to_usize(),
-                        symmetry: symmetry.name(),
-                    });
-                }
-                continue;
+            if r != c {
+                self.rows.push(c);
+                self.cols.push(r);
+                self.values.push(mirror(v));
             }
-            self.rows.push(c);
-            self.cols.push(r);
-            self.values.push(mirror(v));
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
 use crate::error::check_fits;
+use crate::parallel::try_filled;
 use crate::{Csr, Error, Extent, Index, Result, Scalar};
 
 /// The seed used by the CLI, the benchmarks and the tests unless told otherwise.
@@ -720,15 +721,6 @@ fn check_storage<T, I>(nnz: usize) -> Result<()> {
         .ok_or(Error::SizeOverflow {
             what: "storage of the generated matrix",
         })
-}
-
-/// A vector of `len` copies of `value`, or [`Error::SizeOverflow`] if it cannot be allocated.
-fn try_filled<X: Copy + Send + Sync>(len: usize, value: X, what: &'static str) -> Result<Vec<X>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| Error::SizeOverflow { what })?;
-    v.par_extend(rayon::iter::repeat_n(value, len));
-    Ok(v)
 }
 
 /// The random stream `stream` of row block `block`.

@@ -6,6 +6,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::Index;
+use crate::error::{Error, Result};
 
 /// Below this much work (entries plus rows) an operation runs on the calling thread: splitting
 /// costs more than it saves. Chosen so a split is worth ~50 µs of streaming work.
@@ -209,6 +210,20 @@ where
         bucket_ptrs,
         cursors,
     }
+}
+
+/// A vector of `len` copies of `value`, filled in parallel, or [`Error::SizeOverflow`]
+/// (naming `what`) if it cannot be allocated.
+pub(crate) fn try_filled<X: Copy + Send + Sync>(
+    len: usize,
+    value: X,
+    what: &'static str,
+) -> Result<Vec<X>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| Error::SizeOverflow { what })?;
+    v.par_extend(rayon::iter::repeat_n(value, len));
+    Ok(v)
 }
 
 /// Cuts `0..n` into `parts` contiguous ranges of near-equal length.

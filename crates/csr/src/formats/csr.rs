@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::formats::validate::check_csr;
+use crate::parallel::try_filled;
 use crate::{Element, Index, Scalar};
 
 /// A sparse matrix in compressed sparse row form, owning its arrays.
@@ -303,7 +304,7 @@ impl<T: Element, I: Index> Csr<T, I> {
     ///
     /// # Errors
     /// [`Error::IndexTooNarrow`] if a size does not fit `I`; [`Error::SizeOverflow`] if
-    /// `nrows + 1` overflows.
+    /// `nrows + 1` overflows or the row pointers cannot be allocated.
     pub fn empty(nrows: usize, ncols: usize) -> Result<Self> {
         check_fits::<I>(Extent::Rows, nrows)?;
         check_fits::<I>(Extent::Cols, ncols)?;
@@ -313,7 +314,7 @@ impl<T: Element, I: Index> Csr<T, I> {
         Ok(Self {
             nrows,
             ncols,
-            row_ptrs: vec![I::ZERO; len],
+            row_ptrs: try_filled(len, I::ZERO, "row pointer array")?,
             col_idxs: Vec::new(),
             values: Vec::new(),
         })
@@ -493,18 +494,18 @@ impl<T: Scalar, I: Index> Csr<T, I> {
     /// The `n x n` identity matrix.
     ///
     /// # Errors
-    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`.
+    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`; [`Error::SizeOverflow`] if the
+    /// arrays cannot be allocated.
     pub fn identity(n: usize) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, n)?;
-        let ptrs = (0..=n).map(I::truncate).collect();
-        let cols = (0..n).map(I::truncate).collect();
-        Ok(Self {
-            nrows: n,
-            ncols: n,
-            row_ptrs: ptrs,
-            col_idxs: cols,
-            values: vec![T::one(); n],
-        })
+        let mut a = Self::empty(n, n)?;
+        a.col_idxs = try_filled(n, I::ZERO, "column index array")?;
+        a.values = try_filled(n, T::one(), "value array")?;
+        for (k, (p, c)) in a.row_ptrs[1..].iter_mut().zip(&mut a.col_idxs).enumerate() {
+            // k < n, which fits I (checked by `empty`).
+            *p = I::truncate(k + 1);
+            *c = I::truncate(k);
+        }
+        Ok(a)
     }
 
     /// Builds a matrix from a dense row-major array, dropping exact zeros.

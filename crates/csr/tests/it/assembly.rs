@@ -228,6 +228,8 @@ fn skew_symmetric_expansion_rejects_nonzero_diagonal() {
             symmetry: "skew-symmetric"
         })
     );
+    // The entry before the bad diagonal was not mirrored: a failed expansion changes nothing.
+    assert_eq!(data.len(), 3);
 }
 
 #[test]

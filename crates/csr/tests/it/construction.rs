@@ -772,3 +772,19 @@ fn rejects_each_invariant<T: TestScalar, I: TestIndex>() {
 }
 
 test_all_types!(rejects_each_invariant);
+
+#[test]
+fn identity_and_empty_report_unallocatable_sizes_instead_of_panicking() {
+    assert!(matches!(
+        Csr::<f64, usize>::identity(usize::MAX),
+        Err(Error::SizeOverflow { .. })
+    ));
+    assert!(matches!(
+        Csr::<f64, usize>::identity(usize::MAX / 2),
+        Err(Error::SizeOverflow { .. })
+    ));
+    assert!(matches!(
+        Csr::<f64, usize>::empty(usize::MAX / 4, 1),
+        Err(Error::SizeOverflow { .. })
+    ));
+}

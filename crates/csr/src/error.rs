@@ -188,6 +188,64 @@ pub enum Error {
         /// What is wrong, with the expected form.
         reason: String,
     },
+
+    /// A Matrix Market file (or stream) is malformed; `line` is 1-based.
+    #[error("{}{line}: {what}", path_prefix(path.as_deref()))]
+    Parse {
+        /// The file, when reading from a path.
+        path: Option<std::path::PathBuf>,
+        /// The 1-based line where the problem was found.
+        line: usize,
+        /// What was wrong, and what was expected.
+        what: String,
+    },
+
+    /// Reading or writing a file failed. The I/O error is kept as its kind and message so
+    /// that `Error` stays `PartialEq` and `Clone`-friendly.
+    #[error("{}{message}", io_prefix(path.as_deref()))]
+    Io {
+        /// The file, when there is one.
+        path: Option<std::path::PathBuf>,
+        /// The I/O error's kind.
+        kind: std::io::ErrorKind,
+        /// The I/O error's message.
+        message: String,
+    },
+
+    /// A matrix lacks the symmetry an operation (such as symmetric output) requires.
+    #[error("matrix is not {symmetry}: entry ({row}, {col}) has no matching mirror entry")]
+    NotSymmetric {
+        /// The symmetry's name.
+        symmetry: &'static str,
+        /// Row of the first offending entry.
+        row: usize,
+        /// Column of the first offending entry.
+        col: usize,
+    },
+}
+
+/// `"path: "` or nothing, before an I/O message.
+fn io_prefix(path: Option<&std::path::Path>) -> String {
+    path.map(|p| format!("{}: ", p.display())).unwrap_or_default()
+}
+
+/// `"path:"` or `"line "`, before a line number.
+fn path_prefix(path: Option<&std::path::Path>) -> String {
+    match path {
+        Some(p) => format!("{}:", p.display()),
+        None => String::from("line "),
+    }
+}
+
+impl Error {
+    /// Wraps an I/O error, naming the file if there is one.
+    pub(crate) fn io(path: Option<&std::path::Path>, err: &std::io::Error) -> Self {
+        Error::Io {
+            path: path.map(std::path::Path::to_path_buf),
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
 }
 
 /// `a * b` without overflow, for messages: `Dense::try_from_row_major` reports

@@ -10,7 +10,8 @@
 //! - sortedness checks and in-place cleanup (sort, sum duplicates, drop zeros), and a
 //!   parallel transpose;
 //! - pattern matrices ([`CsrPattern`]) that store no values;
-//! - [`generate`]: seeded, deterministic test and benchmark matrices.
+//! - [`generate`]: seeded, deterministic test and benchmark matrices;
+//! - [`io::mm`]: a strict, parallel Matrix Market reader and an exact, atomic writer.
 //!
 //! Values are `f32`, `f64`, `Complex<f32>` or `Complex<f64>` ([`Scalar`]); indices are
 //! `i32`, `i64`, `u32` or `usize` ([`Index`]).
@@ -46,6 +47,7 @@ mod error;
 mod formats;
 pub mod generate;
 mod index;
+pub mod io;
 mod ops;
 mod parallel;
 mod scalar;

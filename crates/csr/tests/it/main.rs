@@ -11,3 +11,5 @@ mod proptests;
 mod sorting;
 mod threads;
 mod transpose;
+mod mm_corpus;
+mod mm_support;

@@ -1,0 +1,341 @@
+//! Low-level text scanning: lines, tokens and numbers, without allocation on the good path.
+
+use std::path::Path;
+
+use crate::Error;
+
+/// A problem at a 1-based line, before the file's path is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    pub line: usize,
+    pub what: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(line: usize, what: impl Into<String>) -> Self {
+        Self {
+            line,
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn into_error(self, path: Option<&Path>) -> Error {
+        Error::Parse {
+            path: path.map(Path::to_path_buf),
+            line: self.line,
+            what: self.what,
+        }
+    }
+}
+
+/// Lines of a buffer; a line ends at `\n`, `\r\n` or a lone `\r` (which is not included).
+pub(crate) struct Lines<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    /// Offset of the first byte not yet returned.
+    pub(crate) fn offset(&self) -> usize {
+        self.pos
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.buf.get(self.pos..).filter(|r| !r.is_empty())?;
+        match memchr::memchr2(b'\n', b'\r', rest) {
+            Some(i) => {
+                let mut advance = i + 1;
+                if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    advance += 1;
+                }
+                self.pos += advance;
+                Some(&rest[..i])
+            }
+            None => {
+                self.pos = self.buf.len();
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// Whether `b` separates tokens on a line.
+#[inline]
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// Advances `pos` past separators.
+#[inline]
+pub(crate) fn skip_ws(line: &[u8], pos: &mut usize) {
+    while *pos < line.len() && is_ws(line[*pos]) {
+        *pos += 1;
+    }
+}
+
+/// The end of the token starting at `start`.
+#[inline]
+pub(crate) fn token_end(line: &[u8], start: usize) -> usize {
+    let mut end = start;
+    while end < line.len() && !is_ws(line[end]) {
+        end += 1;
+    }
+    end
+}
+
+/// Whether a line holds nothing, or only a comment.
+#[inline]
+pub(crate) fn is_blank_or_comment(line: &[u8]) -> bool {
+    let mut pos = 0;
+    skip_ws(line, &mut pos);
+    pos == line.len() || line[pos] == b'%'
+}
+
+/// Text for a message: lossy UTF-8, shortened to 40 characters.
+pub(crate) fn show(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let s = s.trim();
+    if s.chars().count() > 40 {
+        let short: String = s.chars().take(40).collect();
+        format!("{short}...")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Reads the next token of `line` as a 1-based index into `1..=limit`, returning it 0-based.
+#[inline]
+pub(crate) fn parse_index(
+    line: &[u8],
+    pos: &mut usize,
+    name: &str,
+    limit: usize,
+) -> Result<usize, String> {
+    skip_ws(line, pos);
+    let start = *pos;
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    while let Some(&b) = line.get(*pos) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d))) {
+            Some(m) => n = m,
+            None => overflow = true,
+        }
+        *pos += 1;
+    }
+    let end = token_end(line, start);
+    if start == end {
+        return Err(format!("line ends before the {name} index"));
+    }
+    if *pos != end {
+        return Err(format!(
+            "expected a positive integer {name} index, found '{}'",
+            show(&line[start..end])
+        ));
+    }
+    if overflow {
+        return Err(format!(
+            "{name} index {} does not fit 64 bits",
+            show(&line[start..end])
+        ));
+    }
+    match usize::try_from(n) {
+        Ok(0) => Err(format!(
+            "{name} index 0 is out of range (indices are 1-based)"
+        )),
+        Ok(i) if i <= limit => Ok(i - 1),
+        _ => Err(format!("{name} index {n} exceeds the {limit} declared")),
+    }
+}
+
+/// Reads the next token of `line` as a floating-point value. With `narrow`, the text is
+/// parsed as `f32` (so that every `f32` round-trips exactly) and widened.
+#[inline]
+pub(crate) fn parse_real(line: &[u8], pos: &mut usize, narrow: bool) -> Result<f64, String> {
+    skip_ws(line, pos);
+    let start = *pos;
+    let end = token_end(line, start);
+    *pos = end;
+    let tok = &line[start..end];
+    if tok.is_empty() {
+        return Err("line ends before the value".into());
+    }
+    let bad = || format!("expected a number, found '{}'", show(tok));
+    let text = std::str::from_utf8(tok).map_err(|_| bad())?;
+    let x = if narrow {
+        f64::from(text.parse::<f32>().map_err(|_| bad())?)
+    } else {
+        text.parse::<f64>().map_err(|_| bad())?
+    };
+    if x.is_infinite() && !tok.iter().any(|b| matches!(b, b'i' | b'I')) {
+        return Err(format!(
+            "value {} overflows {}",
+            show(tok),
+            if narrow { "f32" } else { "f64" }
+        ));
+    }
+    Ok(x)
+}
+
+/// Reads the next token of `line` as an integer value (an `integer` field), as `f64`.
+#[inline]
+pub(crate) fn parse_integer(line: &[u8], pos: &mut usize) -> Result<f64, String> {
+    skip_ws(line, pos);
+    let start = *pos;
+    let end = token_end(line, start);
+    *pos = end;
+    let tok = &line[start..end];
+    if tok.is_empty() {
+        return Err("line ends before the value".into());
+    }
+    let (neg, digits) = match tok[0] {
+        b'-' => (true, &tok[1..]),
+        b'+' => (false, &tok[1..]),
+        _ => (false, tok),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(format!("expected an integer, found '{}'", show(tok)));
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        let d = i64::from(d - b'0');
+        n = n
+            .checked_mul(10)
+            .and_then(|n| {
+                if neg {
+                    n.checked_sub(d)
+                } else {
+                    n.checked_add(d)
+                }
+            })
+            .ok_or_else(|| format!("integer value {} overflows 64 bits", show(tok)))?;
+    }
+    // Exact up to 2^53, the nearest f64 beyond: what every reader of integer files does.
+    #[allow(clippy::cast_precision_loss)]
+    Ok(n as f64)
+}
+
+/// Checks that nothing but separators remains on `line`.
+#[inline]
+pub(crate) fn expect_end(line: &[u8], pos: &mut usize, what: &str) -> Result<(), String> {
+    skip_ws(line, pos);
+    if *pos == line.len() {
+        Ok(())
+    } else {
+        let end = token_end(line, *pos);
+        Err(format!(
+            "unexpected '{}' after the {what}",
+            show(&line[*pos..end])
+        ))
+    }
+}
+
+/// Splits `data` into about `parts` pieces, each ending just after a `\n` (except the last).
+pub(crate) fn newline_chunks(data: &[u8], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..parts {
+        let target = data.len() / parts * k;
+        if target <= start {
+            continue;
+        }
+        match memchr::memchr(b'\n', &data[target..]) {
+            Some(i) => {
+                let end = target + i + 1;
+                out.push(start..end);
+                start = end;
+            }
+            None => break,
+        }
+    }
+    if start < data.len() || out.is_empty() {
+        out.push(start..data.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_on_every_line_end() {
+        let text = b"a\r\nb\rc\n\nd";
+        let lines: Vec<&[u8]> = Lines::new(text).collect();
+        assert_eq!(lines, [&b"a"[..], b"b", b"c", b"", b"d"]);
+    }
+
+    #[test]
+    fn indices_are_checked() {
+        let mut p = 0;
+        assert_eq!(parse_index(b" 12 3", &mut p, "row", 20), Ok(11));
+        let mut p = 0;
+        assert!(
+            parse_index(b"0", &mut p, "row", 20)
+                .unwrap_err()
+                .contains("1-based")
+        );
+        let mut p = 0;
+        assert!(
+            parse_index(b"21", &mut p, "row", 20)
+                .unwrap_err()
+                .contains("exceeds")
+        );
+        let mut p = 0;
+        assert!(
+            parse_index(b"99999999999999999999999", &mut p, "row", 20)
+                .unwrap_err()
+                .contains("64 bits")
+        );
+        let mut p = 0;
+        assert!(parse_index(b"-1", &mut p, "row", 20).is_err());
+    }
+
+    #[test]
+    fn reals_reject_overflow_but_accept_inf() {
+        let mut p = 0;
+        assert!(parse_real(b"1e310", &mut p, false).is_err());
+        let mut p = 0;
+        assert_eq!(parse_real(b"-inf", &mut p, false), Ok(f64::NEG_INFINITY));
+        let mut p = 0;
+        assert!(parse_real(b"1e39", &mut p, true).is_err());
+        let mut p = 0;
+        assert_eq!(parse_real(b"1e39", &mut p, false), Ok(1e39));
+    }
+
+    #[test]
+    fn integers_reject_overflow() {
+        let mut p = 0;
+        assert_eq!(parse_integer(b"-42", &mut p), Ok(-42.0));
+        let mut p = 0;
+        assert!(parse_integer(b"19223372036854775808", &mut p).is_err());
+        let mut p = 0;
+        assert!(parse_integer(b"1.5", &mut p).is_err());
+    }
+
+    #[test]
+    fn chunks_end_at_newlines_and_cover_everything() {
+        let data = b"1 1\n2 2\n3 3\n4 4";
+        for parts in 1..8 {
+            let chunks = newline_chunks(data, parts);
+            assert_eq!(chunks.first().map(|r| r.start), Some(0));
+            assert_eq!(chunks.last().map(|r| r.end), Some(data.len()));
+            for w in chunks.windows(2) {
+                assert_eq!(w[0].end, w[1].start);
+                assert_eq!(data[w[0].end - 1], b'\n');
+            }
+        }
+    }
+}

@@ -13,3 +13,5 @@ mod threads;
 mod transpose;
 mod mm_corpus;
 mod mm_support;
+mod mm_errors;
+mod mm_roundtrip;

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Sparse matrices in CSR form: inspect, benchmark.
+/// Sparse matrices in CSR form: inspect, convert, benchmark.
 #[derive(Debug, Parser)]
 #[command(name = "csr", version, about)]
 pub struct Args {
@@ -15,8 +15,10 @@ pub struct Args {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the shape and structure of a matrix.
+    /// Print the shape and structure of a matrix (a Matrix Market file or a generated one).
     Info(InfoArgs),
+    /// Convert a Matrix Market file: mtx <-> mtx.gz, coordinate <-> array, symmetry.
+    Convert(ConvertArgs),
     /// Benchmark the library's operations on built-in generated matrices.
     Bench(BenchArgs),
 }
@@ -24,10 +26,17 @@ pub enum Command {
 /// Arguments of `csr info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
+    /// A Matrix Market file (`.mtx` or `.mtx.gz`).
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "generate",
+        conflicts_with = "generate"
+    )]
+    pub file: Option<std::path::PathBuf>,
     /// Generate the matrix from a spec such as `poisson2d:1000`, `powerlaw:1m`,
     /// `banded:1000:3`, `random:1000:500:8`, `blockdiag:100:16`, `ratings:10k:2k:40`.
     #[arg(long, value_name = "SPEC", value_parser = parse_generator)]
-    pub generate: csr::generate::Generator,
+    pub generate: Option<csr::generate::Generator>,
     /// Seed for the generator.
     #[arg(long, default_value_t = csr::generate::DEFAULT_SEED)]
     pub seed: u64,
@@ -37,6 +46,36 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `csr convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The Matrix Market file to read (`.mtx` or `.mtx.gz`).
+    #[arg(value_name = "IN")]
+    pub input: std::path::PathBuf,
+    /// The file to write; a name ending in `.gz` is gzip-compressed. Written atomically.
+    #[arg(value_name = "OUT")]
+    pub output: std::path::PathBuf,
+    /// Expand symmetric storage: write every entry with a `general` header.
+    #[arg(long, conflicts_with = "symmetric")]
+    pub general: bool,
+    /// Write one triangle with a symmetric header (skew-symmetric or hermitian if the input
+    /// says so); fails if the matrix is not exactly symmetric.
+    #[arg(long)]
+    pub symmetric: bool,
+    /// Layout of the output (default: the input's).
+    #[arg(long, value_enum)]
+    pub format: Option<LayoutArg>,
+}
+
+/// Matrix Market layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// Sparse `row col value` entries.
+    Coordinate,
+    /// Every value, column by column.
+    Array,
 }
 
 /// Arguments of `csr bench`.

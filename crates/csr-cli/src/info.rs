@@ -1,55 +1,101 @@
-//! `csr info`: shape and structure of a matrix.
+//! `csr info`: shape and structure of a matrix, from a Matrix Market file or a generator.
 
 use std::io::Write;
+use std::path::Path;
 
-use csr::{Csr, Index, RowStats};
+use csr::io::mm::{self, Field, ReadOptions};
+use csr::{Complex, Csr, Duplicates, Index, RowStats, Scalar};
 
 use crate::CmdResult;
 use crate::args::{IndexType, InfoArgs};
+use crate::progress::with_progress;
 
 /// Runs `csr info`.
 pub fn run(args: &InfoArgs, out: &mut impl Write) -> CmdResult {
-    let source = format!("generated {} (seed {})", args.generate, args.seed);
-    let summary = match args.index {
-        IndexType::I32 => Summary::of(&args.generate.build::<f64, i32>(args.seed)?),
-        IndexType::I64 => Summary::of(&args.generate.build::<f64, i64>(args.seed)?),
+    let summary = match (&args.file, &args.generate) {
+        (Some(path), _) => match args.index {
+            IndexType::I32 => of_file::<i32>(path)?,
+            IndexType::I64 => of_file::<i64>(path)?,
+        },
+        (None, Some(generator)) => {
+            let source = format!("generated {generator} (seed {})", args.seed);
+            let mut s = match args.index {
+                IndexType::I32 => Summary::of(&generator.build::<f64, i32>(args.seed)?),
+                IndexType::I64 => Summary::of(&generator.build::<f64, i64>(args.seed)?),
+            };
+            s.source = source;
+            s
+        }
+        (None, None) => return Err("give a FILE or --generate SPEC".into()),
     };
     if args.json {
-        summary.write_json(&source, out)?;
+        summary.write_json(out)?;
     } else {
-        summary.write_text(&source, out)?;
+        summary.write_text(out)?;
     }
     Ok(())
 }
 
+/// Reads a file (symmetry expanded, duplicates kept as stored) and summarises it.
+fn of_file<I: Index>(path: &Path) -> Result<Summary, Box<dyn std::error::Error + Send + Sync>> {
+    let header = mm::read_header(path)?;
+    let options = ReadOptions::default().duplicates(Duplicates::Keep);
+    let mut s = with_progress(path, "reading", || {
+        if header.field == Field::Complex {
+            mm::read_csr_with::<Complex<f64>, I>(path, &options).map(|a| Summary::of(&a))
+        } else {
+            mm::read_csr_with::<f64, I>(path, &options).map(|a| Summary::of(&a))
+        }
+    })?;
+    s.source = path.display().to_string();
+    s.field = header.field.name();
+    s.symmetry = header.symmetry.name();
+    s.format = header.format.name();
+    Ok(s)
+}
+
 /// What `csr info` reports about a matrix.
 struct Summary {
+    source: String,
+    field: &'static str,
+    symmetry: &'static str,
+    format: &'static str,
     nrows: usize,
     ncols: usize,
     stats: RowStats,
     sorted: bool,
     duplicates: bool,
     explicit_zeros: usize,
+    csr_bytes: usize,
 }
 
 impl Summary {
-    fn of<I: Index>(a: &Csr<f64, I>) -> Self {
+    fn of<T: Scalar, I: Index>(a: &Csr<T, I>) -> Self {
+        let idx = std::mem::size_of::<I>();
         Self {
+            source: String::new(),
+            field: if T::IS_COMPLEX { "complex" } else { "real" },
+            symmetry: "general",
+            format: "generated",
             nrows: a.nrows(),
             ncols: a.ncols(),
             stats: RowStats::of(a.view()),
             sorted: a.is_sorted_by_column_index(),
             duplicates: a.has_duplicates(),
-            explicit_zeros: a.values().iter().filter(|&&v| v == 0.0).count(),
+            explicit_zeros: a.values().iter().filter(|&&v| v == T::zero()).count(),
+            csr_bytes: (a.nrows() + 1) * idx + a.nnz() * (idx + std::mem::size_of::<T>()),
         }
     }
 
-    fn write_text(&self, source: &str, out: &mut impl Write) -> std::io::Result<()> {
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         let s = &self.stats;
-        writeln!(out, "matrix          {source}")?;
+        writeln!(out, "matrix          {}", self.source)?;
         writeln!(out, "rows            {}", self.nrows)?;
         writeln!(out, "cols            {}", self.ncols)?;
         writeln!(out, "nnz             {}", s.nnz)?;
+        writeln!(out, "field           {}", self.field)?;
+        writeln!(out, "symmetry        {}", self.symmetry)?;
+        writeln!(out, "format          {}", self.format)?;
         writeln!(
             out,
             "row length      min {} / mean {:.2} / max {}",
@@ -58,23 +104,28 @@ impl Summary {
         writeln!(out, "empty rows      {}", s.empty_rows)?;
         writeln!(out, "sorted          {}", yes_no(self.sorted))?;
         writeln!(out, "duplicates      {}", yes_no(self.duplicates))?;
-        writeln!(out, "explicit zeros  {}", self.explicit_zeros)
+        writeln!(out, "explicit zeros  {}", self.explicit_zeros)?;
+        writeln!(out, "csr bytes       {}", self.csr_bytes)
     }
 
-    fn write_json(&self, source: &str, out: &mut impl Write) -> std::io::Result<()> {
+    fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
         let s = &self.stats;
         let obj = serde_json::json!({
-            "source": source,
+            "source": self.source,
             "rows": self.nrows,
             "cols": self.ncols,
             "nnz": s.nnz,
-            "row_min": s.min,
-            "row_mean": s.mean,
-            "row_max": s.max,
+            "field": self.field,
+            "symmetry": self.symmetry,
+            "format": self.format,
+            "row_nnz_min": s.min,
+            "row_nnz_mean": s.mean,
+            "row_nnz_max": s.max,
             "empty_rows": s.empty_rows,
             "sorted": self.sorted,
             "duplicates": self.duplicates,
             "explicit_zeros": self.explicit_zeros,
+            "csr_bytes": self.csr_bytes,
         });
         writeln!(out, "{obj}")
     }

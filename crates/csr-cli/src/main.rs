@@ -4,7 +4,9 @@
 
 mod args;
 mod bench;
+mod convert;
 mod info;
+mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ fn main() -> ExitCode {
     let mut out = io::stdout();
     let result = match args.command {
         Command::Info(a) => info::run(&a, &mut out),
+        Command::Convert(a) => convert::run(&a),
         Command::Bench(a) => bench::run(&a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Into::into));
@@ -32,13 +35,30 @@ fn main() -> ExitCode {
                 source = cause.source();
             }
             eprintln!("{msg}");
-            ExitCode::FAILURE
+            exit_code(err.as_ref())
         }
     }
 }
 
 /// The error type of every command.
 pub type CmdResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Exit code 2 for bad input (a malformed file, a matrix that does not fit the request), 1
+/// for every other failure (I/O, resources).
+fn exit_code(err: &(dyn std::error::Error + 'static)) -> ExitCode {
+    use csr::Error as E;
+    match err.downcast_ref::<csr::Error>() {
+        Some(
+            E::Parse { .. }
+            | E::NotSymmetric { .. }
+            | E::NotSquare { .. }
+            | E::IndexTooNarrow { .. }
+            | E::InvalidGenerator { .. },
+        ) => ExitCode::from(2),
+        Some(E::Io { kind, .. }) if *kind == io::ErrorKind::InvalidData => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
+}
 
 fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
     err.downcast_ref::<io::Error>()

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
-use crate::parallel::{DisjointWriter, even_ranges, piece_count, plan_scatter};
+use crate::ops::bucket::{Triplets, group_by_key};
 use crate::{Csr, Element, Index, Scalar};
 
 /// What COO→CSR assembly does with entries that share coordinates.
@@ -457,39 +457,15 @@ fn bucket_by_row<T: Element, I: Index>(
     cols: &[I],
     values: &[T],
 ) -> Csr<T, I> {
-    let nnz = rows.len();
-    // Each piece keeps a histogram of nrows counters: not worth it for hypersparse input.
-    let pieces = if nrows > nnz { 1 } else { piece_count(nnz) };
-    let chunks = even_ranges(nnz, pieces);
-    let plan = plan_scatter(&chunks, nrows, |range, counts| {
-        for &r in &rows[range] {
-            counts[r.to_usize()] += 1;
-        }
-    });
-    let mut out_cols = vec![I::ZERO; nnz];
-    let mut out_vals = vec![T::default(); nnz];
-    {
-        let cols_w = DisjointWriter::new(&mut out_cols);
-        let vals_w = DisjointWriter::new(&mut out_vals);
-        chunks
-            .into_par_iter()
-            .zip(plan.cursors)
-            .for_each(|(range, mut cursor)| {
-                for k in range {
-                    let slot = &mut cursor[rows[k].to_usize()];
-                    // SAFETY: the scatter plan gives each chunk a private, disjoint run of
-                    // output positions per row, sized by its own count, so `*slot` is written
-                    // by this thread only, exactly once.
-                    unsafe {
-                        cols_w.write(*slot, cols[k]);
-                        vals_w.write(*slot, values[k]);
-                    }
-                    *slot += 1;
-                }
-            });
-    }
-    let ptrs = plan.bucket_ptrs.into_iter().map(I::truncate).collect();
+    let grouped = group_by_key(
+        nrows,
+        &Triplets {
+            keys: rows,
+            other: cols,
+            values,
+        },
+    );
     // SAFETY: every triplet was checked to lie inside nrows x ncols, the sizes and nnz fit
-    // `I`, and the counting sort fills all nnz slots with non-decreasing row pointers.
-    unsafe { Csr::from_parts_unchecked(nrows, ncols, ptrs, out_cols, out_vals) }
+    // `I`, and the counting sort places all nnz entries under non-decreasing row pointers.
+    unsafe { Csr::from_parts_unchecked(nrows, ncols, grouped.ptrs, grouped.other, grouped.values) }
 }

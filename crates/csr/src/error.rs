@@ -28,7 +28,7 @@ impl std::fmt::Display for Extent {
 ///
 /// Positions are 0-based. Raw index values are shown as `i128` so that negative and very
 /// large values print exactly, whatever the index type.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// `row_ptrs` does not hold `nrows + 1` entries.
@@ -210,6 +210,46 @@ pub enum Error {
         kind: std::io::ErrorKind,
         /// The I/O error's message.
         message: String,
+    },
+
+    /// A kernel cannot perform an operation (or not for these value/index types).
+    #[error("kernel {kernel} does not support {op}: {reason}")]
+    Unsupported {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The operation.
+        op: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// A kernel name is not known.
+    #[error("unknown kernel {name:?}; known kernels: {known}")]
+    UnknownKernel {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+
+    /// A kernel is known but cannot be used on this machine.
+    #[error("kernel {kernel} is unavailable: {reason}")]
+    KernelUnavailable {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
+    /// A handle made by one kernel was given to another.
+    #[error("{op}: handle belongs to kernel {handle_kernel}, not {kernel}")]
+    ForeignHandle {
+        /// The operation.
+        op: &'static str,
+        /// The kernel asked to run it.
+        kernel: &'static str,
+        /// The kernel that made the handle.
+        handle_kernel: &'static str,
     },
 
     /// A matrix lacks the symmetry an operation (such as symmetric output) requires.

@@ -47,6 +47,7 @@ mod error;
 mod formats;
 pub mod generate;
 mod index;
+pub mod kernel;
 pub mod io;
 mod ops;
 mod parallel;

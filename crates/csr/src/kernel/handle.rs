@@ -1,0 +1,126 @@
+//! [`Handle`]: a matrix prepared by a kernel.
+
+use std::sync::OnceLock;
+
+use super::KernelId;
+use crate::error::{Error, Result};
+use crate::{Csr, CsrRef, Index, Scalar};
+
+/// The matrix behind a handle: borrowed from the caller, or owned (a product, or a sorted
+/// copy made by `order_columns`).
+#[derive(Debug)]
+enum Matrix<'a, T, I> {
+    Borrowed(CsrRef<'a, T, I>),
+    Owned(Csr<T, I>),
+}
+
+/// What a kernel keeps in a handle besides the matrix. Dropping it releases it.
+#[derive(Debug, Default)]
+pub(crate) enum KernelState<T, I> {
+    /// Nothing (reference kernel, products).
+    #[default]
+    None,
+    /// Native kernel: the transpose, built on first use by `mult_abt` and kept.
+    Native {
+        /// `Aᵀ`, computed lazily once.
+        transpose: OnceLock<Csr<T, I>>,
+    },
+}
+
+/// A matrix prepared by a [`Kernel`](super::Kernel), as LensKit's kernels have.
+///
+/// A handle borrows the matrix it was made from (`'a`), so it cannot outlive it; products
+/// own their matrix (`Handle<'static, T, I>`). Dropping a handle releases everything the
+/// kernel allocated for it. Handles are `Send + Sync`: many threads may multiply with one
+/// shared handle at once.
+#[derive(Debug)]
+#[must_use = "a handle does nothing unless used; dropping it releases it"]
+pub struct Handle<'a, T, I> {
+    kernel: KernelId,
+    matrix: Matrix<'a, T, I>,
+    pub(crate) state: KernelState<T, I>,
+}
+
+impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
+    /// A handle over a borrowed matrix.
+    pub(crate) fn borrowed(
+        kernel: KernelId,
+        a: CsrRef<'a, T, I>,
+        state: KernelState<T, I>,
+    ) -> Self {
+        Self {
+            kernel,
+            matrix: Matrix::Borrowed(a),
+            state,
+        }
+    }
+
+    /// A handle owning its matrix.
+    pub(crate) fn owned(kernel: KernelId, a: Csr<T, I>, state: KernelState<T, I>) -> Self {
+        Self {
+            kernel,
+            matrix: Matrix::Owned(a),
+            state,
+        }
+    }
+
+    /// The kernel that made this handle.
+    #[must_use]
+    pub fn kernel(&self) -> KernelId {
+        self.kernel
+    }
+
+    /// The matrix behind the handle.
+    #[must_use]
+    pub fn matrix(&self) -> CsrRef<'_, T, I> {
+        match &self.matrix {
+            Matrix::Borrowed(a) => *a,
+            Matrix::Owned(a) => a.view(),
+        }
+    }
+
+    /// `(nrows, ncols)` of the matrix.
+    #[must_use]
+    pub fn shape(&self) -> (usize, usize) {
+        self.matrix().shape()
+    }
+
+    /// The matrix, owned (a copy if it was borrowed).
+    #[must_use]
+    pub fn into_csr(self) -> Csr<T, I> {
+        match self.matrix {
+            Matrix::Borrowed(a) => a.to_csr(),
+            Matrix::Owned(a) => a,
+        }
+    }
+
+    /// Mutable access to the matrix, copying a borrowed one first (copy on write). Clears
+    /// any derived state, which would no longer match.
+    pub(crate) fn matrix_mut(&mut self) -> &mut Csr<T, I> {
+        if let Matrix::Borrowed(a) = self.matrix {
+            self.matrix = Matrix::Owned(a.to_csr());
+        }
+        self.state = match self.state {
+            KernelState::None => KernelState::None,
+            KernelState::Native { .. } => KernelState::Native {
+                transpose: OnceLock::new(),
+            },
+        };
+        match &mut self.matrix {
+            Matrix::Owned(a) => a,
+            Matrix::Borrowed(_) => unreachable!("a borrowed matrix was copied above"),
+        }
+    }
+
+    /// Fails with [`Error::ForeignHandle`] unless `kernel` made this handle.
+    pub(crate) fn check_kernel(&self, kernel: KernelId, op: &'static str) -> Result<()> {
+        if self.kernel != kernel {
+            return Err(Error::ForeignHandle {
+                op,
+                kernel: kernel.name(),
+                handle_kernel: self.kernel.name(),
+            });
+        }
+        Ok(())
+    }
+}

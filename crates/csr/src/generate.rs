@@ -26,6 +26,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
+use rand::seq::SliceRandom;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Pareto};
@@ -451,6 +452,51 @@ impl Generator {
         // Every name above is in KINDS.
         KINDS.iter().find(|k| k.name == name).unwrap_or(&KINDS[0])
     }
+}
+
+/// `P·A·Pᵀ` for a random permutation `P` drawn from `seed`: the same matrix with its rows
+/// and columns renumbered alike, which destroys the locality of a stencil (the workload
+/// "randomly permuted poisson2d" of the benchmarks). Rows of the result are sorted.
+///
+/// # Errors
+/// [`Error::NotSquare`] for a non-square matrix.
+///
+/// # Examples
+///
+/// ```
+/// use csr::generate::{Generator, permute_symmetric};
+///
+/// let a: csr::Csr<f64, i32> = "poisson2d:30".parse::<Generator>()?.build(1)?;
+/// let p = permute_symmetric(&a, 7)?;
+/// assert_eq!((p.nnz(), p.is_sorted_by_column_index()), (a.nnz(), true));
+/// assert_ne!(p, a);
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub fn permute_symmetric<T: Scalar, I: Index>(a: &Csr<T, I>, seed: u64) -> Result<Csr<T, I>> {
+    let n = a.nrows();
+    if n != a.ncols() {
+        return Err(Error::NotSquare {
+            op: "permute_symmetric",
+            nrows: n,
+            ncols: a.ncols(),
+        });
+    }
+    // new_index[old] is where row/column `old` goes; n fits I because the matrix exists.
+    let mut new_index: Vec<I> = (0..n).map(I::truncate).collect();
+    new_index.shuffle(&mut Pcg64Mcg::seed_from_u64(seed));
+    let rows: Vec<I> = a
+        .row_indices()
+        .into_par_iter()
+        .map(|r| new_index[r.to_usize()])
+        .collect();
+    let cols: Vec<I> = a
+        .col_idxs()
+        .par_iter()
+        .map(|c| new_index[c.to_usize()])
+        .collect();
+    let mut p = Csr::try_from_coo(n, n, &rows, &cols, a.values(), crate::Duplicates::Keep)?;
+    p.sort_by_column_index();
+    Ok(p)
 }
 
 /// A spec name and its form, as shown in error messages.

@@ -20,8 +20,13 @@ pub(crate) enum KernelState<T, I> {
     /// Nothing (reference kernel, products).
     #[default]
     None,
-    /// Native kernel: the transpose, built on first use by `mult_abt` and kept.
+    /// Native kernel: the SpMV row partition, computed when the handle is made, and the
+    /// transpose, built on first use by `mult_abt` and kept.
     Native {
+        /// `parts + 1` row boundaries splitting the rows into blocks of about equal work
+        /// (nnz + rows), one block per thread; empty when not computed (the kernel then
+        /// computes one per call).
+        row_blocks: Vec<usize>,
         /// `Aᵀ`, computed lazily once.
         transpose: OnceLock<Csr<T, I>>,
     },
@@ -95,7 +100,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     }
 
     /// Mutable access to the matrix, copying a borrowed one first (copy on write). Clears
-    /// any derived state, which would no longer match.
+    /// any derived state, which would no longer match (the kernel recomputes what it needs).
     pub(crate) fn matrix_mut(&mut self) -> &mut Csr<T, I> {
         if let Matrix::Borrowed(a) = self.matrix {
             self.matrix = Matrix::Owned(a.to_csr());
@@ -103,6 +108,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         self.state = match self.state {
             KernelState::None => KernelState::None,
             KernelState::Native { .. } => KernelState::Native {
+                row_blocks: Vec::new(),
                 transpose: OnceLock::new(),
             },
         };

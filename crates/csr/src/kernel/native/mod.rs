@@ -1,19 +1,47 @@
 //! The native kernel: pure Rust, parallel on rayon.
+//!
+//! - [`spmv`]: row-parallel SpMV and SpMM over an nnz-balanced row partition computed once
+//!   per handle;
+//! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
+//!   generation-stamped accumulators, sorted output rows.
+//!
+//! Threads come from the current rayon pool (run inside `ThreadPool::install` to choose
+//! them); inputs below ~64k entries run on the calling thread. Results do not depend on the
+//! thread count: every output value is summed in the same order.
 
-use super::{Handle, Kernel, KernelId};
+mod spgemm;
+mod spmv;
+
+use std::sync::OnceLock;
+
+use super::{Handle, Kernel, KernelId, KernelState};
 use crate::error::{Error, Result};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The native kernel: pure Rust, parallel on rayon.
+///
+/// SpMV and SpMM split rows into blocks of about equal nnz (computed once, when the handle is
+/// made); SpGEMM is row-wise Gustavson (symbolic, then numeric) with rows split by flop
+/// count. All operations accept unsorted rows, duplicates and explicit zeros; products have
+/// sorted rows and keep explicit zeros from cancellation (see [`Csr::eliminate_zeros`]).
+/// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;
 
-fn unsupported<X>(op: &'static str) -> Result<X> {
-    Err(Error::Unsupported {
-        kernel: KernelId::Native.name(),
-        op,
-        reason: String::from("not implemented yet"),
-    })
+/// The handle state for matrix `a`: its SpMV partition and an empty transpose cache.
+fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
+    KernelState::Native {
+        row_blocks: spmv::row_blocks(a),
+        transpose: OnceLock::new(),
+    }
+}
+
+/// The SpMV partition stored in a handle (empty if it has none).
+fn row_blocks<'h, T, I>(h: &'h Handle<'_, T, I>) -> &'h [usize] {
+    match &h.state {
+        KernelState::Native { row_blocks, .. } => row_blocks,
+        KernelState::None => &[],
+    }
 }
 
 impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
@@ -26,53 +54,97 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     }
 
     fn to_handle<'a>(&self, a: CsrRef<'a, T, I>) -> Result<Handle<'a, T, I>> {
-        Ok(Handle::borrowed(KernelId::Native, a, Default::default()))
+        Ok(Handle::borrowed(KernelId::Native, a, native_state(a)))
     }
 
     fn from_handle(&self, h: &Handle<'_, T, I>) -> Result<Csr<T, I>> {
+        h.check_kernel(KernelId::Native, "from_handle")?;
         Ok(h.matrix().to_csr())
     }
 
     fn order_columns(&self, h: &mut Handle<'_, T, I>) -> Result<()> {
+        h.check_kernel(KernelId::Native, "order_columns")?;
         h.matrix_mut().sort_by_column_index();
+        h.state = native_state(h.matrix());
         Ok(())
     }
 
     fn mult_vec(
         &self,
-        _h: &Handle<'_, T, I>,
-        _alpha: T,
-        _x: &[T],
-        _beta: T,
-        _y: &mut [T],
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &[T],
+        beta: T,
+        y: &mut [T],
     ) -> Result<()> {
-        unsupported("mult_vec")
+        h.check_kernel(KernelId::Native, "mult_vec")?;
+        let a = h.matrix();
+        if x.len() != a.ncols() || y.len() != a.nrows() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_vec",
+                lhs: a.shape(),
+                rhs: (x.len(), y.len()),
+            });
+        }
+        spmv::mult_vec(a, row_blocks(h), alpha, x, beta, y);
+        Ok(())
     }
 
     fn mult_dense(
         &self,
-        _h: &Handle<'_, T, I>,
-        _alpha: T,
-        _x: &Dense<T>,
-        _beta: T,
-        _y: &mut Dense<T>,
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &Dense<T>,
+        beta: T,
+        y: &mut Dense<T>,
     ) -> Result<()> {
-        unsupported("mult_dense")
+        h.check_kernel(KernelId::Native, "mult_dense")?;
+        let a = h.matrix();
+        if x.nrows() != a.ncols() || y.nrows() != a.nrows() || y.ncols() != x.ncols() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_dense",
+                lhs: a.shape(),
+                rhs: x.shape(),
+            });
+        }
+        spmv::mult_dense(a, row_blocks(h), alpha, x, beta, y);
+        Ok(())
     }
 
-    fn mult_ab(
-        &self,
-        _a: &Handle<'_, T, I>,
-        _b: &Handle<'_, T, I>,
-    ) -> Result<Handle<'static, T, I>> {
-        unsupported("mult_ab")
+    fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
+        a.check_kernel(KernelId::Native, "mult_ab")?;
+        b.check_kernel(KernelId::Native, "mult_ab")?;
+        let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab")?;
+        let state = native_state(c.view());
+        Ok(Handle::owned(KernelId::Native, c, state))
     }
 
     fn mult_abt(
         &self,
-        _a: &Handle<'_, T, I>,
-        _b: &Handle<'_, T, I>,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
     ) -> Result<Handle<'static, T, I>> {
-        unsupported("mult_abt")
+        a.check_kernel(KernelId::Native, "mult_abt")?;
+        b.check_kernel(KernelId::Native, "mult_abt")?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        if am.ncols() != bm.ncols() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_abt",
+                lhs: am.shape(),
+                rhs: bm.shape(),
+            });
+        }
+        let c = match &b.state {
+            KernelState::Native { transpose, .. } => {
+                let bt = transpose.get_or_init(|| bm.transpose());
+                spgemm::multiply(am, bt.view(), "mult_abt")?
+            }
+            KernelState::None => spgemm::multiply(am, bm.transpose().view(), "mult_abt")?,
+        };
+        let state = native_state(c.view());
+        Ok(Handle::owned(KernelId::Native, c, state))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! Native kernel against naive dense computations on small cases.
+
+use super::*;
+use crate::Extent;
+
+type M = Csr<f64, i32>;
+
+fn csr(nrows: usize, ncols: usize, ptrs: &[i32], cols: &[i32], vals: &[f64]) -> M {
+    Csr::try_from_parts(nrows, ncols, ptrs.to_vec(), cols.to_vec(), vals.to_vec()).unwrap()
+}
+
+/// Row-major dense copy, duplicates added.
+fn dense(a: &M) -> Vec<f64> {
+    let mut d = vec![0.0; a.nrows() * a.ncols()];
+    for (r, c, v) in a.iter() {
+        d[r * a.ncols() + c] += v;
+    }
+    d
+}
+
+fn dense_product(a: &M, b: &M) -> Vec<f64> {
+    let (da, db) = (dense(a), dense(b));
+    let (n, k, m) = (a.nrows(), a.ncols(), b.ncols());
+    let mut c = vec![0.0; n * m];
+    for i in 0..n {
+        for l in 0..k {
+            for j in 0..m {
+                c[i * m + j] += da[i * k + l] * db[l * m + j];
+            }
+        }
+    }
+    c
+}
+
+/// A pseudo-random matrix with unsorted rows, duplicates, empty rows and one dense row.
+fn messy(nrows: usize, ncols: usize, seed: u64) -> M {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) as usize
+    };
+    let (mut ptrs, mut cols, mut vals) = (vec![0i32], Vec::new(), Vec::new());
+    for r in 0..nrows {
+        let len = if ncols == 0 {
+            0
+        } else if r == 1 {
+            ncols + 2 // dense row with duplicates
+        } else {
+            next() % 6
+        };
+        for _ in 0..len {
+            cols.push((next() % ncols) as i32);
+            vals.push((next() % 7) as f64 - 3.0);
+        }
+        ptrs.push(cols.len() as i32);
+    }
+    csr(nrows, ncols, &ptrs, &cols, &vals)
+}
+
+fn check_product(a: &M, b: &M) {
+    let k = NativeKernel;
+    let (ha, hb) = (
+        k.to_handle(a.view()).unwrap(),
+        k.to_handle(b.view()).unwrap(),
+    );
+    let c = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
+    assert_eq!(c.shape(), (a.nrows(), b.ncols()));
+    assert!(c.is_sorted_by_column_index());
+    assert!(!c.has_duplicates());
+    assert_eq!(dense(&c), dense_product(a, b));
+    // A·Bᵀ via the cached transpose equals A·(Bᵀ) computed by hand, twice (cache hit).
+    let bt = b.transpose();
+    let hbt = k.to_handle(bt.view()).unwrap();
+    for _ in 0..2 {
+        let c2 = k.from_handle(&k.mult_abt(&ha, &hbt).unwrap()).unwrap();
+        assert_eq!(c2, c);
+    }
+}
+
+#[test]
+fn spgemm_matches_dense_on_messy_shapes() {
+    for (n, k, m, seed) in [
+        (0, 0, 0, 1),
+        (0, 5, 3, 2),
+        (4, 0, 3, 3),
+        (3, 4, 0, 4),
+        (7, 5, 9, 5),
+        (20, 20, 20, 6),
+        (33, 17, 41, 7),
+    ] {
+        check_product(&messy(n, k, seed), &messy(k, m, seed + 100));
+    }
+}
+
+#[test]
+fn spgemm_in_parallel_matches_serial() {
+    // Big enough to split into many chunks.
+    let a = messy(60_000, 3000, 9);
+    let b = messy(3000, 5000, 10);
+    let k = NativeKernel;
+    let (ha, hb) = (
+        k.to_handle(a.view()).unwrap(),
+        k.to_handle(b.view()).unwrap(),
+    );
+    let par = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let ser = pool.install(|| k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap());
+    assert_eq!(par, ser);
+    let pool3 = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let p3 = pool3.install(|| k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap());
+    assert_eq!(par, p3);
+    assert!(par.is_sorted_by_column_index());
+}
+
+#[test]
+fn spgemm_keeps_explicit_zeros_from_cancellation() {
+    // [1 1] · [[1], [-1]] = [0], stored.
+    let a = csr(1, 2, &[0, 2], &[1, 0], &[1.0, 1.0]);
+    let b = csr(2, 1, &[0, 1, 2], &[0, 0], &[1.0, -1.0]);
+    let k = NativeKernel;
+    let (ha, hb) = (
+        k.to_handle(a.view()).unwrap(),
+        k.to_handle(b.view()).unwrap(),
+    );
+    let c = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
+    assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 0.0)]);
+}
+
+#[test]
+fn spgemm_rejects_mismatched_shapes() {
+    let a = messy(3, 4, 1);
+    let b = messy(5, 2, 2);
+    let k = NativeKernel;
+    let (ha, hb) = (
+        k.to_handle(a.view()).unwrap(),
+        k.to_handle(b.view()).unwrap(),
+    );
+    assert!(matches!(
+        k.mult_ab(&ha, &hb),
+        Err(Error::DimensionMismatch {
+            op: "mult_ab",
+            lhs: (3, 4),
+            rhs: (5, 2)
+        })
+    ));
+    assert!(matches!(
+        k.mult_abt(&ha, &hb),
+        Err(Error::DimensionMismatch {
+            op: "mult_abt",
+            lhs: (3, 4),
+            rhs: (5, 2)
+        })
+    ));
+}
+
+#[test]
+fn index_overflow_is_a_typed_error() {
+    let err = crate::error::check_fits::<i32>(Extent::Nnz, 1 << 31).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::IndexTooNarrow {
+            extent: Extent::Nnz,
+            ..
+        }
+    ));
+}
+
+fn naive_mult_vec(a: &M, alpha: f64, x: &[f64], beta: f64, y: &[f64]) -> Vec<f64> {
+    (0..a.nrows())
+        .map(|r| {
+            let (c, v) = a.row(r);
+            let s: f64 = c
+                .iter()
+                .zip(v)
+                .fold(0.0, |s, (&c, &v)| s + v * x[c as usize]);
+            if beta == 0.0 {
+                alpha * s
+            } else {
+                alpha * s + beta * y[r]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn spmv_matches_naive_and_ignores_y_when_beta_is_zero() {
+    for (n, m, seed) in [
+        (0, 0, 1),
+        (0, 4, 2),
+        (5, 0, 3),
+        (9, 7, 4),
+        (150_000, 3000, 5),
+    ] {
+        let a = messy(n, m, seed);
+        let x: Vec<f64> = (0..m).map(|i| (i % 13) as f64 - 6.0).collect();
+        let k = NativeKernel;
+        let h = k.to_handle(a.view()).unwrap();
+        let mut y = vec![f64::NAN; n];
+        k.mult_vec(&h, 2.0, &x, 0.0, &mut y).unwrap();
+        assert_eq!(y, naive_mult_vec(&a, 2.0, &x, 0.0, &[]));
+        let old = y.clone();
+        k.mult_vec(&h, -1.0, &x, 0.5, &mut y).unwrap();
+        assert_eq!(y, naive_mult_vec(&a, -1.0, &x, 0.5, &old));
+    }
+}
+
+#[test]
+fn spmv_rejects_wrong_lengths() {
+    let a = messy(3, 4, 1);
+    let k = NativeKernel;
+    let h = k.to_handle(a.view()).unwrap();
+    let mut y = vec![0.0; 3];
+    assert!(matches!(
+        k.mult_vec(&h, 1.0, &[0.0; 3], 0.0, &mut y),
+        Err(Error::DimensionMismatch { op: "mult_vec", .. })
+    ));
+    assert!(matches!(
+        k.mult_vec(&h, 1.0, &[0.0; 4], 0.0, &mut y[..2]),
+        Err(Error::DimensionMismatch { op: "mult_vec", .. })
+    ));
+}
+
+#[test]
+fn spmm_matches_columnwise_spmv() {
+    for (n, m, kk, seed) in [
+        (0, 3, 2, 1),
+        (6, 5, 3, 2),
+        (4, 4, 0, 3),
+        (80_000, 500, 3, 4),
+    ] {
+        let a = messy(n, m, seed);
+        let k = NativeKernel;
+        let h = k.to_handle(a.view()).unwrap();
+        let xv: Vec<f64> = (0..m * kk).map(|i| (i % 11) as f64 - 5.0).collect();
+        let x = Dense::try_from_row_major(m, kk, xv.clone()).unwrap();
+        let y0: Vec<f64> = (0..n * kk).map(|i| (i % 3) as f64).collect();
+        let mut y = Dense::try_from_row_major(n, kk, y0.clone()).unwrap();
+        k.mult_dense(&h, 1.5, &x, 2.0, &mut y).unwrap();
+        for j in 0..kk {
+            let xj: Vec<f64> = (0..m).map(|i| xv[i * kk + j]).collect();
+            let yj: Vec<f64> = (0..n).map(|i| y0[i * kk + j]).collect();
+            let want = naive_mult_vec(&a, 1.5, &xj, 2.0, &yj);
+            let got: Vec<f64> = (0..n).map(|i| y.get(i, j).unwrap()).collect();
+            assert_eq!(got, want);
+        }
+        let mut nan = Dense::try_from_row_major(n, kk, vec![f64::NAN; n * kk]).unwrap();
+        k.mult_dense(&h, 1.0, &x, 0.0, &mut nan).unwrap();
+        assert!(nan.to_row_major_vec().iter().all(|v| !v.is_nan()));
+    }
+    let a = messy(3, 4, 1);
+    let k = NativeKernel;
+    let h = k.to_handle(a.view()).unwrap();
+    let x = Dense::zeros(3, 2).unwrap();
+    let mut y = Dense::zeros(3, 2).unwrap();
+    assert!(matches!(
+        k.mult_dense(&h, 1.0, &x, 0.0, &mut y),
+        Err(Error::DimensionMismatch {
+            op: "mult_dense",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn order_columns_sorts_and_keeps_spmv_working() {
+    let a = messy(50, 30, 3);
+    let k = NativeKernel;
+    let mut h = k.to_handle(a.view()).unwrap();
+    k.order_columns(&mut h).unwrap();
+    let s = k.from_handle(&h).unwrap();
+    assert!(s.is_sorted_by_column_index());
+    assert_eq!(dense(&s), dense(&a));
+    let x = vec![1.0; 30];
+    let mut y = vec![0.0; 50];
+    k.mult_vec(&h, 1.0, &x, 0.0, &mut y).unwrap();
+    let want = naive_mult_vec(&s, 1.0, &x, 0.0, &[]);
+    assert_eq!(y, want);
+}

@@ -81,9 +81,11 @@ pub enum LayoutArg {
 /// Arguments of `csr bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Matrices to run on (generator specs); default: poisson2d:2000 and powerlaw:1m.
-    #[arg(long = "matrix", value_name = "SPEC", value_parser = parse_generator)]
-    pub matrices: Vec<csr::generate::Generator>,
+    /// Matrices to run on instead of the built-in workloads: Matrix Market files (.mtx,
+    /// .mtx.gz) or generator specs, optionally prefixed `permuted:` (random symmetric
+    /// permutation) or `items:` (transposed, e.g. a rating matrix for item-item A·Aᵀ).
+    #[arg(value_name = "MATRIX")]
+    pub matrices: Vec<String>,
     /// Timed repetitions per operation (the median is reported).
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub reps: u32,
@@ -93,6 +95,9 @@ pub struct BenchArgs {
     /// Worker threads (default: rayon's default, the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,
+    /// Also write every result to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
 }
 
 /// Index types a matrix can be built with.

@@ -85,6 +85,10 @@ pub trait Kernel<T: Scalar, I: Index>: Send + Sync {
     ///
     /// # Errors
     /// [`crate::Error::ForeignHandle`] or a kernel failure.
+    #[allow(
+        clippy::wrong_self_convention,
+        reason = "LensKit's kernel operation name, kept for users of the seed system"
+    )]
     fn from_handle(&self, h: &Handle<'_, T, I>) -> Result<Csr<T, I>>;
 
     /// Releases a handle now (dropping it does the same).

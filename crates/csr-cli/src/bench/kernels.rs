@@ -1,0 +1,201 @@
+//! Kernel operations: SpMV, A·A and A·Aᵀ for every available kernel, each checked against
+//! the reference kernel.
+
+use std::time::{Duration, Instant};
+
+use csr::kernel::{self, Kernel, KernelId};
+use csr::{Csr, CsrRef, Index};
+
+use super::Workload;
+use super::report::Record;
+use super::structure::median;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Rows of the output compared with the reference kernel, per sampled block: the reference
+/// SpGEMM is serial and uses ordered maps, too slow for whole large products.
+const CHECK_ROWS: usize = 500;
+
+/// Times every operation the workload asks for, for every available kernel except the
+/// reference (the oracle, too slow to time on these sizes).
+pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
+    let kernels: Vec<&'static dyn Kernel<f64, i32>> = KernelId::ALL
+        .into_iter()
+        .filter(|&id| id != KernelId::Reference)
+        .filter_map(|id| kernel::kernel_for(id).ok())
+        .collect();
+    let a = w.matrix.view();
+    let mut records = Vec::new();
+    if w.ops.spmv {
+        records.extend(spmv(&w.name, a, &kernels, reps)?);
+    }
+    if w.ops.ab && a.nrows() == a.ncols() {
+        records.extend(spgemm(&w.name, a, false, &kernels, reps)?);
+    }
+    if w.ops.abt {
+        records.extend(spgemm(&w.name, a, true, &kernels, reps)?);
+    }
+    Ok(records)
+}
+
+fn spmv(
+    workload: &str,
+    a: CsrRef<'_, f64, i32>,
+    kernels: &[&'static dyn Kernel<f64, i32>],
+    reps: usize,
+) -> Result<Vec<Record>, BoxError> {
+    let x: Vec<f64> = (0..a.ncols())
+        .map(|j| 1.0 + (j % 17) as f64 / 16.0)
+        .collect();
+    let reference: &dyn Kernel<f64, i32> = &kernel::ReferenceKernel;
+    let mut expected = vec![0.0; a.nrows()];
+    reference.mult_vec(&reference.to_handle(a)?, 1.0, &x, 0.0, &mut expected)?;
+    let handles = kernels
+        .iter()
+        .map(|k| k.to_handle(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ys = vec![vec![0.0; a.nrows()]; kernels.len()];
+    let mut times = vec![Vec::with_capacity(reps); kernels.len()];
+    for round in 0..=reps {
+        for (i, k) in kernels.iter().enumerate() {
+            let t = Instant::now();
+            k.mult_vec(&handles[i], 1.0, &x, 0.0, &mut ys[i])?;
+            if round > 0 {
+                times[i].push(t.elapsed());
+            }
+        }
+    }
+    let (nnz, rows, cols) = (a.nnz() as f64, a.nrows() as f64, a.ncols() as f64);
+    Ok(kernels
+        .iter()
+        .zip(times)
+        .zip(&ys)
+        .map(|((k, t), y)| Record {
+            workload: workload.to_owned(),
+            op: "spmv",
+            kernel: k.name().to_owned(),
+            strategy: String::new(),
+            median: median(t),
+            flops: 2.0 * nnz,
+            bytes: 12.0 * nnz + 12.0 * rows + 8.0 * cols,
+            max_rel_err: Some(max_rel_err(y, &expected)),
+            note: String::new(),
+        })
+        .collect())
+}
+
+fn spgemm(
+    workload: &str,
+    a: CsrRef<'_, f64, i32>,
+    transpose_b: bool,
+    kernels: &[&'static dyn Kernel<f64, i32>],
+    reps: usize,
+) -> Result<Vec<Record>, BoxError> {
+    let op = if transpose_b {
+        "spgemm_abt"
+    } else {
+        "spgemm_ab"
+    };
+    let at;
+    let b_rows = if transpose_b {
+        at = a.transpose();
+        at.view()
+    } else {
+        a
+    };
+    let flops = 2.0 * products(a, b_rows) as f64;
+    let mut records = Vec::new();
+    for k in kernels {
+        let h = k.to_handle(a)?;
+        let mut times = Vec::with_capacity(reps);
+        let mut last = None;
+        for round in 0..=reps {
+            let t = Instant::now();
+            let c = if transpose_b {
+                k.mult_abt(&h, &h)?
+            } else {
+                k.mult_ab(&h, &h)?
+            };
+            let elapsed: Duration = t.elapsed();
+            if round > 0 {
+                times.push(elapsed);
+            }
+            last = Some(c);
+        }
+        let c = k.from_handle(&last.ok_or("no rounds ran")?)?;
+        let bytes = 12.0 * (2 * a.nnz() + c.nnz()) as f64
+            + 8.0 * (a.nrows() + b_rows.nrows() + c.nrows()) as f64;
+        records.push(Record {
+            workload: workload.to_owned(),
+            op,
+            kernel: k.name().to_owned(),
+            strategy: String::new(),
+            median: median(times),
+            flops,
+            bytes,
+            max_rel_err: Some(check_product_rows(a, b_rows, &c)?),
+            note: format!("nnz(C) = {}", c.nnz()),
+        });
+    }
+    Ok(records)
+}
+
+/// The number of scalar products of `A·B`: Σ over A's entries of the length of B's row.
+fn products(a: CsrRef<'_, f64, i32>, b: CsrRef<'_, f64, i32>) -> usize {
+    let b_len: Vec<usize> = b.row_lengths().collect();
+    a.col_idxs().iter().map(|k| b_len[k.to_usize()]).sum()
+}
+
+/// Compares sampled row blocks of `c` with the reference kernel's `A[rows]·B`.
+fn check_product_rows(
+    a: CsrRef<'_, f64, i32>,
+    b: CsrRef<'_, f64, i32>,
+    c: &Csr<f64, i32>,
+) -> Result<f64, BoxError> {
+    let reference: &dyn Kernel<f64, i32> = &kernel::ReferenceKernel;
+    let hb = reference.to_handle(b)?;
+    let n = a.nrows();
+    let mut worst = 0.0f64;
+    for start in [0, n / 2, n.saturating_sub(CHECK_ROWS)] {
+        let rows = start..(start + CHECK_ROWS).min(n);
+        let block = row_block(a, rows.clone())?;
+        let expected =
+            reference.from_handle(&reference.mult_ab(&reference.to_handle(block.view())?, &hb)?)?;
+        let got = row_block(c.view(), rows)?;
+        if got.row_ptrs() != expected.row_ptrs() || got.col_idxs() != expected.col_idxs() {
+            return Err(
+                format!("product pattern differs from the reference in rows {start}..").into(),
+            );
+        }
+        worst = worst.max(max_rel_err(got.values(), expected.values()));
+    }
+    Ok(worst)
+}
+
+/// Rows `rows` of `a` as a matrix of their own.
+fn row_block(
+    a: CsrRef<'_, f64, i32>,
+    rows: std::ops::Range<usize>,
+) -> Result<Csr<f64, i32>, BoxError> {
+    let base = a.row_ptrs()[rows.start];
+    let ptrs = a.row_ptrs()[rows.start..=rows.end]
+        .iter()
+        .map(|p| p - base)
+        .collect();
+    let entries = a.row_ptrs()[rows.start].to_usize()..a.row_ptrs()[rows.end].to_usize();
+    Ok(Csr::try_from_parts(
+        rows.len(),
+        a.ncols(),
+        ptrs,
+        a.col_idxs()[entries.clone()].to_vec(),
+        a.values()[entries].to_vec(),
+    )?)
+}
+
+/// Largest `|x - r| / max(|r|, tiny)` over paired values.
+fn max_rel_err(x: &[f64], r: &[f64]) -> f64 {
+    x.iter()
+        .zip(r)
+        .map(|(x, r)| (x - r).abs() / r.abs().max(f64::MIN_POSITIVE))
+        .fold(0.0, f64::max)
+}

@@ -1,0 +1,145 @@
+//! The benchmark's results: a table on stdout and an optional JSON file.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// One measured row.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The workload (matrix spec).
+    pub workload: String,
+    /// The operation: `coo->csr`, `transpose`, `sort`, `spmv`, `spgemm_ab`, `spgemm_abt`.
+    pub op: &'static str,
+    /// The kernel or peer that ran it (`native`, `sprs`, `csr` for structural operations).
+    pub kernel: String,
+    /// The strategy, where one applies.
+    pub strategy: String,
+    /// Median time.
+    pub median: Duration,
+    /// Floating-point operations per run (0 where none).
+    pub flops: f64,
+    /// Minimal bytes moved per run.
+    pub bytes: f64,
+    /// Largest relative error against the reference kernel (`None`: not checked).
+    pub max_rel_err: Option<f64>,
+    /// Free-form detail (output nnz, for example).
+    pub note: String,
+}
+
+/// All rows of a run, grouped by (workload, op) in the order they were added.
+pub struct Report {
+    bandwidth: f64,
+    records: Vec<Record>,
+}
+
+impl Report {
+    /// An empty report against `bandwidth` bytes per second.
+    pub fn new(bandwidth: f64) -> Self {
+        Self {
+            bandwidth,
+            records: Vec::new(),
+        }
+    }
+
+    /// Appends rows.
+    pub fn add(&mut self, records: Vec<Record>) {
+        self.records.extend(records);
+    }
+
+    /// The fastest median among rows of the same workload and operation.
+    fn best(&self, r: &Record) -> Duration {
+        self.records
+            .iter()
+            .filter(|o| o.workload == r.workload && o.op == r.op)
+            .map(|o| o.median)
+            .min()
+            .unwrap_or(r.median)
+    }
+
+    /// Prints the table.
+    pub fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<26} {:<16} {:<22} {:>10} {:>8} {:>7} {:>6} {:>8} {:>9}  note",
+            "workload", "op", "kernel", "median ms", "GFLOP/s", "GB/s", "% BW", "x best", "rel err"
+        )?;
+        let mut last: Option<(&str, &str)> = None;
+        for r in &self.records {
+            if last.is_some_and(|(w, o)| w != r.workload || o != r.op) {
+                writeln!(out)?;
+            }
+            last = Some((&r.workload, r.op));
+            let secs = r.median.as_secs_f64();
+            let gbs = r.bytes / secs;
+            let name = if r.strategy.is_empty() {
+                r.kernel.clone()
+            } else {
+                format!("{}:{}", r.kernel, r.strategy)
+            };
+            writeln!(
+                out,
+                "{:<26} {:<16} {:<22} {:>10.2} {:>8} {:>7.1} {:>5.0}% {:>8.2} {:>9}  {}",
+                r.workload,
+                r.op,
+                name,
+                secs * 1e3,
+                if r.flops > 0.0 {
+                    format!("{:.2}", r.flops / secs / 1e9)
+                } else {
+                    String::from("-")
+                },
+                gbs / 1e9,
+                100.0 * gbs / self.bandwidth,
+                secs / self.best(r).as_secs_f64(),
+                r.max_rel_err
+                    .map_or(String::from("-"), |e| format!("{e:.1e}")),
+                r.note
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "x best: time relative to the fastest row of the same workload and op (1.00 = fastest)."
+        )?;
+        writeln!(
+            out,
+            "GB/s counts minimal traffic: SpMV 12 B/nnz + 12 B/row + 8 B/col; SpGEMM the bytes of A, B and C;"
+        )?;
+        writeln!(
+            out,
+            "assembly reads 16 B per triplet and writes 12 B/nnz + 4 B/row; transpose and sort 24 B/nnz + 4 B/row."
+        )?;
+        writeln!(
+            out,
+            "rel err: largest |x - ref| / max(|ref|, tiny) against the reference kernel (SpGEMM: on sampled rows)."
+        )
+    }
+
+    /// Writes every row as JSON: `{"bandwidth_gbps": .., "results": [..]}`.
+    pub fn write_json(&self, path: &Path) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let results: Vec<serde_json::Value> = self
+            .records
+            .iter()
+            .map(|r| {
+                let secs = r.median.as_secs_f64();
+                serde_json::json!({
+                    "workload": r.workload,
+                    "op": r.op,
+                    "kernel": r.kernel,
+                    "strategy": r.strategy,
+                    "median_s": secs,
+                    "gflops": r.flops / secs / 1e9,
+                    "gbps": r.bytes / secs / 1e9,
+                    "ratio_to_best": secs / self.best(r).as_secs_f64(),
+                    "max_rel_err": r.max_rel_err,
+                    "note": r.note,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "bandwidth_gbps": self.bandwidth / 1e9, "results": results });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
+        Ok(())
+    }
+}

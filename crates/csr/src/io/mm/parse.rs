@@ -82,14 +82,26 @@ pub(crate) fn skip_ws(line: &[u8], pos: &mut usize) {
     }
 }
 
-/// The end of the token starting at `start`.
+/// Whether `b` ends a line.
+#[inline]
+pub(crate) fn is_eol(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
+}
+
+/// The end of the token starting at `start` (at a separator, a line end or the end).
 #[inline]
 pub(crate) fn token_end(line: &[u8], start: usize) -> usize {
     let mut end = start;
-    while end < line.len() && !is_ws(line[end]) {
+    while end < line.len() && !is_ws(line[end]) && !is_eol(line[end]) {
         end += 1;
     }
     end
+}
+
+/// Whether the byte at `pos` (if any) ends a token.
+#[inline]
+fn at_token_end(line: &[u8], pos: usize) -> bool {
+    line.get(pos).is_none_or(|&b| is_ws(b) || is_eol(b))
 }
 
 /// Whether a line holds nothing, or only a comment.
@@ -113,6 +125,7 @@ pub(crate) fn show(bytes: &[u8]) -> String {
 }
 
 /// Reads the next token of `line` as a 1-based index into `1..=limit`, returning it 0-based.
+/// `line` may extend past the line's end: tokens stop at line ends.
 #[inline]
 pub(crate) fn parse_index(
     line: &[u8],
@@ -123,40 +136,48 @@ pub(crate) fn parse_index(
     skip_ws(line, pos);
     let start = *pos;
     let mut n: u64 = 0;
-    let mut overflow = false;
+    // 19 digits always fit a u64; longer tokens take the checked path.
     while let Some(&b) = line.get(*pos) {
         let d = b.wrapping_sub(b'0');
-        if d > 9 {
+        if d > 9 || *pos - start == 19 {
             break;
         }
-        match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d))) {
-            Some(m) => n = m,
-            None => overflow = true,
-        }
+        n = n * 10 + u64::from(d);
         *pos += 1;
     }
+    if *pos > start && at_token_end(line, *pos) {
+        if let Ok(i) = usize::try_from(n) {
+            if i >= 1 && i <= limit {
+                return Ok(i - 1);
+            }
+        }
+    }
+    index_error(line, start, name, limit)
+}
+
+#[cold]
+fn index_error(line: &[u8], start: usize, name: &str, limit: usize) -> Result<usize, String> {
     let end = token_end(line, start);
-    if start == end {
+    let tok = &line[start..end];
+    if tok.is_empty() {
         return Err(format!("line ends before the {name} index"));
     }
-    if *pos != end {
+    if !tok.iter().all(u8::is_ascii_digit) {
         return Err(format!(
             "expected a positive integer {name} index, found '{}'",
-            show(&line[start..end])
+            show(tok)
         ));
     }
-    if overflow {
-        return Err(format!(
-            "{name} index {} does not fit 64 bits",
-            show(&line[start..end])
-        ));
-    }
-    match usize::try_from(n) {
-        Ok(0) => Err(format!(
+    let n = tok.iter().try_fold(0_u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    match n.map(usize::try_from) {
+        None | Some(Err(_)) => Err(format!("{name} index {} does not fit 64 bits", show(tok))),
+        Some(Ok(0)) => Err(format!(
             "{name} index 0 is out of range (indices are 1-based)"
         )),
-        Ok(i) if i <= limit => Ok(i - 1),
-        _ => Err(format!("{name} index {n} exceeds the {limit} declared")),
+        Some(Ok(i)) if i <= limit => Ok(i - 1),
+        Some(Ok(i)) => Err(format!("{name} index {i} exceeds the {limit} declared")),
     }
 }
 
@@ -166,27 +187,46 @@ pub(crate) fn parse_index(
 pub(crate) fn parse_real(line: &[u8], pos: &mut usize, narrow: bool) -> Result<f64, String> {
     skip_ws(line, pos);
     let start = *pos;
-    let end = token_end(line, start);
-    *pos = end;
-    let tok = &line[start..end];
+    let rest = &line[start..];
+    let parsed = if narrow {
+        fast_float2::parse_partial::<f32, _>(rest).map(|(x, n)| (f64::from(x), n))
+    } else {
+        fast_float2::parse_partial::<f64, _>(rest)
+    };
+    if let Ok((x, n)) = parsed {
+        if at_token_end(line, start + n) && (x.is_finite() || is_inf_text(&rest[..n])) {
+            *pos = start + n;
+            return Ok(x);
+        }
+    }
+    real_error(line, start, narrow)
+}
+
+/// Whether a token that parsed to infinity spells it (rather than overflowing).
+fn is_inf_text(tok: &[u8]) -> bool {
+    tok.iter().any(|b| matches!(b, b'i' | b'I' | b'n' | b'N'))
+}
+
+#[cold]
+fn real_error(line: &[u8], start: usize, narrow: bool) -> Result<f64, String> {
+    let tok = &line[start..token_end(line, start)];
     if tok.is_empty() {
         return Err("line ends before the value".into());
     }
-    let bad = || format!("expected a number, found '{}'", show(tok));
-    let text = std::str::from_utf8(tok).map_err(|_| bad())?;
-    let x = if narrow {
-        f64::from(text.parse::<f32>().map_err(|_| bad())?)
+    let ok = if narrow {
+        fast_float2::parse::<f32, _>(tok).is_ok()
     } else {
-        text.parse::<f64>().map_err(|_| bad())?
+        fast_float2::parse::<f64, _>(tok).is_ok()
     };
-    if x.is_infinite() && !tok.iter().any(|b| matches!(b, b'i' | b'I')) {
-        return Err(format!(
+    if ok {
+        Err(format!(
             "value {} overflows {}",
             show(tok),
             if narrow { "f32" } else { "f64" }
-        ));
+        ))
+    } else {
+        Err(format!("expected a number, found '{}'", show(tok)))
     }
-    Ok(x)
 }
 
 /// Reads the next token of `line` as an integer value (an `integer` field), as `f64`.
@@ -231,7 +271,7 @@ pub(crate) fn parse_integer(line: &[u8], pos: &mut usize) -> Result<f64, String>
 #[inline]
 pub(crate) fn expect_end(line: &[u8], pos: &mut usize, what: &str) -> Result<(), String> {
     skip_ws(line, pos);
-    if *pos == line.len() {
+    if *pos == line.len() || is_eol(line[*pos]) {
         Ok(())
     } else {
         let end = token_end(line, *pos);
@@ -239,6 +279,22 @@ pub(crate) fn expect_end(line: &[u8], pos: &mut usize, what: &str) -> Result<(),
             "unexpected '{}' after the {what}",
             show(&line[*pos..end])
         ))
+    }
+}
+
+/// The position of the next line end at or after `pos` (or the end).
+#[inline]
+pub(crate) fn find_eol(buf: &[u8], pos: usize) -> usize {
+    memchr::memchr2(b'\n', b'\r', &buf[pos..]).map_or(buf.len(), |i| pos + i)
+}
+
+/// The position just past the line end at `pos` (`\n`, `\r\n` or `\r`), or `pos` at the end.
+#[inline]
+pub(crate) fn skip_eol(buf: &[u8], pos: usize) -> usize {
+    match buf.get(pos) {
+        Some(b'\r') if buf.get(pos + 1) == Some(&b'\n') => pos + 2,
+        Some(b'\r' | b'\n') => pos + 1,
+        _ => pos,
     }
 }
 

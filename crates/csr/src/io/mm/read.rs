@@ -11,8 +11,8 @@ use crate::{Csr, CsrPattern, Dense, Duplicates, Index, MatrixData, Scalar, Symme
 
 use super::header::{Field, Format, Header, Layout, Object, parse_header};
 use super::parse::{
-    Lines, ParseError, expect_end, is_blank_or_comment, newline_chunks, parse_index, parse_integer,
-    parse_real,
+    Lines, ParseError, expect_end, find_eol, is_blank_or_comment, is_eol, newline_chunks,
+    parse_index, parse_integer, parse_real, skip_eol, skip_ws,
 };
 
 /// Data sections smaller than this are parsed on the calling thread.
@@ -112,7 +112,9 @@ fn load_path(path: &Path) -> Result<Bytes> {
         // give inconsistent bytes (reported as a parse error) or SIGBUS if it is truncated.
         // That is the documented contract of `read_*` on paths, the same as every mmap-based
         // reader; `read_*_from` (a `Read`) has no such caveat.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(Some(path), &e))?;
+        // `populate` pre-faults the pages once instead of on every thread's first touch.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+            .map_err(|e| Error::io(Some(path), &e))?;
         Bytes::Mapped(map)
     };
     if is_gzip(&bytes) {
@@ -466,19 +468,18 @@ impl LineSpec {
         }
     }
 
-    /// Parses one coordinate entry line.
+    /// Parses one coordinate entry starting at `pos`, leaving `pos` after its last field.
     #[inline]
-    fn coordinate(&self, line: &[u8]) -> Result<(usize, usize, f64, f64), String> {
-        let mut pos = 0;
-        let r = parse_index(line, &mut pos, "row", self.nrows)?;
+    fn coordinate(&self, line: &[u8], pos: &mut usize) -> Result<(usize, usize, f64, f64), String> {
+        let r = parse_index(line, pos, "row", self.nrows)?;
         let c = if self.vector {
             0
         } else {
-            parse_index(line, &mut pos, "column", self.ncols)?
+            parse_index(line, pos, "column", self.ncols)?
         };
         // Text after the entry is ignored, like fast_matrix_market and Ginkgo do: real
         // pattern files carry a value column.
-        let (re, im) = self.value(line, &mut pos)?;
+        let (re, im) = self.value(line, pos)?;
         if r == c {
             self.check_diagonal(re, im)?;
         }
@@ -550,6 +551,22 @@ struct ChunkCount {
 
 fn count_chunk(chunk: &[u8]) -> ChunkCount {
     let mut c = ChunkCount::default();
+    if memchr::memchr(b'\r', chunk).is_none() {
+        // Only `\n` line ends: find them with one SIMD scan; most lines start with a digit.
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            let line = &chunk[start..nl];
+            c.lines += 1;
+            let entry = line.first().is_some_and(u8::is_ascii_digit) || !is_blank_or_comment(line);
+            c.entries += usize::from(entry);
+            start = nl + 1;
+        }
+        if start < chunk.len() {
+            c.lines += 1;
+            c.entries += usize::from(!is_blank_or_comment(&chunk[start..]));
+        }
+        return c;
+    }
     for line in Lines::new(chunk) {
         c.lines += 1;
         c.entries += usize::from(!is_blank_or_comment(line));
@@ -760,21 +777,29 @@ fn parse_coordinate_chunk<T, I: Index, M: Fn(f64, f64) -> T>(
     cols: &mut [I],
     vals: &mut [T],
 ) -> Result<(), ParseError> {
+    // A cursor over the chunk, line by line, without first finding each line's end.
     let quota = vals.len();
-    let (mut k, mut line_no) = (0, first_line);
-    for line in Lines::new(chunk) {
-        if k == quota {
-            break;
+    let (mut k, mut line_no, mut p) = (0, first_line, 0);
+    while k < quota && p < chunk.len() {
+        skip_ws(chunk, &mut p);
+        match chunk.get(p) {
+            None => break,
+            Some(b'\n' | b'\r') => {}
+            Some(b'%') => p = find_eol(chunk, p),
+            Some(_) => {
+                let (r, c, re, im) = spec
+                    .coordinate(chunk, &mut p)
+                    .map_err(|what| ParseError::new(line_no, what))?;
+                rows[k] = I::truncate(r);
+                cols[k] = I::truncate(c);
+                vals[k] = make(re, im);
+                k += 1;
+                if chunk.get(p).is_some_and(|&b| !is_eol(b)) {
+                    p = find_eol(chunk, p);
+                }
+            }
         }
-        if !is_blank_or_comment(line) {
-            let (r, c, re, im) = spec
-                .coordinate(line)
-                .map_err(|what| ParseError::new(line_no, what))?;
-            rows[k] = I::truncate(r);
-            cols[k] = I::truncate(c);
-            vals[k] = make(re, im);
-            k += 1;
-        }
+        p = skip_eol(chunk, p);
         line_no += 1;
     }
     Ok(())

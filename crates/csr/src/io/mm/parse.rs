@@ -145,12 +145,13 @@ pub(crate) fn parse_index(
         n = n * 10 + u64::from(d);
         *pos += 1;
     }
-    if *pos > start && at_token_end(line, *pos) {
-        if let Ok(i) = usize::try_from(n) {
-            if i >= 1 && i <= limit {
-                return Ok(i - 1);
-            }
-        }
+    if *pos > start
+        && at_token_end(line, *pos)
+        && let Ok(i) = usize::try_from(n)
+        && i >= 1
+        && i <= limit
+    {
+        return Ok(i - 1);
     }
     index_error(line, start, name, limit)
 }
@@ -193,11 +194,12 @@ pub(crate) fn parse_real(line: &[u8], pos: &mut usize, narrow: bool) -> Result<f
     } else {
         fast_float2::parse_partial::<f64, _>(rest)
     };
-    if let Ok((x, n)) = parsed {
-        if at_token_end(line, start + n) && (x.is_finite() || is_inf_text(&rest[..n])) {
-            *pos = start + n;
-            return Ok(x);
-        }
+    if let Ok((x, n)) = parsed
+        && at_token_end(line, start + n)
+        && (x.is_finite() || is_inf_text(&rest[..n]))
+    {
+        *pos = start + n;
+        return Ok(x);
     }
     real_error(line, start, narrow)
 }

@@ -1,24 +1,59 @@
 //! The reference kernel: serial textbook code, the oracle of the tests, never the default.
 
+use std::collections::BTreeMap;
+
 use super::{Handle, Kernel, KernelId};
-use crate::error::{Error, Result};
+use crate::error::{Error, Extent, Result};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The reference kernel: serial textbook code, the oracle of the tests, never the default.
+///
+/// Every operation is the obvious loop, on the calling thread, with no `unsafe` and no
+/// cleverness, so that it can be trusted as the oracle every other kernel is tested against.
+/// It is slow on purpose; use [`NativeKernel`](super::NativeKernel) for real work.
+///
+/// Summation order (other kernels that promise bit-identical results follow it):
+///
+/// - [`mult_vec`](Kernel::mult_vec): for each row `i`, `s = 0`, then `s += a_ij * x_j` for the
+///   row's entries left to right in storage order, then `y_i = alpha * s + beta * y_i`, or
+///   `y_i = alpha * s` when `beta == 0` (the old `y_i` is never read, so a NaN there does not
+///   propagate). `alpha == 0` is not special: `0 * s` is computed (NaN or infinity in `s`
+///   gives NaN).
+/// - [`mult_dense`](Kernel::mult_dense): the same, independently for each of the `k`
+///   columns of `X` and `Y`.
+/// - [`mult_ab`](Kernel::mult_ab): Gustavson's row-by-row product. For row `i` of `A`, an
+///   ordered map from column to value starts empty; for each entry `a_ik` of the row in
+///   storage order and each entry `b_kj` of row `k` of `B` in storage order, the map's value
+///   at `j` (inserted as zero) gains `a_ik * b_kj`. The map's entries, in increasing column
+///   order, are row `i` of the product. Duplicates in `A` or `B` therefore add; entries that
+///   cancel to zero are kept as explicit zeros (remove them with
+///   [`Csr::eliminate_zeros`]).
+/// - [`mult_abt`](Kernel::mult_abt): `B` is transposed with [`CsrRef::transpose`] (entries
+///   keep their order within each column), then multiplied as above.
+///
+/// All operations accept unsorted rows, duplicates and explicit zeros.
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{Kernel, ReferenceKernel};
+/// use csr::Csr;
+///
+/// let a = Csr::<f64, i32>::try_from_parts(2, 2, vec![0, 2, 3], vec![1, 0, 1], vec![1.0, 2.0, 3.0])?;
+/// let h = ReferenceKernel.to_handle(a.view())?;
+/// let mut y = vec![f64::NAN; 2];
+/// ReferenceKernel.mult_vec(&h, 2.0, &[1.0, 1.0], 0.0, &mut y)?;
+/// assert_eq!(y, vec![6.0, 6.0]);
+/// # Ok::<(), csr::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReferenceKernel;
 
-fn unsupported<X>(op: &'static str) -> Result<X> {
-    Err(Error::Unsupported {
-        kernel: KernelId::Reference.name(),
-        op,
-        reason: String::from("not implemented yet"),
-    })
-}
+const ID: KernelId = KernelId::Reference;
 
 impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
     fn id(&self) -> KernelId {
-        KernelId::Reference
+        ID
     }
 
     fn max_nnz(&self) -> usize {
@@ -26,53 +61,429 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
     }
 
     fn to_handle<'a>(&self, a: CsrRef<'a, T, I>) -> Result<Handle<'a, T, I>> {
-        Ok(Handle::borrowed(KernelId::Reference, a, Default::default()))
+        Ok(Handle::borrowed(ID, a, Default::default()))
     }
 
     fn from_handle(&self, h: &Handle<'_, T, I>) -> Result<Csr<T, I>> {
+        h.check_kernel(ID, "from_handle")?;
         Ok(h.matrix().to_csr())
     }
 
     fn order_columns(&self, h: &mut Handle<'_, T, I>) -> Result<()> {
+        h.check_kernel(ID, "order_columns")?;
         h.matrix_mut().sort_by_column_index();
         Ok(())
     }
 
     fn mult_vec(
         &self,
-        _h: &Handle<'_, T, I>,
-        _alpha: T,
-        _x: &[T],
-        _beta: T,
-        _y: &mut [T],
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &[T],
+        beta: T,
+        y: &mut [T],
     ) -> Result<()> {
-        unsupported("mult_vec")
+        h.check_kernel(ID, "mult_vec")?;
+        let a = h.matrix();
+        if x.len() != a.ncols() || y.len() != a.nrows() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_vec",
+                lhs: a.shape(),
+                rhs: (x.len(), y.len()),
+            });
+        }
+        for (i, yi) in y.iter_mut().enumerate() {
+            let (cols, vals) = a.row(i);
+            let mut sum = T::zero();
+            for (c, &v) in cols.iter().zip(vals) {
+                sum += v * x[c.to_usize()];
+            }
+            *yi = if beta == T::zero() {
+                alpha * sum
+            } else {
+                alpha * sum + beta * *yi
+            };
+        }
+        Ok(())
     }
 
     fn mult_dense(
         &self,
-        _h: &Handle<'_, T, I>,
-        _alpha: T,
-        _x: &Dense<T>,
-        _beta: T,
-        _y: &mut Dense<T>,
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &Dense<T>,
+        beta: T,
+        y: &mut Dense<T>,
     ) -> Result<()> {
-        unsupported("mult_dense")
+        h.check_kernel(ID, "mult_dense")?;
+        let a = h.matrix();
+        if x.nrows() != a.ncols() || y.nrows() != a.nrows() || y.ncols() != x.ncols() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_dense",
+                lhs: a.shape(),
+                rhs: x.shape(),
+            });
+        }
+        let k = x.ncols();
+        for i in 0..a.nrows() {
+            let (cols, vals) = a.row(i);
+            for col in 0..k {
+                let mut sum = T::zero();
+                for (c, &v) in cols.iter().zip(vals) {
+                    sum += v * x.row(c.to_usize())[col];
+                }
+                let yi = &mut y.row_mut(i)[col];
+                *yi = if beta == T::zero() {
+                    alpha * sum
+                } else {
+                    alpha * sum + beta * *yi
+                };
+            }
+        }
+        Ok(())
     }
 
-    fn mult_ab(
-        &self,
-        _a: &Handle<'_, T, I>,
-        _b: &Handle<'_, T, I>,
-    ) -> Result<Handle<'static, T, I>> {
-        unsupported("mult_ab")
+    fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
+        a.check_kernel(ID, "mult_ab")?;
+        b.check_kernel(ID, "mult_ab")?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        if am.ncols() != bm.nrows() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_ab",
+                lhs: am.shape(),
+                rhs: bm.shape(),
+            });
+        }
+        let c = gustavson(am, bm, I::MAX_USIZE)?;
+        Ok(Handle::owned(ID, c, Default::default()))
     }
 
     fn mult_abt(
         &self,
-        _a: &Handle<'_, T, I>,
-        _b: &Handle<'_, T, I>,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
     ) -> Result<Handle<'static, T, I>> {
-        unsupported("mult_abt")
+        a.check_kernel(ID, "mult_abt")?;
+        b.check_kernel(ID, "mult_abt")?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        if am.ncols() != bm.ncols() {
+            return Err(Error::DimensionMismatch {
+                op: "mult_abt",
+                lhs: am.shape(),
+                rhs: bm.shape(),
+            });
+        }
+        let bt = bm.transpose();
+        let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
+        Ok(Handle::owned(ID, c, Default::default()))
+    }
+}
+
+/// `A·B` (shapes already checked: `a.ncols() == b.nrows()`), one ordered map per row, as
+/// described on [`ReferenceKernel`]. Fails with [`Error::IndexTooNarrow`] as soon as the
+/// product holds more than `max_nnz` entries (`value` is the count reached then, a lower
+/// bound of the product's nnz); `max_nnz` is `I::MAX_USIZE` except in tests.
+fn gustavson<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    max_nnz: usize,
+) -> Result<Csr<T, I>> {
+    debug_assert_eq!(a.ncols(), b.nrows());
+    let mut row_ptrs = Vec::with_capacity(a.nrows() + 1);
+    let mut col_idxs = Vec::new();
+    let mut values = Vec::new();
+    row_ptrs.push(I::ZERO);
+    let mut acc: BTreeMap<usize, T> = BTreeMap::new();
+    for i in 0..a.nrows() {
+        let (a_cols, a_vals) = a.row(i);
+        for (k, &a_ik) in a_cols.iter().zip(a_vals) {
+            let (b_cols, b_vals) = b.row(k.to_usize());
+            for (j, &b_kj) in b_cols.iter().zip(b_vals) {
+                *acc.entry(j.to_usize()).or_insert_with(T::zero) += a_ik * b_kj;
+            }
+        }
+        let nnz = col_idxs.len() + acc.len();
+        if nnz > max_nnz {
+            return Err(Error::IndexTooNarrow {
+                extent: Extent::Nnz,
+                value: nnz,
+                index_type: I::NAME,
+                max: max_nnz,
+            });
+        }
+        for (j, v) in std::mem::take(&mut acc) {
+            // j < b.ncols(), which fits I (a checked invariant of b).
+            col_idxs.push(I::truncate(j));
+            values.push(v);
+        }
+        // nnz <= max_nnz <= I::MAX_USIZE (checked above).
+        row_ptrs.push(I::truncate(nnz));
+    }
+    Csr::try_from_parts(a.nrows(), b.ncols(), row_ptrs, col_idxs, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use num_complex::Complex;
+
+    use super::*;
+
+    const K: ReferenceKernel = ReferenceKernel;
+
+    /// ```text
+    /// [[1, 0, 2],
+    ///  [0, 0, 0],
+    ///  [3, 4, 0]]
+    /// ```
+    /// with row 0 stored unsorted and row 2 holding a duplicate (3 = 1 + 2).
+    fn sample() -> Csr<f64, i32> {
+        Csr::try_from_parts(
+            3,
+            3,
+            vec![0, 2, 2, 5],
+            vec![2, 0, 0, 1, 0],
+            vec![2.0, 1.0, 1.0, 4.0, 2.0],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mult_vec_follows_the_textbook() {
+        let a = sample();
+        let h = K.to_handle(a.view()).unwrap();
+        let x = [1.0, 10.0, 100.0];
+        let mut y = vec![1.0, 2.0, 3.0];
+        K.mult_vec(&h, 2.0, &x, 0.5, &mut y).unwrap();
+        assert_eq!(y, vec![2.0 * 201.0 + 0.5, 1.0, 2.0 * 43.0 + 1.5]);
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_y() {
+        let a = sample();
+        let h = K.to_handle(a.view()).unwrap();
+        let mut y = vec![f64::NAN, f64::INFINITY, f64::NAN];
+        K.mult_vec(&h, 1.0, &[1.0, 1.0, 1.0], 0.0, &mut y).unwrap();
+        assert_eq!(y, vec![3.0, 0.0, 7.0]);
+        let mut y = vec![f64::NAN; 3];
+        K.mult_vec(&h, 1.0, &[1.0, 1.0, 1.0], 1.0, &mut y).unwrap();
+        assert!(y.iter().all(|v| v.is_nan()), "beta != 0 reads y");
+    }
+
+    #[test]
+    fn mult_vec_sums_in_storage_order() {
+        // 1e16 + 1 - 1e16 is 0 left to right, but 1 in another order.
+        let a =
+            Csr::<f64, i32>::try_from_parts(1, 3, vec![0, 3], vec![0, 1, 2], vec![1.0; 3]).unwrap();
+        let h = K.to_handle(a.view()).unwrap();
+        let mut y = [0.0];
+        K.mult_vec(&h, 1.0, &[1e16, 1.0, -1e16], 0.0, &mut y)
+            .unwrap();
+        assert_eq!(y, [0.0]);
+    }
+
+    #[test]
+    fn mult_vec_checks_shapes() {
+        let a = sample();
+        let h = K.to_handle(a.view()).unwrap();
+        let mut y = vec![0.0; 3];
+        assert_eq!(
+            K.mult_vec(&h, 1.0, &[1.0; 2], 0.0, &mut y),
+            Err(Error::DimensionMismatch {
+                op: "mult_vec",
+                lhs: (3, 3),
+                rhs: (2, 3)
+            })
+        );
+        let mut y = vec![0.0; 4];
+        assert_eq!(
+            K.mult_vec(&h, 1.0, &[1.0; 3], 0.0, &mut y),
+            Err(Error::DimensionMismatch {
+                op: "mult_vec",
+                lhs: (3, 3),
+                rhs: (3, 4)
+            })
+        );
+    }
+
+    #[test]
+    fn mult_dense_matches_mult_vec_column_by_column() {
+        let a = sample();
+        let h = K.to_handle(a.view()).unwrap();
+        let x = Dense::try_from_row_major(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let mut y = Dense::try_from_row_major(3, 2, vec![f64::NAN; 6]).unwrap();
+        K.mult_dense(&h, 1.0, &x, 0.0, &mut y).unwrap();
+        for col in 0..2 {
+            let xc: Vec<f64> = (0..3).map(|r| x.row(r)[col]).collect();
+            let mut yc = vec![0.0; 3];
+            K.mult_vec(&h, 1.0, &xc, 0.0, &mut yc).unwrap();
+            assert_eq!((0..3).map(|r| y.row(r)[col]).collect::<Vec<_>>(), yc);
+        }
+        let before = y.clone();
+        K.mult_dense(&h, 2.0, &x, -1.0, &mut y).unwrap();
+        assert_eq!(y.row(2)[1], 2.0 * before.row(2)[1] - before.row(2)[1]);
+        let mut wrong = Dense::zeros(3, 3).unwrap();
+        assert_eq!(
+            K.mult_dense(&h, 1.0, &x, 0.0, &mut wrong),
+            Err(Error::DimensionMismatch {
+                op: "mult_dense",
+                lhs: (3, 3),
+                rhs: (3, 2)
+            })
+        );
+    }
+
+    #[test]
+    fn mult_ab_sorts_adds_duplicates_and_keeps_cancellation() {
+        let a = sample();
+        let h = K.to_handle(a.view()).unwrap();
+        let c = K.from_handle(&K.mult_ab(&h, &h).unwrap()).unwrap();
+        // A² = [[7, 8, 2], [0, 0, 0], [3, 0, 6]]
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![
+                (0, 0, 7.0),
+                (0, 1, 8.0),
+                (0, 2, 2.0),
+                (2, 0, 3.0),
+                (2, 2, 6.0)
+            ]
+        );
+        // [1 1] · [[1], [-1]] = [0], kept as an explicit zero.
+        let r =
+            Csr::<f64, i32>::try_from_parts(1, 2, vec![0, 2], vec![1, 0], vec![1.0, 1.0]).unwrap();
+        let s = Csr::<f64, i32>::try_from_parts(2, 1, vec![0, 1, 2], vec![0, 0], vec![1.0, -1.0])
+            .unwrap();
+        let (hr, hs) = (
+            K.to_handle(r.view()).unwrap(),
+            K.to_handle(s.view()).unwrap(),
+        );
+        let c = K.from_handle(&K.mult_ab(&hr, &hs).unwrap()).unwrap();
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 0.0)]);
+        assert_eq!(
+            K.mult_ab(&hr, &hr).map(|_| ()),
+            Err(Error::DimensionMismatch {
+                op: "mult_ab",
+                lhs: (1, 2),
+                rhs: (1, 2)
+            })
+        );
+    }
+
+    #[test]
+    fn mult_abt_equals_mult_ab_with_the_transpose() {
+        let a = Csr::<Complex<f64>, i64>::try_from_parts(
+            2,
+            3,
+            vec![0, 2, 3],
+            vec![2, 0, 1],
+            vec![
+                Complex::new(1.0, 1.0),
+                Complex::new(2.0, 0.0),
+                Complex::new(0.0, 3.0),
+            ],
+        )
+        .unwrap();
+        let b = sample_c();
+        let (ha, hb) = (
+            K.to_handle(a.view()).unwrap(),
+            K.to_handle(b.view()).unwrap(),
+        );
+        let abt = K.from_handle(&K.mult_abt(&ha, &hb).unwrap()).unwrap();
+        let bt = b.transpose();
+        let hbt = K.to_handle(bt.view()).unwrap();
+        let ab = K.from_handle(&K.mult_ab(&ha, &hbt).unwrap()).unwrap();
+        assert_eq!(abt, ab);
+        assert_eq!(abt.shape(), (2, 4));
+        assert!(abt.is_sorted_by_column_index());
+        assert_eq!(
+            K.mult_abt(&ha, &hbt).map(|_| ()),
+            Err(Error::DimensionMismatch {
+                op: "mult_abt",
+                lhs: (2, 3),
+                rhs: (3, 4)
+            })
+        );
+    }
+
+    fn sample_c() -> Csr<Complex<f64>, i64> {
+        Csr::try_from_parts(
+            4,
+            3,
+            vec![0, 1, 3, 3, 5],
+            vec![0, 2, 1, 1, 1],
+            vec![
+                Complex::new(1.0, 0.0),
+                Complex::new(0.0, 1.0),
+                Complex::new(2.0, -1.0),
+                Complex::new(1.0, 1.0),
+                Complex::new(-1.0, 2.0),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn product_nnz_overflow_is_a_typed_error() {
+        let a = sample();
+        assert_eq!(
+            gustavson(a.view(), a.view(), 4),
+            Err(Error::IndexTooNarrow {
+                extent: Extent::Nnz,
+                value: 5,
+                index_type: "i32",
+                max: 4
+            })
+        );
+        assert_eq!(gustavson(a.view(), a.view(), 5).unwrap().nnz(), 5);
+    }
+
+    #[test]
+    fn empty_shapes() {
+        let z = Csr::<f32, i32>::empty(0, 4).unwrap();
+        let w = Csr::<f32, i32>::empty(4, 0).unwrap();
+        let (hz, hw) = (
+            K.to_handle(z.view()).unwrap(),
+            K.to_handle(w.view()).unwrap(),
+        );
+        let c = K.from_handle(&K.mult_ab(&hz, &hw).unwrap()).unwrap();
+        assert_eq!(c.shape(), (0, 0));
+        let c = K.from_handle(&K.mult_ab(&hw, &hz).unwrap()).unwrap();
+        assert_eq!((c.shape(), c.nnz()), ((4, 4), 0));
+        let mut y = vec![f32::NAN; 4];
+        K.mult_vec(&hw, 1.0, &[], 0.0, &mut y).unwrap();
+        assert_eq!(y, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn order_columns_copies_and_sorts() {
+        let a = sample();
+        let mut h = K.to_handle(a.view()).unwrap();
+        K.order_columns(&mut h).unwrap();
+        let sorted = K.from_handle(&h).unwrap();
+        assert!(sorted.is_sorted_by_column_index());
+        assert_eq!(sorted.row(0), (&[0, 2][..], &[1.0, 2.0][..]));
+        assert_eq!(a, sample(), "the caller's matrix is untouched");
+    }
+
+    #[test]
+    fn foreign_handles_are_refused() {
+        let a = sample();
+        let h = <super::super::NativeKernel as Kernel<f64, i32>>::to_handle(
+            &super::super::NativeKernel,
+            a.view(),
+        )
+        .unwrap();
+        assert_eq!(
+            K.mult_ab(&h, &h).map(|_| ()),
+            Err(Error::ForeignHandle {
+                op: "mult_ab",
+                kernel: "reference",
+                handle_kernel: "native"
+            })
+        );
+        assert!(matches!(
+            K.from_handle(&h),
+            Err(Error::ForeignHandle { .. })
+        ));
     }
 }

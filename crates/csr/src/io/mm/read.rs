@@ -384,7 +384,41 @@ fn scalar_csr<T: Scalar, I: Index>(
     let layout = parse_header(bytes)?;
     check_row_ptrs_alloc::<I>(&layout)?;
     let file = read_scalar::<T, I>(bytes, options)?;
-    Ok(Csr::from_matrix_data_with(&file.data, options.duplicates)?)
+    Ok(assemble(file.data, options.duplicates)?)
+}
+
+/// Builds a CSR matrix from triplets. Files listed row by row (as this crate's writer and
+/// most others write them) are taken over in place: the column and value arrays become the
+/// matrix's, so peak memory stays near the triplets' size. Other files go through the
+/// counting sort of [`Csr::from_matrix_data_with`].
+fn assemble<T: crate::Element, I: Index>(
+    data: MatrixData<T, I>,
+    duplicates: Duplicates,
+) -> Result<Csr<T, I>> {
+    let by_row = if data.len() >= crate::parallel::MIN_PARALLEL_WORK {
+        data.rows().par_windows(2).all(|w| w[0] <= w[1])
+    } else {
+        data.rows().windows(2).all(|w| w[0] <= w[1])
+    };
+    if !by_row {
+        return Csr::from_matrix_data_with(&data, duplicates);
+    }
+    crate::error::check_fits::<I>(crate::Extent::Nnz, data.len())?;
+    let (nrows, ncols, rows, cols, vals) = data.into_parts();
+    let mut ptrs = vec![I::ZERO; nrows + 1];
+    let mut k = 0;
+    for (r, ptr) in ptrs.iter_mut().enumerate().skip(1) {
+        while k < rows.len() && rows[k].to_usize() < r {
+            k += 1;
+        }
+        *ptr = I::truncate(k);
+    }
+    drop(rows);
+    let mut a = Csr::try_from_parts(nrows, ncols, ptrs, cols, vals)?;
+    if duplicates == Duplicates::Sum && !(a.is_sorted_by_column_index() && !a.has_duplicates()) {
+        a.sum_duplicates();
+    }
+    Ok(a)
 }
 
 fn pattern_csr<I: Index>(bytes: &[u8]) -> Result<CsrPattern<I>, ReadError> {
@@ -398,14 +432,8 @@ fn pattern_csr<I: Index>(bytes: &[u8]) -> Result<CsrPattern<I>, ReadError> {
         mirror(data, |()| ())?
     };
     let (nrows, ncols, rows, cols, vals) = data.into_parts();
-    Ok(Csr::try_from_coo(
-        nrows,
-        ncols,
-        &rows,
-        &cols,
-        &vals,
-        Duplicates::Sum,
-    )?)
+    let data = MatrixData::try_from_triplets(nrows, ncols, rows, cols, vals)?;
+    Ok(assemble(data, Duplicates::Sum)?)
 }
 
 fn dense<T: Scalar>(bytes: &[u8]) -> Result<Dense<T>, ReadError> {

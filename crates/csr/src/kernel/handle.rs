@@ -1,8 +1,9 @@
 //! [`Handle`]: a matrix prepared by a kernel.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use super::KernelId;
+use super::native::SpgemmWorkspace;
 use crate::error::{Error, Result};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -29,6 +30,9 @@ pub(crate) enum KernelState<T, I> {
         row_blocks: Vec<usize>,
         /// `Aᵀ`, computed lazily once.
         transpose: OnceLock<Csr<T, I>>,
+        /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with
+        /// this matrix on the right, one per thread.
+        workspaces: Mutex<Vec<SpgemmWorkspace<T>>>,
     },
 }
 
@@ -110,6 +114,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             KernelState::Native { .. } => KernelState::Native {
                 row_blocks: Vec::new(),
                 transpose: OnceLock::new(),
+                workspaces: Mutex::new(Vec::new()),
             },
         };
         match &mut self.matrix {

@@ -12,7 +12,9 @@
 mod spgemm;
 mod spmv;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+pub(crate) use spgemm::Workspace as SpgemmWorkspace;
 
 use super::{Handle, Kernel, KernelId, KernelState};
 use crate::error::{Error, Result};
@@ -33,6 +35,15 @@ fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
     KernelState::Native {
         row_blocks: spmv::row_blocks(a),
         transpose: OnceLock::new(),
+        workspaces: Mutex::new(Vec::new()),
+    }
+}
+
+/// The SpGEMM workspaces kept in a handle, if it has a place for them.
+fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmWorkspace<T>>>> {
+    match &h.state {
+        KernelState::Native { workspaces, .. } => Some(workspaces),
+        KernelState::None => None,
     }
 }
 
@@ -114,7 +125,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
         a.check_kernel(KernelId::Native, "mult_ab")?;
         b.check_kernel(KernelId::Native, "mult_ab")?;
-        let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab")?;
+        let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab", workspaces(b))?;
         let state = native_state(c.view());
         Ok(Handle::owned(KernelId::Native, c, state))
     }
@@ -135,11 +146,16 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
             });
         }
         let c = match &b.state {
-            KernelState::Native { transpose, .. } => {
+            KernelState::Native {
+                transpose,
+                workspaces,
+                ..
+            } => {
+                // Bᵀ has B's rows as columns: its workspaces live with B's handle.
                 let bt = transpose.get_or_init(|| bm.transpose());
-                spgemm::multiply(am, bt.view(), "mult_abt")?
+                spgemm::multiply(am, bt.view(), "mult_abt", Some(workspaces))?
             }
-            KernelState::None => spgemm::multiply(am, bm.transpose().view(), "mult_abt")?,
+            KernelState::None => spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?,
         };
         let state = native_state(c.view());
         Ok(Handle::owned(KernelId::Native, c, state))

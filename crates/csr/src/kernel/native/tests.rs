@@ -286,3 +286,23 @@ fn order_columns_sorts_and_keeps_spmv_working() {
     let want = naive_mult_vec(&s, 1.0, &x, 0.0, &[]);
     assert_eq!(y, want);
 }
+
+#[test]
+fn kept_workspaces_serve_products_of_other_widths() {
+    // B (20 x 45) is the right operand of A·B (45 columns) and of C·Bᵀ (20 columns).
+    let a = messy(30, 20, 11);
+    let b = messy(20, 45, 12);
+    let c = messy(25, 45, 13);
+    let k = NativeKernel;
+    let (ha, hb, hc) = (
+        k.to_handle(a.view()).unwrap(),
+        k.to_handle(b.view()).unwrap(),
+        k.to_handle(c.view()).unwrap(),
+    );
+    for _ in 0..2 {
+        let ab = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
+        assert_eq!(dense(&ab), dense_product(&a, &b));
+        let cbt = k.from_handle(&k.mult_abt(&hc, &hb).unwrap()).unwrap();
+        assert_eq!(dense(&cbt), dense_product(&c, &b.transpose()));
+    }
+}

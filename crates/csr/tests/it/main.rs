@@ -15,3 +15,5 @@ mod mm_corpus;
 mod mm_support;
 mod mm_errors;
 mod mm_roundtrip;
+mod kernels;
+mod kernel_selection;

@@ -95,6 +95,10 @@ pub struct BenchArgs {
     /// Worker threads (default: rayon's default, the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,
+    /// Also measure the peer libraries sprs, faer and nalgebra-sparse (cargo feature
+    /// `peers`).
+    #[arg(long)]
+    pub peers: bool,
     /// Also write every result to this JSON file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,

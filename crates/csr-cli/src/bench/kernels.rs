@@ -140,6 +140,28 @@ fn spgemm(
     Ok(records)
 }
 
+/// The vector every SpMV multiplies by.
+pub fn spmv_input(n: usize) -> Vec<f64> {
+    (0..n).map(|j| 1.0 + (j % 17) as f64 / 16.0).collect()
+}
+
+/// `A·x` by the reference kernel.
+pub fn reference_spmv(a: CsrRef<'_, f64, i32>, x: &[f64]) -> Result<Vec<f64>, BoxError> {
+    let reference: &dyn Kernel<f64, i32> = &kernel::ReferenceKernel;
+    let mut y = vec![0.0; a.nrows()];
+    reference.mult_vec(&reference.to_handle(a)?, 1.0, x, 0.0, &mut y)?;
+    Ok(y)
+}
+
+/// The number of scalar products of `A·A` (or `A·Aᵀ`).
+pub fn products_of(a: CsrRef<'_, f64, i32>, transpose_b: bool) -> usize {
+    if transpose_b {
+        products(a, a.transpose().view())
+    } else {
+        products(a, a)
+    }
+}
+
 /// The number of scalar products of `A·B`: Σ over A's entries of the length of B's row.
 fn products(a: CsrRef<'_, f64, i32>, b: CsrRef<'_, f64, i32>) -> usize {
     let b_len: Vec<usize> = b.row_lengths().collect();
@@ -193,7 +215,7 @@ fn row_block(
 }
 
 /// Largest `|x - r| / max(|r|, tiny)` over paired values.
-fn max_rel_err(x: &[f64], r: &[f64]) -> f64 {
+pub fn max_rel_err(x: &[f64], r: &[f64]) -> f64 {
     x.iter()
         .zip(r)
         .map(|(x, r)| (x - r).abs() / r.abs().max(f64::MIN_POSITIVE))

@@ -9,6 +9,8 @@
 
 mod bandwidth;
 mod kernels;
+#[cfg(feature = "peers")]
+mod peers;
 mod report;
 mod structure;
 
@@ -47,7 +49,9 @@ const ALL_OPS: Ops = Ops {
     abt: true,
 };
 
-/// The built-in workloads of a full run: (spec, operations).
+/// The built-in workloads of a full run: (spec, operations). SpGEMM on a power-law matrix
+/// uses about 3 entries per row (like DESIGN's 200k-row block of the 1M matrix, 601k nnz):
+/// with 16 per row, A·A would exceed 2³¹ entries.
 const DEFAULT_WORKLOADS: [(&str, Ops); 5] = [
     ("poisson2d:2000", ALL_OPS),
     (
@@ -150,12 +154,16 @@ fn run_in_pool(args: &BenchArgs, out: &mut impl Write) -> CmdResult {
     )?;
     let mut report = Report::new(bandwidth);
     for (spec, ops) in &specs {
+        eprintln!("csr bench: {spec} ...");
         let workload = build_workload(spec, *ops)?;
         let mut records: Vec<Record> = Vec::new();
         if ops.structure {
             records.extend(structure::bench(&workload.name, &workload.matrix, reps)?);
         }
         records.extend(kernels::bench(&workload, reps)?);
+        if args.peers {
+            records.extend(run_peers(&workload, reps)?);
+        }
         report.add(records);
     }
     report.write_table(out)?;
@@ -164,6 +172,24 @@ fn run_in_pool(args: &BenchArgs, out: &mut impl Write) -> CmdResult {
         writeln!(out, "\nwrote {}", path.display())?;
     }
     Ok(())
+}
+
+/// The peers' rows, when the `peers` feature is built in.
+#[cfg(feature = "peers")]
+fn run_peers(
+    w: &Workload,
+    reps: usize,
+) -> Result<Vec<Record>, Box<dyn std::error::Error + Send + Sync>> {
+    peers::bench(w, reps)
+}
+
+/// Without the `peers` feature, `--peers` is an error that says how to get it.
+#[cfg(not(feature = "peers"))]
+fn run_peers(
+    _: &Workload,
+    _: usize,
+) -> Result<Vec<Record>, Box<dyn std::error::Error + Send + Sync>> {
+    Err("--peers needs the `peers` feature: cargo run --release --features peers --bin csr -- bench --peers".into())
 }
 
 /// Builds a workload from a spec: a generator spec, optionally prefixed by `permuted:` or

@@ -32,7 +32,7 @@ pub(crate) enum KernelState<T, I> {
         transpose: OnceLock<Csr<T, I>>,
         /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with
         /// this matrix on the right, one per thread.
-        workspaces: Mutex<Vec<SpgemmWorkspace<T>>>,
+        workspaces: Mutex<Vec<SpgemmWorkspace<T, I>>>,
     },
 }
 

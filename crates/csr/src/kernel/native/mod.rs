@@ -40,7 +40,7 @@ fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
 }
 
 /// The SpGEMM workspaces kept in a handle, if it has a place for them.
-fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmWorkspace<T>>>> {
+fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmWorkspace<T, I>>>> {
     match &h.state {
         KernelState::Native { workspaces, .. } => Some(workspaces),
         KernelState::None => None,

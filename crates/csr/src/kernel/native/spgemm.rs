@@ -81,19 +81,24 @@ fn prefetch_ahead<T, I: Index>(j: usize, ac: &[I], bp: &[I], bc: &[I], bv: &[T])
 /// Kept in `B`'s handle between calls (fresh workspaces cost page faults: 48 MB per thread
 /// for a 4M-column `B`).
 #[derive(Debug)]
-pub(crate) struct Workspace<T> {
+pub(crate) struct Workspace<T, I> {
     /// The current row's stamp; `marks[c] == stamp` iff column `c` was touched in this row.
     stamp: u32,
     marks: Vec<u32>,
     acc: Vec<T>,
+    /// One-phase output of the chunks this thread ran (columns, values), in run order.
+    out_cols: Vec<I>,
+    out_vals: Vec<T>,
 }
 
-impl<T: Scalar> Workspace<T> {
+impl<T: Scalar, I: Index> Workspace<T, I> {
     fn new() -> Self {
         Self {
             stamp: 0,
             marks: Vec::new(),
             acc: Vec::new(),
+            out_cols: Vec::new(),
+            out_vals: Vec::new(),
         }
     }
 
@@ -121,11 +126,11 @@ impl<T: Scalar> Workspace<T> {
 }
 
 /// One workspace per rayon thread, handed to whichever task runs on that thread.
-struct Workspaces<T>(Vec<Mutex<Workspace<T>>>);
+struct Workspaces<T, I>(Vec<Mutex<Workspace<T, I>>>);
 
-impl<T: Scalar> Workspaces<T> {
+impl<T: Scalar, I: Index> Workspaces<T, I> {
     /// One workspace per thread of the current pool, taken from `cache` where it has some.
-    fn take(cache: Option<&Mutex<Vec<Workspace<T>>>>) -> Self {
+    fn take(cache: Option<&Mutex<Vec<Workspace<T, I>>>>) -> Self {
         let n = rayon::current_num_threads().max(1);
         let mut kept = cache
             .and_then(|c| c.try_lock().ok().map(|mut g| std::mem::take(&mut *g)))
@@ -136,7 +141,7 @@ impl<T: Scalar> Workspaces<T> {
     }
 
     /// Returns the workspaces to `cache` (unless another call put its own back first).
-    fn give_back(self, cache: Option<&Mutex<Vec<Workspace<T>>>>) {
+    fn give_back(self, cache: Option<&Mutex<Vec<Workspace<T, I>>>>) {
         if let Some(mut g) = cache.and_then(|c| c.try_lock().ok())
             && g.is_empty()
         {
@@ -148,8 +153,8 @@ impl<T: Scalar> Workspaces<T> {
         }
     }
 
-    /// Runs `f` with the calling thread's workspace.
-    fn with<R>(&self, f: impl FnOnce(&mut Workspace<T>) -> R) -> R {
+    /// Runs `f` with the calling thread's workspace and its index.
+    fn with<R>(&self, f: impl FnOnce(usize, &mut Workspace<T, I>) -> R) -> R {
         let i = rayon::current_thread_index().unwrap_or(0) % self.0.len();
         // A poisoned lock only means another task panicked (a bug); the workspace holds no
         // invariant beyond "stamps below `stamp`", which a fresh stamp restores.
@@ -157,7 +162,7 @@ impl<T: Scalar> Workspaces<T> {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        f(&mut ws)
+        f(i, &mut ws)
     }
 }
 
@@ -274,7 +279,7 @@ unsafe fn symbolic_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
-    ws: &mut Workspace<T>,
+    ws: &mut Workspace<T, I>,
 ) -> usize {
     let (ap, ac) = (a.row_ptrs(), a.col_idxs());
     let (bp, bc) = (b.row_ptrs(), b.col_idxs());
@@ -314,7 +319,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
-    ws: &mut Workspace<T>,
+    ws: &mut Workspace<T, I>,
     cols: &mut [I],
     vals: &mut [T],
 ) {
@@ -354,6 +359,68 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
         *v = unsafe { *acc.get_unchecked(c.to_usize()) };
     }
 }
+
+/// Computes row `r` of `A·B`, appending its sorted columns and values to the workspace's
+/// output buffers; returns the row's length.
+///
+/// # Safety
+/// As for [`numeric_row`].
+#[inline]
+unsafe fn numeric_row_append<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    ws: &mut Workspace<T, I>,
+) -> usize {
+    let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
+    let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
+    let stamp = ws.next_stamp();
+    let Workspace {
+        marks,
+        acc,
+        out_cols,
+        out_vals,
+        ..
+    } = ws;
+    let start = out_cols.len();
+    // SAFETY: indices into A, B and the workspace as in `numeric_row`.
+    unsafe {
+        for j in ap.get_unchecked(r).to_usize()..ap.get_unchecked(r + 1).to_usize() {
+            prefetch_ahead(j, ac, bp, bc, bv);
+            let k = ac.get_unchecked(j).to_usize();
+            let x = *av.get_unchecked(j);
+            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
+                let ci = *bc.get_unchecked(i);
+                let c = ci.to_usize();
+                let p = x * *bv.get_unchecked(i);
+                let m = marks.get_unchecked_mut(c);
+                if *m != stamp {
+                    *m = stamp;
+                    *acc.get_unchecked_mut(c) = p;
+                    out_cols.push(ci);
+                } else {
+                    *acc.get_unchecked_mut(c) += p;
+                }
+            }
+        }
+    }
+    let row = &mut out_cols[start..];
+    row.sort_unstable();
+    // SAFETY: every c is a column of B, < ncols(B) <= acc.len().
+    out_vals.extend(
+        row.iter()
+            .map(|&c| unsafe { *acc.get_unchecked(c.to_usize()) }),
+    );
+    row.len()
+}
+
+/// Up to this many bytes of flops-bound output (`flops · (size_of I + size_of T)`) a
+/// product runs in one phase (no symbolic pass; the output goes to per-thread buffers kept
+/// in the handle, then is copied into place); above it, symbolic then numeric, which
+/// allocates exactly and writes in place. The symbolic pass costs a second walk of the
+/// dependent A→B→marker chain, a loss when rows barely overlap (flops ≈ nnz(C));
+/// large outputs would make the buffers (kept between calls) too big to keep.
+const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
 /// Arrays at least this large are advised to use transparent huge pages before they are first
 /// touched: faulting a fresh output in 4 KiB pages costs a large share of a big product.
@@ -399,7 +466,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     op: &'static str,
-    cache: Option<&Mutex<Vec<Workspace<T>>>>,
+    cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
 ) -> Result<Csr<T, I>> {
     if a.ncols() != b.nrows() {
         return Err(Error::DimensionMismatch {
@@ -408,7 +475,19 @@ pub(super) fn multiply<T: Scalar, I: Index>(
             rhs: b.shape(),
         });
     }
-    let (nrows, ncols) = (a.nrows(), b.ncols());
+    multiply_with_limit(a, b, cache, ONE_PHASE_MAX_BYTES)
+}
+
+/// [`multiply`] (shapes checked) with the one-phase limit as a parameter (tests force each
+/// path with it).
+pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
+    one_phase_max_bytes: usize,
+) -> Result<Csr<T, I>> {
+    debug_assert_eq!(a.ncols(), b.nrows());
+    let nrows = a.nrows();
     let (ap, ac, bp) = (a.row_ptrs(), a.col_idxs(), b.row_ptrs());
     // Work of rows 0..r: flops plus one per row.
     let work = prefix_sums(nrows, |r| {
@@ -420,20 +499,40 @@ pub(super) fn multiply<T: Scalar, I: Index>(
         f
     });
     let chunks = flop_chunks(&work);
-    let workspaces = Workspaces::<T>::take(cache);
+    let workspaces = Workspaces::<T, I>::take(cache);
 
+    let one_phase = work[nrows].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+        <= one_phase_max_bytes;
+    let c = if one_phase {
+        one_phase_product(a, b, &work, &chunks, &workspaces)
+    } else {
+        two_phase_product(a, b, &work, &chunks, &workspaces)
+    };
+    workspaces.give_back(cache);
+    c
+}
+
+/// Symbolic then numeric: exact output allocation, each chunk writes its rows in place.
+fn two_phase_product<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    work: &[usize],
+    chunks: &[Range<usize>],
+    workspaces: &Workspaces<T, I>,
+) -> Result<Csr<T, I>> {
+    let (nrows, ncols) = (a.nrows(), b.ncols());
     // Symbolic: per-row counts into row_ptrs[r + 1].
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
     {
         let mut slices = Vec::with_capacity(chunks.len());
         let mut rest = &mut row_ptrs[1..];
-        for r in &chunks {
+        for r in chunks {
             let (head, tail) = rest.split_at_mut(r.len());
             slices.push((r.clone(), head));
             rest = tail;
         }
         slices.into_par_iter().for_each(|(rows, counts)| {
-            workspaces.with(|ws| {
+            workspaces.with(|_, ws| {
                 ws.ensure(ncols, false);
                 for (r, cnt) in rows.zip(counts.iter_mut()) {
                     let flops = work[r + 1] - work[r] - 1;
@@ -450,13 +549,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
             });
         });
     }
-    let nnz = match counts_to_ptrs(&mut row_ptrs, &chunks) {
-        Ok(nnz) => nnz,
-        Err(e) => {
-            workspaces.give_back(cache);
-            return Err(e);
-        }
-    };
+    let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
 
     // Numeric: each chunk fills its own slice of the output.
     let mut col_idxs = alloc_output(nnz, I::ZERO);
@@ -464,7 +557,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
     {
         let mut slices = Vec::with_capacity(chunks.len());
         let (mut crest, mut vrest) = (col_idxs.as_mut_slice(), values.as_mut_slice());
-        for r in &chunks {
+        for r in chunks {
             let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
             let (ch, ct) = crest.split_at_mut(len);
             let (vh, vt) = vrest.split_at_mut(len);
@@ -474,7 +567,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
         }
         let row_ptrs = &row_ptrs;
         slices.into_par_iter().for_each(|(rows, cols, vals)| {
-            workspaces.with(|ws| {
+            workspaces.with(|_, ws| {
                 ws.ensure(ncols, true);
                 let base = row_ptrs[rows.start].to_usize();
                 for r in rows {
@@ -486,11 +579,89 @@ pub(super) fn multiply<T: Scalar, I: Index>(
             });
         });
     }
-    workspaces.give_back(cache);
     // SAFETY: row_ptrs starts at 0, is non-decreasing (prefix sums of counts) and ends at
     // nnz = col_idxs.len() = values.len(); every column is a column of B (< ncols); nrows
     // and ncols fit I because they did for A and B, and nnz was checked by
     // `counts_to_ptrs`.
+    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
+}
+
+/// One pass: each chunk appends its rows to its thread's reusable buffers (sized by the
+/// flops bound), then the row pointers are summed and the chunks copied into place.
+fn one_phase_product<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    work: &[usize],
+    chunks: &[Range<usize>],
+    workspaces: &Workspaces<T, I>,
+) -> Result<Csr<T, I>> {
+    let (nrows, ncols) = (a.nrows(), b.ncols());
+    let mut row_ptrs = vec![I::ZERO; nrows + 1];
+    let mut slices = Vec::with_capacity(chunks.len());
+    let mut rest = &mut row_ptrs[1..];
+    for r in chunks {
+        let (head, tail) = rest.split_at_mut(r.len());
+        slices.push((r.clone(), head));
+        rest = tail;
+    }
+    for m in &workspaces.0 {
+        let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
+        ws.out_cols.clear();
+        ws.out_vals.clear();
+    }
+    // Where each chunk's output went: (workspace, start in its buffers).
+    let placed: Vec<(usize, usize)> = slices
+        .into_par_iter()
+        .map(|(rows, counts)| {
+            workspaces.with(|wi, ws| {
+                ws.ensure(ncols, true);
+                let start = ws.out_cols.len();
+                let bound = work[rows.end] - work[rows.start] - rows.len();
+                ws.out_cols.reserve(bound);
+                ws.out_vals.reserve(bound);
+                for (r, cnt) in rows.zip(counts.iter_mut()) {
+                    // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace
+                    // sized to ncols(B) by `ensure`.
+                    let n = unsafe { numeric_row_append(a, b, r, ws) };
+                    // n <= ncols(B), which fits I.
+                    *cnt = I::truncate(n);
+                }
+                (wi, start)
+            })
+        })
+        .collect();
+    let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
+    let mut col_idxs = alloc_output(nnz, I::ZERO);
+    let mut values = alloc_output(nnz, T::zero());
+    let guards: Vec<_> = workspaces
+        .0
+        .iter()
+        .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+        .collect();
+    let bufs: Vec<(&[I], &[T])> = guards
+        .iter()
+        .map(|g| (g.out_cols.as_slice(), g.out_vals.as_slice()))
+        .collect();
+    let mut jobs = Vec::with_capacity(chunks.len());
+    let (mut crest, mut vrest) = (col_idxs.as_mut_slice(), values.as_mut_slice());
+    for (r, &(wi, start)) in chunks.iter().zip(&placed) {
+        let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
+        let (ch, ct) = crest.split_at_mut(len);
+        let (vh, vt) = vrest.split_at_mut(len);
+        jobs.push((ch, vh, wi, start));
+        crest = ct;
+        vrest = vt;
+    }
+    jobs.into_par_iter().for_each(|(cols, vals, wi, start)| {
+        let (bc, bv) = bufs[wi];
+        cols.copy_from_slice(&bc[start..start + vals.len()]);
+        vals.copy_from_slice(&bv[start..start + vals.len()]);
+    });
+    drop(bufs);
+    drop(guards);
+    // SAFETY: as in `two_phase_product`: row_ptrs are prefix sums of the row counts ending
+    // at nnz = col_idxs.len() = values.len(), columns come from B (< ncols), and nrows,
+    // ncols, nnz fit I (nnz checked by `counts_to_ptrs`).
     Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
 }
 

@@ -72,6 +72,9 @@ fn check_product(a: &M, b: &M) {
     assert!(c.is_sorted_by_column_index());
     assert!(!c.has_duplicates());
     assert_eq!(dense(&c), dense_product(a, b));
+    // The two-phase path (forced) gives the same matrix.
+    let two = spgemm::multiply_with_limit(a.view(), b.view(), None, 0).unwrap();
+    assert_eq!(two, c);
     // A·Bᵀ via the cached transpose equals A·(Bᵀ) computed by hand, twice (cache hit).
     let bt = b.transpose();
     let hbt = k.to_handle(bt.view()).unwrap();
@@ -120,6 +123,14 @@ fn spgemm_in_parallel_matches_serial() {
     let p3 = pool3.install(|| k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap());
     assert_eq!(par, p3);
     assert!(par.is_sorted_by_column_index());
+    for limit in [0, usize::MAX] {
+        let forced = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        assert_eq!(forced, par);
+        let forced3 = pool3
+            .install(|| spgemm::multiply_with_limit(a.view(), b.view(), None, limit))
+            .unwrap();
+        assert_eq!(forced3, par);
+    }
 }
 
 #[test]

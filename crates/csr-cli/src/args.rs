@@ -21,6 +21,13 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Benchmark the library's operations on built-in generated matrices.
     Bench(BenchArgs),
+    /// List the compute kernels, whether each can run here, and the default kernel.
+    Kernels,
+    /// Multiply a sparse matrix by a vector: y = A·x, written as a Matrix Market `array`
+    /// vector.
+    Spmv(SpmvArgs),
+    /// Multiply two sparse matrices: C = A·B, or A·Bᵀ with --transpose-b.
+    Spgemm(SpgemmArgs),
 }
 
 /// Arguments of `csr info`.
@@ -114,5 +121,70 @@ pub enum IndexType {
 }
 
 fn parse_generator(s: &str) -> Result<csr::generate::Generator, String> {
+    s.parse().map_err(|e: csr::Error| e.to_string())
+}
+
+/// Arguments of `csr spmv`.
+#[derive(Debug, clap::Args)]
+pub struct SpmvArgs {
+    /// The matrix A, a Matrix Market file (`.mtx` or `.mtx.gz`).
+    #[arg(value_name = "A")]
+    pub matrix: std::path::PathBuf,
+    /// The vector x: `ones`, or a Matrix Market file holding an n x 1 or 1 x n matrix
+    /// (write `./ones` for a file called `ones`).
+    #[arg(long, value_name = "FILE|ones", default_value = "ones", value_parser = parse_vector)]
+    pub x: VectorArg,
+    /// The kernel (default: the process default, see `csr kernels`).
+    #[arg(long, value_name = "KERNEL", value_parser = parse_kernel)]
+    pub kernel: Option<csr::kernel::KernelId>,
+    /// Write y to this file (default: print it to stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Index type to build the matrix with.
+    #[arg(long, value_enum, default_value_t = IndexType::I32)]
+    pub index: IndexType,
+}
+
+/// The `x` of `csr spmv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VectorArg {
+    /// All ones.
+    Ones,
+    /// Read from a Matrix Market file.
+    File(std::path::PathBuf),
+}
+
+/// Arguments of `csr spgemm`.
+#[derive(Debug, clap::Args)]
+pub struct SpgemmArgs {
+    /// The left matrix A, a Matrix Market file.
+    #[arg(value_name = "A")]
+    pub a: std::path::PathBuf,
+    /// The right matrix B, a Matrix Market file.
+    #[arg(value_name = "B")]
+    pub b: std::path::PathBuf,
+    /// Compute A·Bᵀ (B given in row form; nothing is transposed by the caller).
+    #[arg(long)]
+    pub transpose_b: bool,
+    /// The kernel (default: the process default, see `csr kernels`).
+    #[arg(long, value_name = "KERNEL", value_parser = parse_kernel)]
+    pub kernel: Option<csr::kernel::KernelId>,
+    /// The file to write C to (Matrix Market; `.gz` compresses). Written atomically.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Index type to build the matrices with.
+    #[arg(long, value_enum, default_value_t = IndexType::I32)]
+    pub index: IndexType,
+}
+
+fn parse_vector(s: &str) -> Result<VectorArg, String> {
+    if s == "ones" {
+        Ok(VectorArg::Ones)
+    } else {
+        Ok(VectorArg::File(s.into()))
+    }
+}
+
+fn parse_kernel(s: &str) -> Result<csr::kernel::KernelId, String> {
     s.parse().map_err(|e: csr::Error| e.to_string())
 }

@@ -6,7 +6,10 @@ mod args;
 mod bench;
 mod convert;
 mod info;
+mod kernels;
 mod progress;
+mod spgemm;
+mod spmv;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -22,6 +25,9 @@ fn main() -> ExitCode {
         Command::Info(a) => info::run(&a, &mut out),
         Command::Convert(a) => convert::run(&a),
         Command::Bench(a) => bench::run(&a, &mut out),
+        Command::Kernels => kernels::run(&mut out),
+        Command::Spmv(a) => spmv::run(&a, &mut out),
+        Command::Spgemm(a) => spgemm::run(&a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Into::into));
     match result {
@@ -53,7 +59,9 @@ fn exit_code(err: &(dyn std::error::Error + 'static)) -> ExitCode {
             | E::NotSymmetric { .. }
             | E::NotSquare { .. }
             | E::IndexTooNarrow { .. }
-            | E::InvalidGenerator { .. },
+            | E::InvalidGenerator { .. }
+            | E::DimensionMismatch { .. }
+            | E::UnknownKernel { .. },
         ) => ExitCode::from(2),
         Some(E::Io { kind, .. }) if *kind == io::ErrorKind::InvalidData => ExitCode::from(2),
         _ => ExitCode::FAILURE,

@@ -42,69 +42,40 @@ struct Ops {
     abt: bool,
 }
 
-const ALL_OPS: Ops = Ops {
-    structure: true,
-    spmv: true,
-    ab: true,
-    abt: true,
-};
+const ALL_OPS: Ops = Ops::new(true, true, true, true);
+const SPMV_ONLY: Ops = Ops::new(false, true, false, false);
+const STRUCTURE_AND_SPMV: Ops = Ops::new(true, true, false, false);
+const SPGEMM_ONLY: Ops = Ops::new(false, false, true, true);
+const ABT_ONLY: Ops = Ops::new(false, false, false, true);
+
+impl Ops {
+    const fn new(structure: bool, spmv: bool, ab: bool, abt: bool) -> Self {
+        Self {
+            structure,
+            spmv,
+            ab,
+            abt,
+        }
+    }
+}
 
 /// The built-in workloads of a full run: (spec, operations). SpGEMM on a power-law matrix
 /// uses about 3 entries per row (like DESIGN's 200k-row block of the 1M matrix, 601k nnz):
 /// with 16 per row, A·A would exceed 2³¹ entries.
 const DEFAULT_WORKLOADS: [(&str, Ops); 5] = [
     ("poisson2d:2000", ALL_OPS),
-    (
-        "permuted:poisson2d:2000",
-        Ops {
-            structure: false,
-            spmv: true,
-            ab: false,
-            abt: false,
-        },
-    ),
-    (
-        "powerlaw:1m",
-        Ops {
-            structure: true,
-            spmv: true,
-            ab: false,
-            abt: false,
-        },
-    ),
-    (
-        "powerlaw:200k",
-        Ops {
-            structure: false,
-            spmv: false,
-            ab: true,
-            abt: true,
-        },
-    ),
-    (
-        "items:ratings:50k:5k:20",
-        Ops {
-            structure: false,
-            spmv: false,
-            ab: false,
-            abt: true,
-        },
-    ),
+    ("permuted:poisson2d:2000", SPMV_ONLY),
+    ("powerlaw:1m", STRUCTURE_AND_SPMV),
+    ("powerlaw:200k:3", SPGEMM_ONLY),
+    ("items:ratings:50k:5k:20", ABT_ONLY),
 ];
 
 /// The workloads of `--quick`.
-const QUICK_WORKLOADS: [(&str, Ops); 3] = [
+const QUICK_WORKLOADS: [(&str, Ops); 4] = [
     ("poisson2d:300", ALL_OPS),
-    (
-        "permuted:poisson2d:300",
-        Ops {
-            structure: false,
-            spmv: true,
-            ab: false,
-            abt: false,
-        },
-    ),
-    ("powerlaw:50k", ALL_OPS),
+    ("permuted:poisson2d:300", SPMV_ONLY),
+    ("powerlaw:50k", STRUCTURE_AND_SPMV),
+    ("powerlaw:20k:3", SPGEMM_ONLY),
 ];
 
 /// Spec prefix that transposes a generated matrix (a user×item rating matrix becomes

@@ -144,13 +144,14 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
             (
                 "faer",
                 Box::new(|| {
-                    // CSC(X·Y) = CSR((X·Y)ᵀ): with X = Aᵀ (free view), Aᵀ·Aᵀ = (A·A)ᵀ; for A·Aᵀ
-                    // (symmetric) multiply X by its own transpose, built by faer.
+                    // faer's SpGEMM is column-major; CSR arrays read as CSC are the transpose, so
+                    // with X = Aᵀ (a free view): A·A = (X·X)ᵀ, whose CSC arrays are the CSR arrays
+                    // of A·A; A·Aᵀ = Xᵀ·X, with Xᵀ = A built in CSC by faer's own transpose.
                     let product = if transpose_b {
-                        let x_t = fa_t_csc.transpose().to_col_major()?;
+                        let a_csc = fa_t_csc.transpose().to_col_major()?;
                         faer::sparse::linalg::matmul::sparse_sparse_matmul(
+                            a_csc.as_ref(),
                             fa_t_csc,
-                            x_t.as_ref(),
                             1.0,
                             par,
                         )?

@@ -42,9 +42,26 @@ impl Report {
         }
     }
 
-    /// Appends rows.
+    /// Appends rows, keeping rows of the same workload and operation together (in the order
+    /// the operations first appeared).
     pub fn add(&mut self, records: Vec<Record>) {
         self.records.extend(records);
+        let mut first_seen: Vec<(String, &'static str)> = Vec::new();
+        for r in &self.records {
+            if !first_seen
+                .iter()
+                .any(|(w, o)| *w == r.workload && *o == r.op)
+            {
+                first_seen.push((r.workload.clone(), r.op));
+            }
+        }
+        let group = |r: &Record| {
+            first_seen
+                .iter()
+                .position(|(w, o)| *w == r.workload && *o == r.op)
+                .unwrap_or(usize::MAX)
+        };
+        self.records.sort_by_key(group);
     }
 
     /// The fastest median among rows of the same workload and operation.

@@ -69,6 +69,10 @@ fn exit_code(err: &(dyn std::error::Error + 'static)) -> ExitCode {
 }
 
 fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
-    err.downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    let kind = match err.downcast_ref::<csr::Error>() {
+        // The library's writers report I/O failures as its own error type.
+        Some(csr::Error::Io { kind, .. }) => Some(*kind),
+        _ => err.downcast_ref::<io::Error>().map(io::Error::kind),
+    };
+    kind == Some(io::ErrorKind::BrokenPipe)
 }

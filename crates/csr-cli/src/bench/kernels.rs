@@ -44,12 +44,8 @@ fn spmv(
     kernels: &[&'static dyn Kernel<f64, i32>],
     reps: usize,
 ) -> Result<Vec<Record>, BoxError> {
-    let x: Vec<f64> = (0..a.ncols())
-        .map(|j| 1.0 + (j % 17) as f64 / 16.0)
-        .collect();
-    let reference: &dyn Kernel<f64, i32> = &kernel::ReferenceKernel;
-    let mut expected = vec![0.0; a.nrows()];
-    reference.mult_vec(&reference.to_handle(a)?, 1.0, &x, 0.0, &mut expected)?;
+    let x = spmv_input(a.ncols());
+    let expected = reference_spmv(a, &x)?;
     let handles = kernels
         .iter()
         .map(|k| k.to_handle(a))
@@ -154,6 +150,7 @@ pub fn reference_spmv(a: CsrRef<'_, f64, i32>, x: &[f64]) -> Result<Vec<f64>, Bo
 }
 
 /// The number of scalar products of `A·A` (or `A·Aᵀ`).
+#[cfg(feature = "peers")]
 pub fn products_of(a: CsrRef<'_, f64, i32>, transpose_b: bool) -> usize {
     if transpose_b {
         products(a, a.transpose().view())

@@ -415,7 +415,7 @@ fn assemble<T: crate::Element, I: Index>(
     }
     drop(rows);
     let mut a = Csr::try_from_parts(nrows, ncols, ptrs, cols, vals)?;
-    if duplicates == Duplicates::Sum && !(a.is_sorted_by_column_index() && !a.has_duplicates()) {
+    if duplicates == Duplicates::Sum && (!a.is_sorted_by_column_index() || a.has_duplicates()) {
         a.sum_duplicates();
     }
     Ok(a)

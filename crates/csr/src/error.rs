@@ -266,7 +266,8 @@ pub enum Error {
 
 /// `"path: "` or nothing, before an I/O message.
 fn io_prefix(path: Option<&std::path::Path>) -> String {
-    path.map(|p| format!("{}: ", p.display())).unwrap_or_default()
+    path.map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default()
 }
 
 /// `"path:"` or `"line "`, before a line number.

@@ -31,7 +31,9 @@ use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Chunks per rayon thread in the flop-balanced row partition. Several chunks per thread
 /// let the pool rebalance rows whose cost the flop count mispredicts (accumulator cache
-/// misses): power-law 200k block A·A, 2 threads: 1 chunk/thread 2.2 ms slower than 8.
+/// misses) or a thread that the OS delays. Value from the prototype study
+/// (`shared/anchors/kernel-techniques.md` B5: ~8 per thread for skewed rows); not yet
+/// re-measured in Rust (the shared VM was too noisy to resolve it).
 pub(super) const CHUNKS_PER_THREAD: usize = 8;
 
 /// Smallest work (flops + rows) worth a chunk of its own: below ~64k the rayon overhead
@@ -41,8 +43,9 @@ const MIN_CHUNK_WORK: usize = MIN_PARALLEL_WORK;
 
 /// How many entries of `A` ahead the row pointers of `B` are prefetched, and (below) how
 /// many ahead the start of `B`'s row itself. The accesses form a dependent chain per entry of
-/// `A` (B row pointer, then B row, then marker), which prefetching pipelines: power-law 200k
-/// block A·A, 2 threads, loaded VM: see the native kernel's commit message for the figures.
+/// `A` (B row pointer, then B row, then marker), which prefetching pipelines. Distances from
+/// the C prototype (`shared/anchors/kernel-techniques.md` B9: power-law 200k block A·A
+/// 11.6 -> 9.3 ms, no effect on Poisson); not yet re-measured in Rust (noisy shared VM).
 const PREFETCH_PTRS_AHEAD: usize = 16;
 /// See [`PREFETCH_PTRS_AHEAD`].
 const PREFETCH_ROW_AHEAD: usize = 8;
@@ -418,15 +421,17 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// product runs in one phase (no symbolic pass; the output goes to per-thread buffers kept
 /// in the handle, then is copied into place); above it, symbolic then numeric, which
 /// allocates exactly and writes in place. The symbolic pass costs a second walk of the
-/// dependent A→B→marker chain, a loss when rows barely overlap (flops ≈ nnz(C));
-/// large outputs would make the buffers (kept between calls) too big to keep.
+/// dependent A→B→marker chain, a loss when rows barely overlap (flops ≈ nnz(C)): leading
+/// 200k × 200k block of `powerlaw:1m` (2.06M flops, 2.04M out), CPU time per call on the
+/// loaded 2-vCPU VM 167 ms two-phase -> 103 ms one-phase (sprs 169). The 64 MB bound itself
+/// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
 /// Arrays at least this large are advised to use transparent huge pages before they are first
 /// touched: faulting a fresh output in 4 KiB pages costs a large share of a big product.
 /// Poisson2d(2000) A·A (624 MB out), 2 threads, loaded VM, CPU time per call (2 runs):
 /// calloc'd output 1221/1435 ms, parallel first touch 1031/1158 ms, huge pages + parallel
-/// first touch 985/842 ms.
+/// first touch 985/842 ms. The 8 MB floor (4 huge pages) is not measured.
 const HUGE_PAGE_MIN_BYTES: usize = 8 << 20;
 
 /// `len` copies of `value` in fresh memory, huge-page advised when large, first touched in

@@ -17,6 +17,15 @@ use super::structure::median;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A peer's SpMV, returning `y`.
+type SpmvRun<'a> = (&'static str, Box<dyn FnMut() -> Vec<f64> + 'a>);
+
+/// A peer's SpGEMM, returning nnz(C).
+type SpgemmRun<'a> = (
+    &'static str,
+    Box<dyn FnMut() -> Result<usize, BoxError> + 'a>,
+);
+
 /// Times SpMV, A·A and A·Aᵀ (as the workload asks) for every peer.
 pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
     let a = w.matrix.view();
@@ -62,7 +71,7 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
         let fx = faer::Mat::from_fn(a.ncols(), 1, |i, _| x[i]);
         let mut fy = faer::Mat::<f64>::zeros(a.nrows(), 1);
         let mut sy = vec![0.0; a.nrows()];
-        let mut runs: Vec<(&str, Box<dyn FnMut() -> Vec<f64> + '_>)> = vec![
+        let mut runs: Vec<SpmvRun<'_>> = vec![
             (
                 "sprs",
                 Box::new(|| {
@@ -129,7 +138,7 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
         } else {
             "spgemm_ab"
         };
-        let mut runs: Vec<(&str, Box<dyn FnMut() -> Result<usize, BoxError> + '_>)> = vec![
+        let mut runs: Vec<SpgemmRun<'_>> = vec![
             (
                 "sprs",
                 Box::new(|| {

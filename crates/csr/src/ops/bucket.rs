@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 use crate::parallel::{
-    DisjointWriter, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
+    DisjointWriter, alloc_output, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
 };
 use crate::{CsrRef, Element, Index};
 
@@ -123,9 +123,9 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     let nbuckets = ((nkeys - 1) >> KEY_BUCKET_BITS) + 1;
     let (bucket_ptrs, tmp_keys, tmp_other, tmp_values) =
         partition(nbuckets, KEY_BUCKET_BITS, source, true);
-    let mut ptrs = vec![I::ZERO; nkeys + 1];
-    let mut out_other = vec![I::ZERO; nnz];
-    let mut out_values = vec![T::default(); nnz];
+    let mut ptrs = alloc_output(nkeys + 1, I::ZERO);
+    let mut out_other = alloc_output(nnz, I::ZERO);
+    let mut out_values = alloc_output(nnz, T::default());
     // Cut every array at bucket boundaries: bucket b owns keys [b << bits, (b + 1) << bits)
     // and output positions bucket_ptrs[b]..bucket_ptrs[b + 1].
     let mut tasks = Vec::with_capacity(nbuckets);
@@ -221,9 +221,9 @@ fn partition<I: Index, T: Element>(
     let plan = plan_scatter(&chunks, nbuckets, |chunk, counts| {
         source.for_each(chunk, |k, _, _| counts[k.to_usize() >> shift] += 1);
     });
-    let mut out_keys = vec![I::ZERO; if keep_keys { nnz } else { 0 }];
-    let mut out_other = vec![I::ZERO; nnz];
-    let mut out_values = vec![T::default(); nnz];
+    let mut out_keys = alloc_output(if keep_keys { nnz } else { 0 }, I::ZERO);
+    let mut out_other = alloc_output(nnz, I::ZERO);
+    let mut out_values = alloc_output(nnz, T::default());
     {
         let keys_w = DisjointWriter::new(&mut out_keys);
         let other_w = DisjointWriter::new(&mut out_other);

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
+use crate::parallel::alloc_output;
 use crate::parallel::{MIN_PARALLEL_WORK, even_ranges};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -426,38 +427,6 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// loaded 2-vCPU VM 167 ms two-phase -> 103 ms one-phase (sprs 169). The 64 MB bound itself
 /// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
-
-/// Arrays at least this large are advised to use transparent huge pages before they are first
-/// touched: faulting a fresh output in 4 KiB pages costs a large share of a big product.
-/// Poisson2d(2000) A·A (624 MB out), 2 threads, loaded VM, CPU time per call (2 runs):
-/// calloc'd output 1221/1435 ms, parallel first touch 1031/1158 ms, huge pages + parallel
-/// first touch 985/842 ms. The 8 MB floor (4 huge pages) is not measured.
-const HUGE_PAGE_MIN_BYTES: usize = 8 << 20;
-
-/// `len` copies of `value` in fresh memory, huge-page advised when large, first touched in
-/// parallel (so each thread faults in pages near the part it later fills).
-fn alloc_output<X: Copy + Send + Sync + Default>(len: usize, value: X) -> Vec<X> {
-    let mut v: Vec<X> = Vec::with_capacity(len);
-    #[cfg(target_os = "linux")]
-    if let Some(bytes) = len.checked_mul(std::mem::size_of::<X>())
-        && bytes >= HUGE_PAGE_MIN_BYTES
-    {
-        const HUGE: usize = 2 << 20;
-        let start = v.as_ptr() as usize;
-        let lo = start.next_multiple_of(HUGE);
-        let hi = (start + bytes) / HUGE * HUGE;
-        if hi > lo {
-            // SAFETY: [lo, hi) lies inside the allocation just made (capacity >= len
-            // elements = `bytes`), page-aligned; MADV_HUGEPAGE only changes how the kernel
-            // backs these pages, never their contents, and its failure is harmless.
-            unsafe {
-                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    v.par_extend(rayon::iter::repeat_n(value, len));
-    v
-}
 
 /// `A·B` with sorted output rows, explicit zeros from cancellation kept.
 ///

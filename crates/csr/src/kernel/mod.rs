@@ -40,6 +40,7 @@ mod handle;
 mod native;
 mod reference;
 mod registry;
+mod shapes;
 
 pub use handle::Handle;
 pub(crate) use handle::KernelState;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Handle, Kernel, KernelId};
+use super::{Handle, Kernel, KernelId, shapes};
 use crate::error::{Error, Extent, Result};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
@@ -85,13 +85,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
     ) -> Result<()> {
         h.check_kernel(ID, "mult_vec")?;
         let a = h.matrix();
-        if x.len() != a.ncols() || y.len() != a.nrows() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_vec",
-                lhs: a.shape(),
-                rhs: (x.len(), y.len()),
-            });
-        }
+        shapes::mult_vec(a, x.len(), y.len())?;
         for (i, yi) in y.iter_mut().enumerate() {
             let (cols, vals) = a.row(i);
             let mut sum = T::zero();
@@ -117,13 +111,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
     ) -> Result<()> {
         h.check_kernel(ID, "mult_dense")?;
         let a = h.matrix();
-        if x.nrows() != a.ncols() || y.nrows() != a.nrows() || y.ncols() != x.ncols() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_dense",
-                lhs: a.shape(),
-                rhs: x.shape(),
-            });
-        }
+        shapes::mult_dense(a, x, y)?;
         let k = x.ncols();
         for i in 0..a.nrows() {
             let (cols, vals) = a.row(i);
@@ -147,13 +135,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         a.check_kernel(ID, "mult_ab")?;
         b.check_kernel(ID, "mult_ab")?;
         let (am, bm) = (a.matrix(), b.matrix());
-        if am.ncols() != bm.nrows() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_ab",
-                lhs: am.shape(),
-                rhs: bm.shape(),
-            });
-        }
+        shapes::mult_ab(am, bm, false)?;
         let c = gustavson(am, bm, I::MAX_USIZE)?;
         Ok(Handle::owned(ID, c, Default::default()))
     }
@@ -166,13 +148,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         a.check_kernel(ID, "mult_abt")?;
         b.check_kernel(ID, "mult_abt")?;
         let (am, bm) = (a.matrix(), b.matrix());
-        if am.ncols() != bm.ncols() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_abt",
-                lhs: am.shape(),
-                rhs: bm.shape(),
-            });
-        }
+        shapes::mult_ab(am, bm, true)?;
         let bt = bm.transpose();
         let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
         Ok(Handle::owned(ID, c, Default::default()))

@@ -16,8 +16,8 @@ use std::sync::{Mutex, OnceLock};
 
 pub(crate) use spgemm::Workspace as SpgemmWorkspace;
 
-use super::{Handle, Kernel, KernelId, KernelState};
-use crate::error::{Error, Result};
+use super::{Handle, Kernel, KernelId, KernelState, shapes};
+use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The native kernel: pure Rust, parallel on rayon.
@@ -90,13 +90,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     ) -> Result<()> {
         h.check_kernel(KernelId::Native, "mult_vec")?;
         let a = h.matrix();
-        if x.len() != a.ncols() || y.len() != a.nrows() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_vec",
-                lhs: a.shape(),
-                rhs: (x.len(), y.len()),
-            });
-        }
+        shapes::mult_vec(a, x.len(), y.len())?;
         spmv::mult_vec(a, row_blocks(h), alpha, x, beta, y);
         Ok(())
     }
@@ -111,13 +105,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     ) -> Result<()> {
         h.check_kernel(KernelId::Native, "mult_dense")?;
         let a = h.matrix();
-        if x.nrows() != a.ncols() || y.nrows() != a.nrows() || y.ncols() != x.ncols() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_dense",
-                lhs: a.shape(),
-                rhs: x.shape(),
-            });
-        }
+        shapes::mult_dense(a, x, y)?;
         spmv::mult_dense(a, row_blocks(h), alpha, x, beta, y);
         Ok(())
     }
@@ -138,13 +126,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         a.check_kernel(KernelId::Native, "mult_abt")?;
         b.check_kernel(KernelId::Native, "mult_abt")?;
         let (am, bm) = (a.matrix(), b.matrix());
-        if am.ncols() != bm.ncols() {
-            return Err(Error::DimensionMismatch {
-                op: "mult_abt",
-                lhs: am.shape(),
-                rhs: bm.shape(),
-            });
-        }
+        shapes::mult_ab(am, bm, true)?;
         let c = match &b.state {
             KernelState::Native {
                 transpose,

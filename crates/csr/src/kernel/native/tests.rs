@@ -1,6 +1,7 @@
 //! Native kernel against naive dense computations on small cases.
 
 use super::*;
+use crate::Error;
 use crate::Extent;
 
 type M = Csr<f64, i32>;

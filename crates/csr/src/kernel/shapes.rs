@@ -1,0 +1,60 @@
+//! Shape checks shared by every kernel, so each operation rejects mismatched operands with
+//! the same [`Error::DimensionMismatch`] whatever the kernel.
+
+use crate::error::{Error, Result};
+use crate::{CsrRef, Dense, Element, Index, Scalar};
+
+/// `y = αAx + βy` needs `x.len() == ncols` and `y.len() == nrows`; the error's `rhs` is
+/// `(x.len(), y.len())`.
+pub(crate) fn mult_vec<T: Element, I: Index>(
+    a: CsrRef<'_, T, I>,
+    x_len: usize,
+    y_len: usize,
+) -> Result<()> {
+    if x_len != a.ncols() || y_len != a.nrows() {
+        return Err(Error::DimensionMismatch {
+            op: "mult_vec",
+            lhs: a.shape(),
+            rhs: (x_len, y_len),
+        });
+    }
+    Ok(())
+}
+
+/// `Y = αAX + βY` needs `X` to be `ncols × k` and `Y` `nrows × k`; the error's `rhs` is the
+/// shape of `X`.
+pub(crate) fn mult_dense<T: Element, I: Index, V: Scalar>(
+    a: CsrRef<'_, T, I>,
+    x: &Dense<V>,
+    y: &Dense<V>,
+) -> Result<()> {
+    if x.nrows() != a.ncols() || y.nrows() != a.nrows() || y.ncols() != x.ncols() {
+        return Err(Error::DimensionMismatch {
+            op: "mult_dense",
+            lhs: a.shape(),
+            rhs: x.shape(),
+        });
+    }
+    Ok(())
+}
+
+/// `A·B` needs `A.ncols == B.nrows`; `A·Bᵀ` (`transpose_b`) needs `A.ncols == B.ncols`.
+pub(crate) fn mult_ab<T: Element, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    transpose_b: bool,
+) -> Result<()> {
+    let (inner_b, op) = if transpose_b {
+        (b.ncols(), "mult_abt")
+    } else {
+        (b.nrows(), "mult_ab")
+    };
+    if a.ncols() != inner_b {
+        return Err(Error::DimensionMismatch {
+            op,
+            lhs: a.shape(),
+            rhs: b.shape(),
+        });
+    }
+    Ok(())
+}

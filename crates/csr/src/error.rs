@@ -262,6 +262,68 @@ pub enum Error {
         /// Column of the first offending entry.
         col: usize,
     },
+
+    /// An entry of an index list (a permutation, an index set) lies outside its range.
+    #[error("{what}: entry {pos} is {index}, outside 0..{len}")]
+    IndexOutOfRange {
+        /// Which list.
+        what: &'static str,
+        /// The entry's position in the list.
+        pos: usize,
+        /// The index found.
+        index: i128,
+        /// The exclusive upper bound.
+        len: usize,
+    },
+
+    /// An index appears twice in a list that must hold each index at most once (a
+    /// permutation, an index set).
+    #[error("{what}: entry {pos} repeats index {index}, first seen at entry {first}")]
+    RepeatedIndex {
+        /// Which list.
+        what: &'static str,
+        /// The position of the repetition.
+        pos: usize,
+        /// The repeated index.
+        index: usize,
+        /// The position where the index first appeared.
+        first: usize,
+    },
+
+    /// A list (a permutation, scaling factors) does not have the length the operation needs.
+    #[error("{op}: {what} has length {actual}, expected {expected}")]
+    LengthMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Which list.
+        what: &'static str,
+        /// The length needed.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// A range of rows or columns does not lie within the matrix (or ends before it starts).
+    #[error("{what} range {start}..{end} does not lie within 0..{len}")]
+    RangeOutOfBounds {
+        /// `"row"` or `"column"`.
+        what: &'static str,
+        /// The range's start.
+        start: usize,
+        /// The range's end (exclusive).
+        end: usize,
+        /// The number of rows or columns.
+        len: usize,
+    },
+
+    /// An operation needs every diagonal entry to be stored, and one is not.
+    #[error("{op}: row {row} stores no diagonal entry")]
+    MissingDiagonal {
+        /// The operation.
+        op: &'static str,
+        /// The first row whose diagonal entry is absent.
+        row: usize,
+    },
 }
 
 /// `"path: "` or nothing, before an I/O message.

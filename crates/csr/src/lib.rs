@@ -61,6 +61,7 @@ pub use formats::csr::{Csr, CsrPattern, CsrRef};
 pub use formats::dense::Dense;
 pub use index::Index;
 pub use num_complex::Complex;
+pub use ops::permutation::{Permutation, PermuteMode, ScaledPermutation};
 pub use scalar::Scalar;
 pub use stats::RowStats;
 

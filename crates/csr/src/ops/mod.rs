@@ -1,7 +1,9 @@
 //! Format-level operations on [`Csr`](crate::Csr): sorting and cleanup, transposition,
-//! dense conversion.
+//! dense conversion, permutations.
 
 pub(crate) mod bucket;
 mod dense;
+pub(crate) mod permutation;
+mod permute;
 mod sort;
 mod transpose;

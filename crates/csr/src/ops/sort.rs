@@ -9,7 +9,11 @@ use crate::{Csr, CsrRef, Element, Index, Scalar};
 const INSERTION_SORT_MAX: usize = 32;
 
 /// Sorts one row by column, stably (equal columns keep their order), moving values along.
-fn sort_row<I: Index, T: Copy>(cols: &mut [I], vals: &mut [T], scratch: &mut Vec<(I, T)>) {
+pub(crate) fn sort_row<I: Index, T: Copy>(
+    cols: &mut [I],
+    vals: &mut [T],
+    scratch: &mut Vec<(I, T)>,
+) {
     if cols.is_sorted() {
         return;
     }

@@ -252,6 +252,130 @@ pub enum Error {
         handle_kernel: &'static str,
     },
 
+    /// An array of a storage format has the wrong length.
+    #[error("{format}: {array} has {actual} entries, expected {expected}")]
+    ArrayLength {
+        /// The format (`"ell"`, `"sellp"`, ...).
+        format: &'static str,
+        /// The array.
+        array: &'static str,
+        /// The length the other arguments imply.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// A stride is smaller than the extent it must cover.
+    #[error("{format}: stride {stride} is less than the {what} ({min})")]
+    StrideTooSmall {
+        /// The format.
+        format: &'static str,
+        /// The stride given.
+        stride: usize,
+        /// What it must cover (`"number of rows"`).
+        what: &'static str,
+        /// The smallest valid stride.
+        min: usize,
+    },
+
+    /// A format parameter that must be positive is zero.
+    #[error("{format}: {parameter} must be positive")]
+    ZeroParameter {
+        /// The format.
+        format: &'static str,
+        /// The parameter (`"slice_size"`, `"stride_factor"`).
+        parameter: &'static str,
+    },
+
+    /// COO row indices must be non-decreasing (entries stored row by row).
+    #[error(
+        "coo: entry {pos} has row {row} after an entry of row {prev}; rows must be non-decreasing"
+    )]
+    UnsortedRows {
+        /// The entry's position.
+        pos: usize,
+        /// Its row index.
+        row: usize,
+        /// The row of the entry before it.
+        prev: usize,
+    },
+
+    /// A slot of a padded format (ELL, SELL-P) holds a column index that is neither a
+    /// column of the matrix nor the padding index.
+    #[error(
+        "{format}: slot {pos} (row {row}) holds column index {col}, expected one in 0..{ncols} or the padding index"
+    )]
+    SlotOutOfBounds {
+        /// The format.
+        format: &'static str,
+        /// The row the slot belongs to.
+        row: usize,
+        /// The slot's position in the column-index array.
+        pos: usize,
+        /// The column index found.
+        col: i128,
+        /// The number of columns.
+        ncols: usize,
+    },
+
+    /// A slot past the last row of a padded format (stride or slice padding) holds an entry
+    /// instead of the padding index.
+    #[error(
+        "{format}: slot {pos} belongs to row {row} past the last row ({nrows} rows) but is not padding"
+    )]
+    EntryPastLastRow {
+        /// The format.
+        format: &'static str,
+        /// The (non-existent) row the slot belongs to.
+        row: usize,
+        /// The slot's position.
+        pos: usize,
+        /// The number of rows.
+        nrows: usize,
+    },
+
+    /// A padding slot of a padded format holds a nonzero value.
+    #[error("{format}: padding slot {pos} (row {row}) holds a nonzero value")]
+    NonZeroPadding {
+        /// The format.
+        format: &'static str,
+        /// The row the slot belongs to.
+        row: usize,
+        /// The slot's position.
+        pos: usize,
+    },
+
+    /// SELL-P slice sets are not the running sum of the slice lengths.
+    #[error("sellp: slice_sets[{}] is {actual}, expected slice_sets[{slice}] + slice_lengths[{slice}] = {expected}", slice + 1)]
+    SliceSets {
+        /// The slice whose end (`slice_sets[slice + 1]`) is wrong.
+        slice: usize,
+        /// The value implied by the lengths.
+        expected: i128,
+        /// The value found.
+        actual: i128,
+    },
+
+    /// `slice_sets[0]` of a SELL-P matrix is not zero.
+    #[error("sellp: slice_sets[0] is {first}, expected 0")]
+    SliceSetsStart {
+        /// The value found.
+        first: i128,
+    },
+
+    /// A SELL-P slice length is not a multiple of the stride factor.
+    #[error(
+        "sellp: slice {slice} has length {length}, not a multiple of the stride factor {stride_factor}"
+    )]
+    SliceLength {
+        /// The slice.
+        slice: usize,
+        /// Its length.
+        length: usize,
+        /// The stride factor.
+        stride_factor: usize,
+    },
+
     /// A matrix lacks the symmetry an operation (such as symmetric output) requires.
     #[error("matrix is not {symmetry}: entry ({row}, {col}) has no matching mirror entry")]
     NotSymmetric {

@@ -6,6 +6,7 @@ mod accessors;
 mod assembly;
 mod construction;
 mod edge_shapes;
+mod formats;
 mod kernel_selection;
 mod kernels;
 mod mm_corpus;

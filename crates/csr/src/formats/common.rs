@@ -1,0 +1,87 @@
+//! Small helpers every format uses: the SpMV shape check, parallel copies, and row pointers
+//! of row-sorted entries.
+
+use rayon::prelude::*;
+
+use crate::Index;
+use crate::error::{Error, Result};
+use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, even_ranges, piece_count};
+
+/// `y = αAx + βy` on a `shape` matrix needs `x.len() == ncols` and `y.len() == nrows`; the
+/// error's `rhs` is `(x.len(), y.len())`.
+pub(crate) fn check_mult_vec(
+    op: &'static str,
+    shape: (usize, usize),
+    x_len: usize,
+    y_len: usize,
+) -> Result<()> {
+    if x_len != shape.1 || y_len != shape.0 {
+        return Err(Error::DimensionMismatch {
+            op,
+            lhs: shape,
+            rhs: (x_len, y_len),
+        });
+    }
+    Ok(())
+}
+
+/// A copy of `src`, copied in parallel pieces when large (one thread does not saturate the
+/// memory bus).
+pub(crate) fn par_copy<X: Copy + Send + Sync + Default>(src: &[X]) -> Vec<X> {
+    if src.len() < MIN_PARALLEL_WORK {
+        return src.to_vec();
+    }
+    let mut out = alloc_output(src.len(), X::default());
+    let chunk = src.len().div_ceil(piece_count(src.len()) * 4).max(1);
+    out.par_chunks_mut(chunk)
+        .zip(src.par_chunks(chunk))
+        .for_each(|(o, s)| o.copy_from_slice(s));
+    out
+}
+
+/// The `nrows + 1` row pointers of entries stored row by row (`rows` non-decreasing, every
+/// row `< nrows`), converted by `conv`. Parallel over row ranges, each finding its first
+/// entry by binary search.
+pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + Default>(
+    rows: &[I],
+    nrows: usize,
+    conv: impl Fn(usize) -> P + Sync,
+) -> Vec<P> {
+    let mut ptrs = vec![P::default(); nrows + 1];
+    let ranges = even_ranges(nrows + 1, piece_count(rows.len() + nrows));
+    let mut pieces = Vec::with_capacity(ranges.len());
+    let mut rest = ptrs.as_mut_slice();
+    for range in ranges {
+        let (head, tail) = rest.split_at_mut(range.len());
+        rest = tail;
+        pieces.push((range, head));
+    }
+    pieces.into_par_iter().for_each(|(range, out)| {
+        let mut k = rows.partition_point(|r| r.to_usize() < range.start);
+        for (r, p) in range.zip(out) {
+            while k < rows.len() && rows[k].to_usize() < r {
+                k += 1;
+            }
+            *p = conv(k);
+        }
+    });
+    ptrs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_starts_of_sorted_rows() {
+        let rows: [i32; 5] = [0, 0, 2, 2, 3];
+        assert_eq!(row_starts(&rows, 5, |p| p), vec![0, 2, 2, 4, 5, 5]);
+        assert_eq!(row_starts::<i32, usize>(&[], 2, |p| p), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn par_copy_copies() {
+        let v: Vec<u32> = (0..200_000).collect();
+        assert_eq!(par_copy(&v), v);
+    }
+}

@@ -68,6 +68,82 @@ pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + Default>(
     ptrs
 }
 
+/// The `nrows`, `ncols` and `shape` accessors of a format with `nrows` and `ncols` fields.
+macro_rules! shape_accessors {
+    () => {
+        /// Number of rows.
+        #[must_use]
+        pub fn nrows(&self) -> usize {
+            self.nrows
+        }
+
+        /// Number of columns.
+        #[must_use]
+        pub fn ncols(&self) -> usize {
+            self.ncols
+        }
+
+        /// `(nrows, ncols)`.
+        #[must_use]
+        pub fn shape(&self) -> (usize, usize) {
+            (self.nrows, self.ncols)
+        }
+    };
+}
+pub(crate) use shape_accessors;
+
+/// `TryFrom` with `&Csr` both ways and the [`MatrixFormat`](crate::MatrixFormat) impl of a
+/// format `$ty<T, I>` whose inherent `from_csr`, `to_csr`, `mult_vec`, `shape`,
+/// `stored_slots` and `storage_bytes` have the trait's signatures.
+macro_rules! csr_convertible_format {
+    ($ty:ident, $name:literal) => {
+        impl<T: Scalar, I: Index> TryFrom<&Csr<T, I>> for $ty<T, I> {
+            type Error = Error;
+
+            fn try_from(a: &Csr<T, I>) -> Result<Self> {
+                Self::from_csr(a.view())
+            }
+        }
+
+        impl<T: Scalar, I: Index> TryFrom<&$ty<T, I>> for Csr<T, I> {
+            type Error = Error;
+
+            fn try_from(a: &$ty<T, I>) -> Result<Self> {
+                a.to_csr()
+            }
+        }
+
+        impl<T: Scalar, I: Index> MatrixFormat<T, I> for $ty<T, I> {
+            const NAME: &'static str = $name;
+
+            fn shape(&self) -> (usize, usize) {
+                self.shape()
+            }
+
+            fn stored_slots(&self) -> usize {
+                self.stored_slots()
+            }
+
+            fn storage_bytes(&self) -> usize {
+                self.storage_bytes()
+            }
+
+            fn try_from_csr(a: CsrRef<'_, T, I>) -> Result<Self> {
+                Self::from_csr(a)
+            }
+
+            fn to_csr(&self) -> Result<Csr<T, I>> {
+                self.to_csr()
+            }
+
+            fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
+                self.mult_vec(alpha, x, beta, y)
+            }
+        }
+    };
+}
+pub(crate) use csr_convertible_format;
+
 #[cfg(test)]
 mod tests {
     use super::*;

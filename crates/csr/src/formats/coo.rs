@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_mult_vec, par_copy, row_starts};
+use super::common::{check_mult_vec, par_copy, row_starts, shape_accessors};
 use super::format::MatrixFormat;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::parallel::{balanced_row_blocks, even_ranges, piece_count};
@@ -185,17 +185,7 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         )
     }
 
-    /// Number of rows.
-    #[must_use]
-    pub fn nrows(&self) -> usize {
-        self.nrows
-    }
-
-    /// Number of columns.
-    #[must_use]
-    pub fn ncols(&self) -> usize {
-        self.ncols
-    }
+    shape_accessors!();
 
     /// Number of stored entries.
     #[must_use]
@@ -321,12 +311,6 @@ impl<T: Scalar, I: Index> Coo<T, I> {
                 .fold(T::zero(), |s, k| s + vals[k] * x[cols[k].to_usize()]);
             (rows[rest.start].to_usize(), sum)
         })
-    }
-
-    /// `(nrows, ncols)`.
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.nrows, self.ncols)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::common::check_mult_vec;
+use super::common::{check_mult_vec, csr_convertible_format, shape_accessors};
 use super::format::MatrixFormat;
 use super::padded::{self, Block, LANES, Layout, check_len, padding_index, slot_count};
 use crate::error::{Error, Extent, Result, check_fits};
@@ -219,22 +219,18 @@ impl<T: Scalar, I: Index> Ell<T, I> {
         )
     }
 
-    /// Number of rows.
+    shape_accessors!();
+
+    /// The number of slots, padding included (`stride * width`).
     #[must_use]
-    pub fn nrows(&self) -> usize {
-        self.nrows
+    pub fn stored_slots(&self) -> usize {
+        self.col_idxs.len()
     }
 
-    /// Number of columns.
+    /// The bytes of the column-index and value arrays.
     #[must_use]
-    pub fn ncols(&self) -> usize {
-        self.ncols
-    }
-
-    /// `(nrows, ncols)`.
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.nrows, self.ncols)
+    pub fn storage_bytes(&self) -> usize {
+        self.col_idxs.len() * (std::mem::size_of::<I>() + std::mem::size_of::<T>())
     }
 
     /// Slots per row (Ginkgo's `num_stored_elements_per_row`).
@@ -332,46 +328,4 @@ pub(crate) fn map_slots<T: Scalar, U: Scalar, I: Index>(
         .collect()
 }
 
-impl<T: Scalar, I: Index> TryFrom<&Csr<T, I>> for Ell<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Csr<T, I>) -> Result<Self> {
-        Self::from_csr(a.view())
-    }
-}
-
-impl<T: Scalar, I: Index> TryFrom<&Ell<T, I>> for Csr<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Ell<T, I>) -> Result<Self> {
-        a.to_csr()
-    }
-}
-
-impl<T: Scalar, I: Index> MatrixFormat<T, I> for Ell<T, I> {
-    const NAME: &'static str = "ell";
-
-    fn shape(&self) -> (usize, usize) {
-        self.shape()
-    }
-
-    fn stored_slots(&self) -> usize {
-        self.col_idxs.len()
-    }
-
-    fn storage_bytes(&self) -> usize {
-        self.col_idxs.len() * (std::mem::size_of::<I>() + std::mem::size_of::<T>())
-    }
-
-    fn try_from_csr(a: CsrRef<'_, T, I>) -> Result<Self> {
-        Self::from_csr(a)
-    }
-
-    fn to_csr(&self) -> Result<Csr<T, I>> {
-        self.to_csr()
-    }
-
-    fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
-        self.mult_vec(alpha, x, beta, y)
-    }
-}
+csr_convertible_format!(Ell, "ell");

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::common::row_starts;
+use super::common::{csr_convertible_format, row_starts};
 use super::format::MatrixFormat;
 use super::padded::{self, Overflow};
 use crate::error::{Error, Result};
@@ -251,6 +251,18 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
         self.ell.shape()
     }
 
+    /// The number of slots of both parts, ELL padding included.
+    #[must_use]
+    pub fn stored_slots(&self) -> usize {
+        self.ell.stored_slots() + self.coo.nnz()
+    }
+
+    /// The bytes of both parts' arrays.
+    #[must_use]
+    pub fn storage_bytes(&self) -> usize {
+        self.ell.storage_bytes() + MatrixFormat::<T, I>::storage_bytes(&self.coo)
+    }
+
     /// The same matrix with every value mapped by `f` (padding stays zero).
     #[must_use]
     pub fn map_values<U: Scalar>(&self, f: impl Fn(T) -> U + Sync) -> Hybrid<U, I> {
@@ -271,47 +283,4 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
     }
 }
 
-impl<T: Scalar, I: Index> TryFrom<&Csr<T, I>> for Hybrid<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Csr<T, I>) -> Result<Self> {
-        Self::from_csr(a.view())
-    }
-}
-
-impl<T: Scalar, I: Index> TryFrom<&Hybrid<T, I>> for Csr<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Hybrid<T, I>) -> Result<Self> {
-        a.to_csr()
-    }
-}
-
-impl<T: Scalar, I: Index> MatrixFormat<T, I> for Hybrid<T, I> {
-    const NAME: &'static str = "hybrid";
-
-    fn shape(&self) -> (usize, usize) {
-        self.shape()
-    }
-
-    fn stored_slots(&self) -> usize {
-        self.ell.col_idxs().len() + self.coo.nnz()
-    }
-
-    fn storage_bytes(&self) -> usize {
-        MatrixFormat::<T, I>::storage_bytes(&self.ell)
-            + MatrixFormat::<T, I>::storage_bytes(&self.coo)
-    }
-
-    fn try_from_csr(a: CsrRef<'_, T, I>) -> Result<Self> {
-        Self::from_csr(a)
-    }
-
-    fn to_csr(&self) -> Result<Csr<T, I>> {
-        self.to_csr()
-    }
-
-    fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
-        self.mult_vec(alpha, x, beta, y)
-    }
-}
+csr_convertible_format!(Hybrid, "hybrid");

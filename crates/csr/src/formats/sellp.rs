@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::common::check_mult_vec;
+use super::common::{check_mult_vec, csr_convertible_format, shape_accessors};
 use super::ell::map_slots;
 use super::format::MatrixFormat;
 use super::padded::{self, Block, LANES, Layout, check_len, padding_index};
@@ -308,22 +308,19 @@ impl<T: Scalar, I: Index> Sellp<T, I> {
         )
     }
 
-    /// Number of rows.
+    shape_accessors!();
+
+    /// The number of slots, padding included (`slice_sets[nslices] * slice_size`).
     #[must_use]
-    pub fn nrows(&self) -> usize {
-        self.nrows
+    pub fn stored_slots(&self) -> usize {
+        self.col_idxs.len()
     }
 
-    /// Number of columns.
+    /// The bytes of the column-index, value and slice arrays.
     #[must_use]
-    pub fn ncols(&self) -> usize {
-        self.ncols
-    }
-
-    /// `(nrows, ncols)`.
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.nrows, self.ncols)
+    pub fn storage_bytes(&self) -> usize {
+        self.col_idxs.len() * (std::mem::size_of::<I>() + std::mem::size_of::<T>())
+            + (self.slice_lengths.len() + self.slice_sets.len()) * std::mem::size_of::<usize>()
     }
 
     /// Rows per slice.
@@ -437,47 +434,4 @@ fn wide(n: usize) -> i128 {
     i128::try_from(n).unwrap_or(i128::MAX)
 }
 
-impl<T: Scalar, I: Index> TryFrom<&Csr<T, I>> for Sellp<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Csr<T, I>) -> Result<Self> {
-        Self::from_csr(a.view())
-    }
-}
-
-impl<T: Scalar, I: Index> TryFrom<&Sellp<T, I>> for Csr<T, I> {
-    type Error = Error;
-
-    fn try_from(a: &Sellp<T, I>) -> Result<Self> {
-        a.to_csr()
-    }
-}
-
-impl<T: Scalar, I: Index> MatrixFormat<T, I> for Sellp<T, I> {
-    const NAME: &'static str = "sellp";
-
-    fn shape(&self) -> (usize, usize) {
-        self.shape()
-    }
-
-    fn stored_slots(&self) -> usize {
-        self.col_idxs.len()
-    }
-
-    fn storage_bytes(&self) -> usize {
-        self.col_idxs.len() * (std::mem::size_of::<I>() + std::mem::size_of::<T>())
-            + 2 * self.slice_sets.len() * std::mem::size_of::<usize>()
-    }
-
-    fn try_from_csr(a: CsrRef<'_, T, I>) -> Result<Self> {
-        Self::from_csr(a)
-    }
-
-    fn to_csr(&self) -> Result<Csr<T, I>> {
-        self.to_csr()
-    }
-
-    fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
-        self.mult_vec(alpha, x, beta, y)
-    }
-}
+csr_convertible_format!(Sellp, "sellp");

@@ -81,6 +81,10 @@ pub trait Scalar:
     #[must_use]
     fn abs(self) -> Self::Real;
 
+    /// A real value as this type (`x + 0i` for complex types).
+    #[must_use]
+    fn from_real(x: Self::Real) -> Self;
+
     /// Whether every component is finite (neither infinite nor NaN).
     #[must_use]
     fn is_finite(self) -> bool;
@@ -111,6 +115,10 @@ macro_rules! impl_real {
             #[inline]
             fn abs(self) -> Self {
                 <$t>::abs(self)
+            }
+            #[inline]
+            fn from_real(x: Self) -> Self {
+                x
             }
             #[inline]
             fn is_finite(self) -> bool {
@@ -145,6 +153,10 @@ macro_rules! impl_complex {
             #[inline]
             fn abs(self) -> $t {
                 self.norm()
+            }
+            #[inline]
+            fn from_real(x: $t) -> Self {
+                Complex::new(x, 0.0)
             }
             #[inline]
             fn is_finite(self) -> bool {

@@ -1,9 +1,12 @@
 //! Format-level operations on [`Csr`](crate::Csr): sorting and cleanup, transposition,
-//! dense conversion, permutations.
+//! dense conversion, permutations, submatrices, the diagonal, scaling.
 
 pub(crate) mod bucket;
 mod dense;
+mod diagonal;
 pub(crate) mod permutation;
 mod permute;
+mod scale;
 mod sort;
+mod submatrix;
 mod transpose;

@@ -1,7 +1,10 @@
-//! Transposition by a stable parallel counting sort.
+//! Transposition (plain and conjugate) by a stable parallel counting sort.
+
+use rayon::prelude::*;
 
 use crate::ops::bucket::{Transposed, group_by_key};
-use crate::{Csr, CsrRef, Element, Index};
+use crate::parallel::MIN_PARALLEL_WORK;
+use crate::{Csr, CsrRef, Element, Index, Scalar};
 
 impl<T: Element, I: Index> CsrRef<'_, T, I> {
     /// The transpose, with every output row sorted by column index.
@@ -46,5 +49,41 @@ impl<T: Element, I: Index> Csr<T, I> {
     #[must_use]
     pub fn transpose(&self) -> Csr<T, I> {
         self.view().transpose()
+    }
+}
+
+impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
+    /// The conjugate transpose `Aᴴ` (the transpose for real types), with every output row
+    /// sorted by column index. Accepts unsorted rows and duplicates, like
+    /// [`CsrRef::transpose`].
+    #[must_use]
+    pub fn conj_transpose(&self) -> Csr<T, I> {
+        let mut t = self.transpose();
+        if T::IS_COMPLEX {
+            t.values_mut()
+                .par_iter_mut()
+                .with_min_len(MIN_PARALLEL_WORK)
+                .for_each(|v| *v = v.conj());
+        }
+        t
+    }
+}
+
+impl<T: Scalar, I: Index> Csr<T, I> {
+    /// The conjugate transpose. See [`CsrRef::conj_transpose`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::{Complex, Csr};
+    ///
+    /// let a = Csr::<Complex<f64>, i32>::try_from_parts(1, 2, vec![0, 1], vec![1], vec![Complex::new(1.0, 2.0)])?;
+    /// let h = a.conj_transpose();
+    /// assert_eq!(h.iter().collect::<Vec<_>>(), vec![(1, 0, Complex::new(1.0, -2.0))]);
+    /// # Ok::<(), csr::Error>(())
+    /// ```
+    #[must_use]
+    pub fn conj_transpose(&self) -> Csr<T, I> {
+        self.view().conj_transpose()
     }
 }

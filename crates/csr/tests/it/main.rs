@@ -13,6 +13,7 @@ mod mm_corpus;
 mod mm_errors;
 mod mm_roundtrip;
 mod mm_support;
+mod operations;
 mod ops_support;
 mod oracle_sprs;
 mod permute;

@@ -6,6 +6,7 @@ mod dense;
 mod diagonal;
 pub(crate) mod permutation;
 mod permute;
+mod rows;
 mod scale;
 mod sort;
 mod submatrix;

@@ -7,11 +7,8 @@
 
 use std::borrow::Cow;
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Result};
-use crate::ops::sort::sort_row;
-use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, row_blocks_mut};
+use crate::ops::rows::{fill_rows, row_ptrs_from_counts};
 use crate::{Csr, CsrRef, Element, Index, Permutation, PermuteMode, Scalar, ScaledPermutation};
 
 /// The index map of one side: `p` itself when gathering (`out[k]` comes from `p[k]`, or input
@@ -80,58 +77,35 @@ fn check_mode<T: Element, I: Index>(
 /// Output row `r` is input row `row_src[r]` (or `r`), input column `c` becomes `col_map[c]`
 /// (or `c`), and each value `v` of output row `r` and input column `c` becomes
 /// `value(r, c, v)`. Rows whose columns moved are re-sorted (stably).
+///
+/// # Errors
+/// None in practice: the output has the input's nnz, which fits `I`.
 fn permute_core<T: Element, I: Index>(
     a: CsrRef<'_, T, I>,
     row_src: Option<&[I]>,
     col_map: Option<&[I]>,
     value: impl Fn(usize, usize, T) -> T + Sync,
-) -> Csr<T, I> {
+) -> Result<Csr<T, I>> {
     let n = a.nrows();
     let src = |r: usize| row_src.map_or(r, |s| s[r].to_usize());
     let row_ptrs = match row_src {
         None => a.row_ptrs().to_vec(),
-        Some(_) => {
-            let mut ptrs = alloc_output(n + 1, I::ZERO);
-            ptrs[1..]
-                .par_iter_mut()
-                .with_min_len(MIN_PARALLEL_WORK)
-                .enumerate()
-                .for_each(|(r, p)| *p = I::truncate(a.row_range(src(r)).len()));
-            let mut acc = 0usize;
-            for p in &mut ptrs[1..] {
-                acc += p.to_usize();
-                // acc <= nnz, which fits I.
-                *p = I::truncate(acc);
-            }
-            ptrs
-        }
+        Some(_) => row_ptrs_from_counts(n, |r| a.row_range(src(r)).len())?,
     };
-    let mut cols = alloc_output(a.nnz(), I::ZERO);
-    let mut vals = alloc_output(a.values().len(), T::default());
-    row_blocks_mut(&row_ptrs, &mut cols, &mut vals)
-        .into_par_iter()
-        .for_each(|block| {
-            let mut scratch = Vec::new();
-            for r in block.rows.clone() {
-                let (in_cols, in_vals) = a.row(src(r));
-                let dst = block.local_range(r);
-                let (out_cols, out_vals) = (&mut block.cols[dst.clone()], &mut block.vals[dst]);
-                for (k, (&c, &v)) in in_cols.iter().zip(in_vals).enumerate() {
-                    let cu = c.to_usize();
-                    out_cols[k] = col_map.map_or(c, |m| m[cu]);
-                    out_vals[k] = value(r, cu, v);
-                }
-                if col_map.is_some() {
-                    sort_row(out_cols, out_vals, &mut scratch);
-                }
-            }
-        });
+    let (cols, vals) = fill_rows(&row_ptrs, col_map.is_some(), |r, out_cols, out_vals| {
+        let (in_cols, in_vals) = a.row(src(r));
+        for (k, (&c, &v)) in in_cols.iter().zip(in_vals).enumerate() {
+            let cu = c.to_usize();
+            out_cols[k] = col_map.map_or(c, |m| m[cu]);
+            out_vals[k] = value(r, cu, v);
+        }
+    });
     // SAFETY: row `r` of the output holds exactly the entries of input row `src(r)` (whose
     // length set row_ptrs[r + 1] - row_ptrs[r]), and src is a bijection on rows, so the
     // pointers are non-decreasing from 0 to nnz; columns are input columns or their images
     // under a bijection of 0..ncols (checked lengths), so they stay below ncols; the shape
     // and nnz are the input's, which fit `I`.
-    unsafe { Csr::from_parts_unchecked(n, a.ncols(), row_ptrs, cols, vals) }
+    Ok(unsafe { Csr::from_parts_unchecked(n, a.ncols(), row_ptrs, cols, vals) })
 }
 
 impl<T: Element, I: Index> CsrRef<'_, T, I> {
@@ -151,12 +125,7 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
         let inverse = mode.is_inverse();
         let row_src = rows.then(|| index_map(p, !inverse));
         let col_map = cols.then(|| index_map(p, inverse));
-        Ok(permute_core(
-            *self,
-            row_src.as_deref(),
-            col_map.as_deref(),
-            |_, _, v| v,
-        ))
+        permute_core(*self, row_src.as_deref(), col_map.as_deref(), |_, _, v| v)
     }
 
     /// The matrix with rows permuted by `row_perm` and columns by `col_perm`:
@@ -178,12 +147,7 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
         check_len(op, "column permutation", self.ncols(), col_perm.len())?;
         let row_src = index_map(row_perm, !invert);
         let col_map = index_map(col_perm, invert);
-        Ok(permute_core(
-            *self,
-            Some(&row_src),
-            Some(&col_map),
-            |_, _, v| v,
-        ))
+        permute_core(*self, Some(&row_src), Some(&col_map), |_, _, v| v)
     }
 }
 
@@ -223,12 +187,12 @@ impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
         let col_map = cols.then(|| index_map(p, inverse));
         let row_f = rows.then(|| factors(sp, !inverse));
         let col_f = cols.then(|| factors(sp, inverse));
-        Ok(permute_core(
+        permute_core(
             *self,
             row_src.as_deref(),
             col_map.as_deref(),
             scaler(row_f.as_deref(), col_f.as_deref(), inverse),
-        ))
+        )
     }
 
     /// [`CsrRef::permute_rows_cols`] with scaled permutations:
@@ -259,12 +223,12 @@ impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
         let row_src = index_map(row_perm.permutation(), !invert);
         let col_map = index_map(col_perm.permutation(), invert);
         let (row_f, col_f) = (factors(row_perm, !invert), factors(col_perm, invert));
-        Ok(permute_core(
+        permute_core(
             *self,
             Some(&row_src),
             Some(&col_map),
             scaler(Some(&row_f), Some(&col_f), invert),
-        ))
+        )
     }
 }
 

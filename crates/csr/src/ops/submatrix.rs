@@ -2,11 +2,8 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Result};
-use crate::ops::sort::sort_row;
-use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, row_blocks_mut};
+use crate::ops::rows::{fill_rows, row_ptrs_from_counts};
 use crate::{Csr, CsrRef, Element, Index};
 
 /// Marks a column that is not selected in [`extract`]'s column map.
@@ -57,54 +54,33 @@ fn extract<T: Element, I: Index>(
     a: CsrRef<'_, T, I>,
     (nrows, row_src): (usize, impl Fn(usize) -> usize + Sync),
     (ncols, col): (usize, impl Fn(usize) -> usize + Sync),
-) -> Csr<T, I> {
-    let mut row_ptrs = alloc_output(nrows + 1, I::ZERO);
-    row_ptrs[1..]
-        .par_iter_mut()
-        .with_min_len(MIN_PARALLEL_WORK / 16)
-        .enumerate()
-        .for_each(|(r, p)| {
-            let kept = a
-                .row(row_src(r))
-                .0
-                .iter()
-                .filter(|c| col(c.to_usize()) != ABSENT);
-            // A row keeps at most its own entries, fewer than nnz, which fits I.
-            *p = I::truncate(kept.count());
-        });
-    let mut acc = 0usize;
-    for p in &mut row_ptrs[1..] {
-        acc += p.to_usize();
-        *p = I::truncate(acc);
-    }
-    let mut cols = alloc_output(acc, I::ZERO);
-    let mut vals = alloc_output(acc, T::default());
-    row_blocks_mut(&row_ptrs, &mut cols, &mut vals)
-        .into_par_iter()
-        .for_each(|block| {
-            let mut scratch = Vec::new();
-            for r in block.rows.clone() {
-                let (in_cols, in_vals) = a.row(row_src(r));
-                let dst = block.local_range(r);
-                let (out_cols, out_vals) = (&mut block.cols[dst.clone()], &mut block.vals[dst]);
-                let mut k = 0;
-                for (&c, &v) in in_cols.iter().zip(in_vals) {
-                    let j = col(c.to_usize());
-                    if j != ABSENT {
-                        // j < ncols <= input ncols, which fits I.
-                        out_cols[k] = I::truncate(j);
-                        out_vals[k] = v;
-                        k += 1;
-                    }
-                }
-                sort_row(out_cols, out_vals, &mut scratch);
+) -> Result<Csr<T, I>> {
+    let row_ptrs = row_ptrs_from_counts(nrows, |r| {
+        let kept = a
+            .row(row_src(r))
+            .0
+            .iter()
+            .filter(|c| col(c.to_usize()) != ABSENT);
+        kept.count()
+    })?;
+    let (cols, vals) = fill_rows(&row_ptrs, true, |r, out_cols, out_vals| {
+        let (in_cols, in_vals) = a.row(row_src(r));
+        let mut k = 0;
+        for (&c, &v) in in_cols.iter().zip(in_vals) {
+            let j = col(c.to_usize());
+            if j != ABSENT {
+                // j < ncols <= input ncols, which fits I.
+                out_cols[k] = I::truncate(j);
+                out_vals[k] = v;
+                k += 1;
             }
-        });
+        }
+    });
     // SAFETY: each row's pointer span was set to the number of entries the fill pass writes
     // for it (the same filter on the same row), so the pointers run from 0 to nnz without
     // decreasing; every column is a position < ncols in the selection; nrows, ncols and nnz
     // are at most the input's, which fit `I`.
-    unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, cols, vals) }
+    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, cols, vals) })
 }
 
 impl<T: Element, I: Index> CsrRef<'_, T, I> {
@@ -121,7 +97,7 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
         check_range("row", &rows, self.nrows())?;
         check_range("column", &cols, self.ncols())?;
         let (first_row, col_range) = (rows.start, cols.clone());
-        Ok(extract(
+        extract(
             *self,
             (rows.len(), |r| first_row + r),
             (cols.len(), |c| {
@@ -131,7 +107,7 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
                     ABSENT
                 }
             }),
-        ))
+        )
     }
 
     /// The submatrix of the rows listed in `rows` and the columns listed in `cols` (Ginkgo's
@@ -152,11 +128,11 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
     pub fn submatrix_by_indices(&self, rows: &[usize], cols: &[usize]) -> Result<Csr<T, I>> {
         position_map("row index set", rows, self.nrows())?;
         let col_map = position_map("column index set", cols, self.ncols())?;
-        Ok(extract(
+        extract(
             *self,
             (rows.len(), |r| rows[r]),
             (cols.len(), |c| col_map[c]),
-        ))
+        )
     }
 }
 

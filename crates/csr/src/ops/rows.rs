@@ -1,0 +1,62 @@
+//! Building a new matrix row by row in parallel: row pointers from per-row counts, then
+//! every row's entries written into its own slice.
+
+use rayon::prelude::*;
+
+use crate::error::{Extent, Result, check_fits};
+use crate::ops::sort::sort_row;
+use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, row_blocks_mut};
+use crate::{Element, Index};
+
+/// Row pointers for `nrows` rows where row `r` holds `count(r)` entries (counted in
+/// parallel, summed serially).
+///
+/// # Errors
+/// [`crate::Error::IndexTooNarrow`] if the total does not fit `I`.
+pub(crate) fn row_ptrs_from_counts<I: Index>(
+    nrows: usize,
+    count: impl Fn(usize) -> usize + Sync,
+) -> Result<Vec<I>> {
+    let mut counts = Vec::with_capacity(nrows);
+    (0..nrows)
+        .into_par_iter()
+        .with_min_len(MIN_PARALLEL_WORK / 16)
+        .map(&count)
+        .collect_into_vec(&mut counts);
+    let mut ptrs = Vec::with_capacity(nrows + 1);
+    ptrs.push(I::ZERO);
+    let mut acc = 0usize;
+    for c in counts {
+        acc = acc.saturating_add(c);
+        check_fits::<I>(Extent::Nnz, acc)?;
+        ptrs.push(I::truncate(acc));
+    }
+    Ok(ptrs)
+}
+
+/// The column and value arrays of a matrix with (valid) `row_ptrs`: `fill(r, cols, vals)`
+/// writes row `r` into slices of exactly its length, rows in parallel blocks of about equal
+/// work; with `sort`, each row is then sorted by column (stably).
+pub(crate) fn fill_rows<T: Element, I: Index>(
+    row_ptrs: &[I],
+    sort: bool,
+    fill: impl Fn(usize, &mut [I], &mut [T]) + Sync,
+) -> (Vec<I>, Vec<T>) {
+    let nnz = row_ptrs.last().map_or(0, |p| p.to_usize());
+    let mut cols = alloc_output(nnz, I::ZERO);
+    let mut vals = alloc_output(nnz, T::default());
+    row_blocks_mut(row_ptrs, &mut cols, &mut vals)
+        .into_par_iter()
+        .for_each(|block| {
+            let mut scratch = Vec::new();
+            for r in block.rows.clone() {
+                let dst = block.local_range(r);
+                let (out_cols, out_vals) = (&mut block.cols[dst.clone()], &mut block.vals[dst]);
+                fill(r, out_cols, out_vals);
+                if sort {
+                    sort_row(out_cols, out_vals, &mut scratch);
+                }
+            }
+        });
+    (cols, vals)
+}

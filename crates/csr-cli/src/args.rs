@@ -137,6 +137,10 @@ pub struct SpmvArgs {
     /// The kernel (default: the process default, see `csr kernels`).
     #[arg(long, value_name = "KERNEL", value_parser = parse_kernel)]
     pub kernel: Option<csr::kernel::KernelId>,
+    /// The SpMV strategy of the native kernel: classical, load_balance, merge_path,
+    /// sparselib or automatic (default: automatic).
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
+    pub strategy: Option<csr::Strategy>,
     /// Write y to this file (default: print it to stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
@@ -186,5 +190,9 @@ fn parse_vector(s: &str) -> Result<VectorArg, String> {
 }
 
 fn parse_kernel(s: &str) -> Result<csr::kernel::KernelId, String> {
+    s.parse().map_err(|e: csr::Error| e.to_string())
+}
+
+fn parse_strategy(s: &str) -> Result<csr::Strategy, String> {
     s.parse().map_err(|e: csr::Error| e.to_string())
 }

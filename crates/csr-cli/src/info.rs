@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use csr::io::mm::{self, Field, ReadOptions};
+use csr::kernel::{Kernel, NativeKernel};
 use csr::{Complex, Csr, Duplicates, Index, RowStats, Scalar};
 
 use crate::CmdResult;
@@ -67,12 +68,26 @@ struct Summary {
     duplicates: bool,
     explicit_zeros: usize,
     csr_bytes: usize,
+    /// The SpMV strategy `automatic` picks for the native kernel here, and why.
+    strategy: String,
+    strategy_reason: String,
+    threads: usize,
 }
 
 impl Summary {
     fn of<T: Scalar, I: Index>(a: &Csr<T, I>) -> Self {
         let idx = std::mem::size_of::<I>();
+        let (strategy, strategy_reason) = match NativeKernel.to_handle(a.view()) {
+            Ok(h) => (
+                h.strategy().map_or(String::from("-"), |s| s.to_string()),
+                h.strategy_reason().unwrap_or_default().to_owned(),
+            ),
+            Err(e) => (String::from("-"), e.to_string()),
+        };
         Self {
+            strategy,
+            strategy_reason,
+            threads: rayon::current_num_threads(),
             source: String::new(),
             field: if T::IS_COMPLEX { "complex" } else { "real" },
             symmetry: "general",
@@ -105,7 +120,12 @@ impl Summary {
         writeln!(out, "sorted          {}", yes_no(self.sorted))?;
         writeln!(out, "duplicates      {}", yes_no(self.duplicates))?;
         writeln!(out, "explicit zeros  {}", self.explicit_zeros)?;
-        writeln!(out, "csr bytes       {}", self.csr_bytes)
+        writeln!(out, "csr bytes       {}", self.csr_bytes)?;
+        writeln!(
+            out,
+            "spmv strategy   {} (automatic, {} threads: {})",
+            self.strategy, self.threads, self.strategy_reason
+        )
     }
 
     fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -126,6 +146,9 @@ impl Summary {
             "duplicates": self.duplicates,
             "explicit_zeros": self.explicit_zeros,
             "csr_bytes": self.csr_bytes,
+            "spmv_strategy": self.strategy,
+            "spmv_strategy_reason": self.strategy_reason,
+            "threads": self.threads,
         });
         writeln!(out, "{obj}")
     }

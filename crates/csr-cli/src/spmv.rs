@@ -29,9 +29,12 @@ pub fn run(args: &SpmvArgs, out: &mut impl Write) -> CmdResult {
 
 fn spmv<T: Scalar, I: Index>(args: &SpmvArgs, out: &mut impl Write) -> CmdResult {
     let k = choose::<T, I>(args.kernel)?;
-    let a = with_progress(&args.matrix, "reading", || {
+    let mut a = with_progress(&args.matrix, "reading", || {
         mm::read_csr::<T, I>(&args.matrix)
     })?;
+    if let Some(strategy) = args.strategy {
+        a.set_strategy(strategy);
+    }
     let (one, zero) = (T::from_re_im(1.0, 0.0), T::from_re_im(0.0, 0.0));
     let x = match &args.x {
         VectorArg::Ones => vec![one; a.ncols()],
@@ -50,11 +53,13 @@ fn spmv<T: Scalar, I: Index>(args: &SpmvArgs, out: &mut impl Write) -> CmdResult
             mm::write_dense(path, &y, &options)?;
             writeln!(
                 out,
-                "y = A·x: {n} values, {}x{} matrix with {} stored entries, kernel {}, {:.3} ms -> {}",
+                "y = A·x: {n} values, {}x{} matrix with {} stored entries, kernel {}{}, {:.3} ms -> {}",
                 a.nrows(),
                 a.ncols(),
                 a.nnz(),
                 k.name(),
+                h.strategy()
+                    .map_or(String::new(), |s| format!(" (strategy {s})")),
                 elapsed.as_secs_f64() * 1e3,
                 path.display()
             )?;

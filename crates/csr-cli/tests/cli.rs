@@ -262,6 +262,49 @@ fn spmv_reads_x_and_writes_y() {
 }
 
 #[test]
+fn spmv_runs_every_strategy() {
+    let dir = TempDir::new("spmv_strategy");
+    let a = dir.file("a.mtx", A);
+    let x = dir.file("x.mtx", X);
+    let y = dir.path("y.mtx");
+    for strategy in ["classical", "load_balance", "merge_path", "automatic"] {
+        let o = csr(&[
+            "spmv",
+            s(&a),
+            "--x",
+            s(&x),
+            "--strategy",
+            strategy,
+            "-o",
+            s(&y),
+        ]);
+        assert_success(&o);
+        let resolved = if strategy == "automatic" {
+            "classical"
+        } else {
+            strategy
+        };
+        assert!(
+            stdout(&o).contains(&format!("(strategy {resolved})")),
+            "{}",
+            stdout(&o)
+        );
+        let d = mm::read_dense::<f64>(&y).unwrap();
+        assert_eq!(d.to_row_major_vec(), vec![5.0, 8.0, -2.0]);
+    }
+    // sparselib runs through MKL, or says why it cannot.
+    let o = csr(&["spmv", s(&a), "--strategy", "sparselib"]);
+    if !o.status.success() {
+        assert_fails(&o, 1, "the sparselib SpMV strategy needs the MKL kernel");
+    }
+    assert_fails(
+        &csr(&["spmv", s(&a), "--strategy", "csr5"]),
+        2,
+        "unknown SpMV strategy \"csr5\"",
+    );
+}
+
+#[test]
 fn spmv_handles_complex_values() {
     let dir = TempDir::new("spmv_complex");
     let a = dir.file(
@@ -419,4 +462,22 @@ fn spgemm_errors() {
         "csr: error:",
     );
     assert!(!c.exists());
+}
+
+#[test]
+fn info_prints_the_strategy_automatic_picks() {
+    let o = csr(&["info", "--generate", "powerlaw:50k"]);
+    assert_success(&o);
+    assert!(
+        stdout(&o).contains("spmv strategy   merge_path (automatic, "),
+        "{}",
+        stdout(&o)
+    );
+    let o = csr(&["info", "--generate", "banded:1000:3", "--json"]);
+    assert_success(&o);
+    assert!(
+        stdout(&o).contains("\"spmv_strategy\":\"classical\""),
+        "{}",
+        stdout(&o)
+    );
 }

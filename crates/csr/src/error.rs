@@ -232,6 +232,15 @@ pub enum Error {
         known: String,
     },
 
+    /// An SpMV strategy name is not known.
+    #[error("unknown SpMV strategy {name:?}; known strategies: {known}")]
+    UnknownStrategy {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+
     /// A kernel is known but cannot be used on this machine.
     #[error("kernel {kernel} is unavailable: {reason}")]
     KernelUnavailable {

@@ -53,6 +53,7 @@ mod ops;
 mod parallel;
 mod scalar;
 mod stats;
+pub mod strategy;
 
 pub use assembly::{Duplicates, MatrixData, Symmetry};
 pub use element::Element;
@@ -70,6 +71,7 @@ pub use num_complex::Complex;
 pub use ops::permutation::{Permutation, PermuteMode, ScaledPermutation};
 pub use scalar::Scalar;
 pub use stats::RowStats;
+pub use strategy::Strategy;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -39,7 +39,7 @@ pub(crate) fn balanced_row_blocks<I: Index>(row_ptrs: &[I], parts: usize) -> Vec
 }
 
 /// The first `i` in `0..n` for which `pred(i)` is false (`pred` must be monotone).
-fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+pub(crate) fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

@@ -5,7 +5,7 @@ use std::ops::Range;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::formats::validate::check_csr;
 use crate::parallel::try_filled;
-use crate::{Element, Index, Scalar};
+use crate::{Element, Index, Scalar, Strategy};
 
 /// A sparse matrix in compressed sparse row form, owning its arrays.
 ///
@@ -38,13 +38,18 @@ use crate::{Element, Index, Scalar};
 /// assert_eq!(a.row(0), (&[0, 2][..], &[1.0, 2.0][..]));
 /// # Ok::<(), csr::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A matrix carries the SpMV [`Strategy`] kernels use for it ([`Csr::set_strategy`],
+/// [`Strategy::Automatic`] by default); clones and views keep it. Equality (`==`) compares
+/// the matrices, not their strategies.
+#[derive(Clone, Debug)]
 pub struct Csr<T, I = i32> {
     nrows: usize,
     ncols: usize,
     row_ptrs: Vec<I>,
     col_idxs: Vec<I>,
     values: Vec<T>,
+    strategy: Strategy,
 }
 
 /// A pattern (structure-only) matrix: every stored entry is implicitly one, and no value
@@ -77,13 +82,57 @@ pub type CsrPattern<I = i32> = Csr<(), I>;
 /// assert_eq!(a.iter().collect::<Vec<_>>(), vec![(0, 2, 5.0)]);
 /// # Ok::<(), csr::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// A view carries its matrix's SpMV [`Strategy`] ([`CsrRef::with_strategy`]); equality
+/// ignores it.
+#[derive(Clone, Copy, Debug)]
 pub struct CsrRef<'a, T, I = i32> {
     nrows: usize,
     ncols: usize,
     row_ptrs: &'a [I],
     col_idxs: &'a [I],
     values: &'a [T],
+    strategy: Strategy,
+}
+
+impl<T: PartialEq, I: PartialEq> PartialEq for CsrRef<'_, T, I> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape_and_arrays() == other.shape_and_arrays()
+    }
+}
+
+impl<T: PartialEq, I: PartialEq> PartialEq for Csr<T, I> {
+    fn eq(&self, other: &Self) -> bool {
+        self.view_any() == other.view_any()
+    }
+}
+
+impl<'a, T, I> CsrRef<'a, T, I> {
+    /// Everything equality compares (not the strategy).
+    #[allow(clippy::type_complexity, reason = "a private tuple of the fields")]
+    fn shape_and_arrays(&self) -> (usize, usize, &'a [I], &'a [I], &'a [T]) {
+        (
+            self.nrows,
+            self.ncols,
+            self.row_ptrs,
+            self.col_idxs,
+            self.values,
+        )
+    }
+}
+
+impl<T, I> Csr<T, I> {
+    /// A view without trait bounds (for equality; [`Csr::view`] is this).
+    fn view_any(&self) -> CsrRef<'_, T, I> {
+        CsrRef {
+            nrows: self.nrows,
+            ncols: self.ncols,
+            row_ptrs: &self.row_ptrs,
+            col_idxs: &self.col_idxs,
+            values: &self.values,
+            strategy: self.strategy,
+        }
+    }
 }
 
 impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
@@ -108,6 +157,7 @@ impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
             row_ptrs,
             col_idxs,
             values,
+            strategy: Strategy::default(),
         })
     }
 
@@ -131,6 +181,7 @@ impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
             row_ptrs,
             col_idxs,
             values,
+            strategy: Strategy::default(),
         }
     }
 
@@ -156,6 +207,19 @@ impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
     #[must_use]
     pub fn nnz(&self) -> usize {
         self.col_idxs.len()
+    }
+
+    /// The SpMV strategy kernels use for this view (its matrix's, unless changed).
+    #[must_use]
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The same view with its SpMV strategy set to `strategy` (the matrix is untouched).
+    #[must_use]
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
     }
 
     /// The row pointers, `nrows + 1` entries.
@@ -237,6 +301,7 @@ impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
             row_ptrs: self.row_ptrs.to_vec(),
             col_idxs: self.col_idxs.to_vec(),
             values: self.values.to_vec(),
+            strategy: self.strategy,
         }
     }
 }
@@ -274,6 +339,7 @@ impl<T: Element, I: Index> Csr<T, I> {
             row_ptrs,
             col_idxs,
             values,
+            strategy: Strategy::default(),
         })
     }
 
@@ -297,6 +363,7 @@ impl<T: Element, I: Index> Csr<T, I> {
             row_ptrs,
             col_idxs,
             values,
+            strategy: Strategy::default(),
         }
     }
 
@@ -317,6 +384,7 @@ impl<T: Element, I: Index> Csr<T, I> {
             row_ptrs: try_filled(len, I::ZERO, "row pointer array")?,
             col_idxs: Vec::new(),
             values: Vec::new(),
+            strategy: Strategy::default(),
         })
     }
 
@@ -335,13 +403,37 @@ impl<T: Element, I: Index> Csr<T, I> {
     /// A free borrowed view of the matrix.
     #[must_use]
     pub fn view(&self) -> CsrRef<'_, T, I> {
-        CsrRef {
-            nrows: self.nrows,
-            ncols: self.ncols,
-            row_ptrs: &self.row_ptrs,
-            col_idxs: &self.col_idxs,
-            values: &self.values,
-        }
+        self.view_any()
+    }
+
+    /// The SpMV strategy kernels use for this matrix ([`Strategy::Automatic`] unless set).
+    #[must_use]
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Sets the SpMV strategy kernels use for this matrix (handles made afterwards).
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        self.strategy = strategy;
+    }
+
+    /// The matrix with its SpMV strategy set to `strategy`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::{Kernel, NativeKernel};
+    /// use csr::{Csr, Strategy};
+    ///
+    /// let a = Csr::<f64, i32>::identity(4)?.with_strategy(Strategy::LoadBalance);
+    /// let h = Kernel::<f64, i32>::to_handle(&NativeKernel, a.view())?;
+    /// assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
+    /// # Ok::<(), csr::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
     }
 
     /// Number of rows.
@@ -454,6 +546,7 @@ impl<I: Index> CsrPattern<I> {
             row_ptrs: self.row_ptrs.clone(),
             col_idxs: self.col_idxs.clone(),
             values: vec![T::one(); self.nnz()],
+            strategy: self.strategy,
         }
     }
 
@@ -474,6 +567,7 @@ impl<I: Index> CsrPattern<I> {
             row_ptrs: self.row_ptrs,
             col_idxs: self.col_idxs,
             values,
+            strategy: self.strategy,
         })
     }
 }
@@ -488,6 +582,7 @@ impl<T: Scalar, I: Index> Csr<T, I> {
             row_ptrs: self.row_ptrs.clone(),
             col_idxs: self.col_idxs.clone(),
             values: vec![(); self.nnz()],
+            strategy: self.strategy,
         }
     }
 

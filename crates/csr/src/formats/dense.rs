@@ -192,6 +192,11 @@ impl<T: Scalar> Dense<T> {
         self.stride
     }
 
+    /// The storage and its row stride: row `r` is `values[r * stride..][..ncols]`.
+    pub(crate) fn strided(&self) -> (&[T], usize) {
+        (&self.values, self.stride)
+    }
+
     /// The value at `(row, col)`, or `None` outside the matrix.
     #[must_use]
     pub fn get(&self, row: usize, col: usize) -> Option<T> {

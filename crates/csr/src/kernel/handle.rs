@@ -3,9 +3,9 @@
 use std::sync::{Mutex, OnceLock};
 
 use super::KernelId;
-use super::native::SpgemmWorkspace;
+use super::native::{SpgemmWorkspace, SpmvPlan};
 use crate::error::{Error, Result};
-use crate::{Csr, CsrRef, Index, Scalar};
+use crate::{Csr, CsrRef, Index, Scalar, Strategy};
 
 /// The matrix behind a handle: borrowed from the caller, or owned (a product, or a sorted
 /// copy made by `order_columns`).
@@ -21,13 +21,12 @@ pub(crate) enum KernelState<T, I> {
     /// Nothing (reference kernel, products).
     #[default]
     None,
-    /// Native kernel: the SpMV row partition, computed when the handle is made, and the
-    /// transpose, built on first use by `mult_abt` and kept.
+    /// Native kernel: the SpMV plan (strategy and partition), computed when the handle is
+    /// made, and the transpose, built on first use by `mult_abt` and kept.
     Native {
-        /// `parts + 1` row boundaries splitting the rows into blocks of about equal work
-        /// (nnz + rows), one block per thread; empty when not computed (the kernel then
-        /// computes one per call).
-        row_blocks: Vec<usize>,
+        /// The SpMV strategy and its partition; a placeholder after a mutation until the
+        /// kernel replans (the kernel then plans per call).
+        spmv: Box<SpmvPlan>,
         /// `Aᵀ`, computed lazily once.
         transpose: OnceLock<Csr<T, I>>,
         /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with
@@ -88,6 +87,39 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         }
     }
 
+    /// The SpMV strategy this handle runs, as resolved when it was made (what `automatic`
+    /// picked), or `None` for a kernel without strategies (the reference kernel).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::{Kernel, NativeKernel};
+    /// use csr::{Csr, Strategy};
+    ///
+    /// let a = Csr::<f64, i32>::identity(10)?; // small: automatic runs one serial row loop
+    /// let h = Kernel::<f64, i32>::to_handle(&NativeKernel, a.view())?;
+    /// assert_eq!(h.strategy(), Some(Strategy::Classical));
+    /// assert!(h.strategy_reason().unwrap().contains("serial"));
+    /// # Ok::<(), csr::Error>(())
+    /// ```
+    #[must_use]
+    pub fn strategy(&self) -> Option<Strategy> {
+        match &self.state {
+            KernelState::Native { spmv, .. } => Some(spmv.strategy()),
+            _ => None,
+        }
+    }
+
+    /// Why the handle runs its [`strategy`](Self::strategy): `"requested"` when the matrix
+    /// named it, else `automatic`'s reason.
+    #[must_use]
+    pub fn strategy_reason(&self) -> Option<&str> {
+        match &self.state {
+            KernelState::Native { spmv, .. } => Some(spmv.reason()),
+            _ => None,
+        }
+    }
+
     /// `(nrows, ncols)` of the matrix.
     #[must_use]
     pub fn shape(&self) -> (usize, usize) {
@@ -112,7 +144,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         self.state = match self.state {
             KernelState::None => KernelState::None,
             KernelState::Native { .. } => KernelState::Native {
-                row_blocks: Vec::new(),
+                spmv: Box::default(),
                 transpose: OnceLock::new(),
                 workspaces: Mutex::new(Vec::new()),
             },

@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 
-use csr::io::mm::{self, Field};
 use csr::kernel::{self, Kernel, KernelId, NativeKernel, ReferenceKernel};
 use csr::{Complex, Csr, Dense, Error, Index, Scalar};
 use csr_testkit::{
@@ -22,6 +21,8 @@ use csr_testkit::{
     big_csr, test_all_types,
 };
 use proptest::prelude::*;
+
+use crate::mm_support::RealMatrix;
 use sprs::{CsMatI, SpIndex};
 
 // ---------------------------------------------------------------------------------------
@@ -54,16 +55,16 @@ fn supported<X>(kernel: KernelId, result: Result<X, Error>) -> Option<X> {
 }
 
 /// A value with NaN parts, to poison outputs whose old contents must be ignored.
-fn nan<T: Scalar>() -> T {
+pub(crate) fn nan<T: Scalar>() -> T {
     T::from_re_im(f64::NAN, f64::NAN)
 }
 
-fn zero<T: Scalar>() -> T {
+pub(crate) fn zero<T: Scalar>() -> T {
     T::from_re_im(0.0, 0.0)
 }
 
 /// The bit patterns of values (so `-0.0 != 0.0` and NaNs compare).
-fn bits<T: TestScalar>(v: &[T]) -> Vec<(u64, u64)> {
+pub(crate) fn bits<T: TestScalar>(v: &[T]) -> Vec<(u64, u64)> {
     v.iter()
         .map(|x| {
             let z = x.to_c64();
@@ -73,7 +74,7 @@ fn bits<T: TestScalar>(v: &[T]) -> Vec<(u64, u64)> {
 }
 
 #[track_caller]
-fn assert_bits_eq<T: TestScalar>(actual: &[T], expected: &[T], what: &str) {
+pub(crate) fn assert_bits_eq<T: TestScalar>(actual: &[T], expected: &[T], what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
     if let Some(k) = (0..actual.len()).find(|&k| bits(&actual[k..=k]) != bits(&expected[k..=k])) {
         panic!(
@@ -687,46 +688,10 @@ fn check_real<T: TestScalar>(name: &str, a: &Csr<T, i64>) {
 
 #[test]
 fn real_matrices_agree_with_the_reference() {
-    let Some(dir) = crate::mm_support::data_dir("real_matrices_agree_with_the_reference") else {
-        return;
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("matrices/real"))
-        .expect("matrices/real is readable")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| {
-            let name = p.to_string_lossy();
-            name.ends_with(".mtx") || name.ends_with(".mtx.gz")
-        })
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no matrices in {}", dir.display());
-    let mut checked = 0;
-    for path in &files {
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let header = match mm::read_header(path) {
-            Ok(h) => h,
-            Err(e) => {
-                eprintln!("SKIP {name}: unreadable header ({e})");
-                continue;
-            }
-        };
-        let result = if header.field == Field::Complex {
-            mm::read_csr::<Complex<f64>, i64>(path).map(|a| check_real(&name, &a))
-        } else {
-            mm::read_csr::<f64, i64>(path).map(|a| check_real(&name, &a))
-        };
-        match result {
-            Ok(()) => checked += 1,
-            Err(e) => eprintln!("SKIP {name}: not readable ({e})"),
+    crate::mm_support::for_each_real_matrix("real_matrices_agree_with_the_reference", |name, a| {
+        match a {
+            RealMatrix::Real(a) => check_real(name, &a),
+            RealMatrix::Complex(a) => check_real(name, &a),
         }
-    }
-    eprintln!("checked {checked} of {} real matrices", files.len());
-    assert!(
-        checked * 2 >= files.len(),
-        "most real matrices must be readable"
-    );
+    });
 }

@@ -19,5 +19,6 @@ mod oracle_sprs;
 mod permute;
 mod proptests;
 mod sorting;
+mod strategies;
 mod threads;
 mod transpose;

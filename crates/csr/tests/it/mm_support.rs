@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use csr::io::mm::{self, Field};
+use csr::{Complex, Csr};
+
 /// The shared data folder (`$CSR_TEST_DATA`, else `../shared/data` next to the workspace),
 /// or `None` with a skip line printed.
 pub fn data_dir(test: &str) -> Option<PathBuf> {
@@ -72,4 +75,59 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// A matrix of the corpus's `matrices/real`, read with `i64` indices.
+pub enum RealMatrix {
+    /// Real or integer values.
+    Real(Csr<f64, i64>),
+    /// Complex values.
+    Complex(Csr<Complex<f64>, i64>),
+}
+
+/// Runs `check(name, matrix)` on every readable matrix of `matrices/real` (nothing, with a
+/// skip line, without the corpus), skips unreadable ones with a line, and asserts that most
+/// were readable.
+pub fn for_each_real_matrix(test: &str, mut check: impl FnMut(&str, RealMatrix)) {
+    let Some(dir) = data_dir(test) else {
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("matrices/real"))
+        .expect("matrices/real is readable")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".mtx") || name.ends_with(".mtx.gz")
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no matrices in {}", dir.display());
+    let mut checked = 0;
+    for path in &files {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let header = match mm::read_header(path) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("SKIP {name}: unreadable header ({e})");
+                continue;
+            }
+        };
+        let matrix = if header.field == Field::Complex {
+            mm::read_csr::<Complex<f64>, i64>(path).map(RealMatrix::Complex)
+        } else {
+            mm::read_csr::<f64, i64>(path).map(RealMatrix::Real)
+        };
+        match matrix {
+            Ok(a) => {
+                check(&name, a);
+                checked += 1;
+            }
+            Err(e) => eprintln!("SKIP {name}: not readable ({e})"),
+        }
+    }
+    eprintln!("{test}: checked {checked} of {} real matrices", files.len());
+    assert!(
+        checked * 2 >= files.len(),
+        "most real matrices must be readable"
+    );
 }

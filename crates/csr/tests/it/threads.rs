@@ -16,7 +16,7 @@ const BIG_NNZ: usize = 470_000;
 /// Enough entries for three pieces, for the cheaper runs over other type pairs.
 const MEDIUM_NNZ: usize = 200_000;
 
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

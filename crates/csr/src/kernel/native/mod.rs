@@ -1,7 +1,8 @@
 //! The native kernel: pure Rust, parallel on rayon.
 //!
-//! - [`spmv`]: row-parallel SpMV and SpMM over an nnz-balanced row partition computed once
-//!   per handle;
+//! - [`spmv`]: SpMV and SpMM with a [`Strategy`](crate::Strategy) per handle, its partition
+//!   computed once when the handle is made: [`rows`] (`classical`, `load_balance`),
+//!   [`merge_path`], [`sparselib`]; [`automatic`] picks one; [`dot`] holds the inner loops;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows.
 //!
@@ -9,12 +10,18 @@
 //! them); inputs below ~64k entries run on the calling thread. Results do not depend on the
 //! thread count: every output value is summed in the same order.
 
+mod automatic;
+mod dot;
+mod merge_path;
+mod rows;
+mod sparselib;
 mod spgemm;
 mod spmv;
 
 use std::sync::{Mutex, OnceLock};
 
 pub(crate) use spgemm::Workspace as SpgemmWorkspace;
+pub(crate) use spmv::SpmvPlan;
 
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
@@ -22,18 +29,19 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The native kernel: pure Rust, parallel on rayon.
 ///
-/// SpMV and SpMM split rows into blocks of about equal nnz (computed once, when the handle is
-/// made); SpGEMM is row-wise Gustavson (symbolic, then numeric) with rows split by flop
+/// SpMV and SpMM run the matrix's [`Strategy`](crate::Strategy) (`automatic` by default,
+/// resolved and partitioned once, when the handle is made; [`Handle::strategy`] tells which);
+/// SpGEMM is row-wise Gustavson (symbolic, then numeric) with rows split by flop
 /// count. All operations accept unsorted rows, duplicates and explicit zeros; products have
 /// sorted rows and keep explicit zeros from cancellation (see [`Csr::eliminate_zeros`]).
 /// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;
 
-/// The handle state for matrix `a`: its SpMV partition and an empty transpose cache.
+/// The handle state for matrix `a`: its SpMV plan and an empty transpose cache.
 fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
     KernelState::Native {
-        row_blocks: spmv::row_blocks(a),
+        spmv: Box::new(SpmvPlan::new(a)),
         transpose: OnceLock::new(),
         workspaces: Mutex::new(Vec::new()),
     }
@@ -47,11 +55,14 @@ fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmW
     }
 }
 
-/// The SpMV partition stored in a handle (empty if it has none).
-fn row_blocks<'h, T, I>(h: &'h Handle<'_, T, I>) -> &'h [usize] {
+/// The SpMV plan stored in a handle, or a fresh one if it has none.
+fn plan<'h, T: Scalar, I: Index>(
+    h: &'h Handle<'_, T, I>,
+    fresh: &'h mut Option<SpmvPlan>,
+) -> &'h SpmvPlan {
     match &h.state {
-        KernelState::Native { row_blocks, .. } => row_blocks,
-        KernelState::None => &[],
+        KernelState::Native { spmv, .. } => spmv,
+        _ => fresh.insert(SpmvPlan::new(h.matrix())),
     }
 }
 
@@ -91,8 +102,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         h.check_kernel(KernelId::Native, "mult_vec")?;
         let a = h.matrix();
         shapes::mult_vec(a, x.len(), y.len())?;
-        spmv::mult_vec(a, row_blocks(h), alpha, x, beta, y);
-        Ok(())
+        plan(h, &mut None).mult_vec(a, alpha, x, beta, y)
     }
 
     fn mult_dense(
@@ -106,8 +116,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         h.check_kernel(KernelId::Native, "mult_dense")?;
         let a = h.matrix();
         shapes::mult_dense(a, x, y)?;
-        spmv::mult_dense(a, row_blocks(h), alpha, x, beta, y);
-        Ok(())
+        plan(h, &mut None).mult_dense(a, alpha, x, beta, y)
     }
 
     fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {

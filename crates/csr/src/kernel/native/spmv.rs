@@ -1,175 +1,144 @@
-//! Row-parallel SpMV (`y = αAx + βy`) and SpMM with a dense block of right-hand sides.
-//!
-//! Rows are split into contiguous blocks of about equal work (nnz + rows), computed once when
-//! the handle is made ([`row_blocks`]); each rayon task owns the matching chunk of `y`, so the
-//! writes are disjoint and safe. Every row is summed left to right in storage order, so a
-//! row's result does not depend on the partition or the thread count and equals the
-//! reference kernel's bit for bit.
+//! The SpMV plan a native handle keeps: the strategy it runs (what `automatic` resolved to)
+//! and the partition that strategy needs, computed once when the handle is made; and the
+//! dispatch of `mult_vec` / `mult_dense` to the strategy's code.
 
-use rayon::prelude::*;
-
+use super::merge_path::Tiles;
+use super::sparselib::{self, Operands};
+use super::{automatic, merge_path, rows};
+use crate::error::Result;
 use crate::parallel::{balanced_row_blocks, piece_count};
-use crate::{CsrRef, Dense, Index, Scalar};
+use crate::{CsrRef, Dense, Index, RowStats, Scalar, Strategy};
 
-/// The SpMV partition of `a`: `parts + 1` row boundaries, one block per rayon thread of the
-/// current pool, a single block when the matrix is small (see [`piece_count`]).
-pub(super) fn row_blocks<T, I: Index>(a: CsrRef<'_, T, I>) -> Vec<usize>
-where
-    T: crate::Element,
-{
-    balanced_row_blocks(a.row_ptrs(), piece_count(a.nnz() + a.nrows()))
+/// How a strategy splits the work.
+#[derive(Clone, Debug)]
+enum Layout {
+    /// Contiguous row blocks (`classical`, `load_balance`): `parts + 1` boundaries; a single
+    /// block runs on the calling thread.
+    Rows(Vec<usize>),
+    /// Merge-path tiles (`merge_path`).
+    Merge(Tiles),
+    /// The vendor library (`sparselib`).
+    Sparselib,
 }
 
-/// Whether `blocks` is a partition of `0..nrows` (it may be stale after a mutation).
-fn is_partition(blocks: &[usize], nrows: usize) -> bool {
-    blocks.len() >= 2 && blocks[0] == 0 && blocks[blocks.len() - 1] == nrows
+/// The SpMV strategy and partition of one matrix.
+#[derive(Clone, Debug)]
+pub(crate) struct SpmvPlan {
+    strategy: Strategy,
+    reason: String,
+    /// The shape the plan was made for (a mismatch means the plan is stale).
+    nrows: usize,
+    nnz: usize,
+    layout: Layout,
 }
 
-/// The dot product of row `r` of `a` with `x`, summed left to right from zero.
-///
-/// # Safety
-/// `r < a.nrows()` and `x.len() >= a.ncols()`.
-#[inline(always)]
-unsafe fn row_dot<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, r: usize, x: &[T]) -> T {
-    let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
-    // SAFETY: r < nrows (caller), and row_ptrs has nrows + 1 entries (CsrRef invariant,
-    // checked by its constructors; fields are private and never mutated).
-    let (start, end) = unsafe {
-        (
-            ptrs.get_unchecked(r).to_usize(),
-            ptrs.get_unchecked(r + 1).to_usize(),
-        )
-    };
-    let mut acc = T::zero();
-    for j in start..end {
-        // SAFETY: row_ptrs is non-decreasing and ends at nnz == col_idxs.len() ==
-        // values.len(), so j < nnz; every column index is < ncols <= x.len() (CsrRef
-        // invariants checked at construction, caller's contract on x).
-        unsafe {
-            let c = cols.get_unchecked(j).to_usize();
-            acc += *vals.get_unchecked(j) * *x.get_unchecked(c);
-        }
-    }
-    acc
-}
-
-/// `y = alpha * A * x + beta * y` on the rows `rows` of `a`, `y` holding exactly those rows.
-/// With `beta == 0` the old `y` is not read.
-fn mult_vec_rows<T: Scalar, I: Index>(
-    a: CsrRef<'_, T, I>,
-    rows: std::ops::Range<usize>,
-    alpha: T,
-    x: &[T],
-    beta: T,
-    y: &mut [T],
-) {
-    debug_assert_eq!(rows.len(), y.len());
-    debug_assert!(rows.end <= a.nrows() && x.len() == a.ncols());
-    if beta == T::zero() {
-        for (r, yr) in rows.zip(y.iter_mut()) {
-            // SAFETY: r < rows.end <= nrows and x.len() == ncols (checked by mult_vec).
-            *yr = alpha * unsafe { row_dot(a, r, x) };
-        }
-    } else {
-        for (r, yr) in rows.zip(y.iter_mut()) {
-            // SAFETY: as above.
-            *yr = alpha * unsafe { row_dot(a, r, x) } + beta * *yr;
+impl Default for SpmvPlan {
+    /// A plan for no matrix: never used, the kernel makes a fresh one instead.
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Automatic,
+            reason: String::from("not planned"),
+            nrows: usize::MAX,
+            nnz: usize::MAX,
+            layout: Layout::Rows(Vec::new()),
         }
     }
 }
 
-/// `y = alpha * A * x + beta * y`, shapes already checked (`x.len() == ncols`,
-/// `y.len() == nrows`), parallel over `blocks` (recomputed if stale).
-pub(super) fn mult_vec<T: Scalar, I: Index>(
-    a: CsrRef<'_, T, I>,
-    blocks: &[usize],
-    alpha: T,
-    x: &[T],
-    beta: T,
-    y: &mut [T],
-) {
-    let fresh;
-    let blocks = if is_partition(blocks, a.nrows()) {
-        blocks
-    } else {
-        fresh = row_blocks(a);
-        &fresh
-    };
-    if blocks.len() <= 2 {
-        mult_vec_rows(a, 0..a.nrows(), alpha, x, beta, y);
-        return;
-    }
-    let mut chunks = Vec::with_capacity(blocks.len() - 1);
-    let mut rest = y;
-    for w in blocks.windows(2) {
-        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
-        chunks.push((w[0]..w[1], head));
-        rest = tail;
-    }
-    chunks
-        .into_par_iter()
-        .for_each(|(rows, yc)| mult_vec_rows(a, rows, alpha, x, beta, yc));
-}
-
-/// `Y = alpha * A * X + beta * Y` for row-major dense `X` (`ncols x k`) and `Y`
-/// (`nrows x k`), shapes already checked. Each row of `Y` accumulates its `k` values left to
-/// right over the row's entries, so column `j` of `Y` equals `mult_vec` of column `j` of `X`.
-pub(super) fn mult_dense<T: Scalar, I: Index>(
-    a: CsrRef<'_, T, I>,
-    blocks: &[usize],
-    alpha: T,
-    x: &Dense<T>,
-    beta: T,
-    y: &mut Dense<T>,
-) {
-    let (nrows, k) = (a.nrows(), x.ncols());
-    if nrows == 0 || k == 0 {
-        return;
-    }
-    let fresh;
-    let blocks = if is_partition(blocks, nrows) {
-        blocks
-    } else {
-        fresh = row_blocks(a);
-        &fresh
-    };
-    // `Dense` exposes rows, not its storage, so the result is built in a new row-major
-    // array (each block writes its own rows) and then replaces `y`.
-    let mut out = vec![T::zero(); nrows * k];
-    let old: &Dense<T> = y;
-    let mut chunks = Vec::with_capacity(blocks.len() - 1);
-    let mut rest = out.as_mut_slice();
-    for w in blocks.windows(2) {
-        let (head, tail) = rest.split_at_mut((w[1] - w[0]) * k);
-        chunks.push((w[0]..w[1], head));
-        rest = tail;
-    }
-    let work = |(rows, yc): (std::ops::Range<usize>, &mut [T])| {
-        let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
-        for (r, yr) in rows.zip(yc.chunks_exact_mut(k)) {
-            // yr starts at zero: accumulate the row's entries left to right.
-            for j in ptrs[r].to_usize()..ptrs[r + 1].to_usize() {
-                let (c, v) = (cols[j].to_usize(), vals[j]);
-                for (acc, &xv) in yr.iter_mut().zip(x.row(c)) {
-                    *acc += v * xv;
-                }
+impl SpmvPlan {
+    /// Plans SpMV for `a` with its strategy ([`CsrRef::strategy`]) on the current rayon
+    /// pool; `automatic` decides from `a`'s row statistics.
+    pub(crate) fn new<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Self {
+        let threads = rayon::current_num_threads();
+        let (strategy, reason) = match a.strategy() {
+            Strategy::Automatic => automatic::choose(&RowStats::of(a), threads),
+            requested => (requested, String::from("requested")),
+        };
+        let (nrows, nnz) = (a.nrows(), a.nnz());
+        let parts = piece_count(nnz + nrows);
+        let layout = match strategy {
+            Strategy::Classical => Layout::Rows(rows::equal_rows(nrows, parts)),
+            Strategy::MergePath => Layout::Merge(Tiles::new(a.row_ptrs())),
+            Strategy::Sparselib => Layout::Sparselib,
+            Strategy::LoadBalance | Strategy::Automatic => {
+                Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts))
             }
-            if beta == T::zero() {
-                yr.iter_mut().for_each(|acc| *acc = alpha * *acc);
-            } else {
-                for (acc, &yv) in yr.iter_mut().zip(old.row(r)) {
-                    *acc = alpha * *acc + beta * yv;
-                }
+        };
+        Self {
+            strategy,
+            reason,
+            nrows,
+            nnz,
+            layout,
+        }
+    }
+
+    /// The strategy the plan runs (never `automatic`, except on a placeholder plan).
+    pub(crate) fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Why the strategy was chosen (`"requested"` unless `automatic` chose it).
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// `self` if it was made for `a`'s shape, else a fresh plan in `fresh`.
+    fn for_matrix<'p, T: Scalar, I: Index>(
+        &'p self,
+        a: CsrRef<'_, T, I>,
+        fresh: &'p mut Option<SpmvPlan>,
+    ) -> &'p SpmvPlan {
+        if self.nrows == a.nrows() && self.nnz == a.nnz() {
+            self
+        } else {
+            fresh.insert(SpmvPlan::new(a))
+        }
+    }
+
+    /// `y = alpha * A * x + beta * y`, shapes already checked.
+    ///
+    /// # Errors
+    /// Only `sparselib`: [`crate::Error::KernelUnavailable`] when the vendor library is.
+    pub(super) fn mult_vec<T: Scalar, I: Index>(
+        &self,
+        a: CsrRef<'_, T, I>,
+        alpha: T,
+        x: &[T],
+        beta: T,
+        y: &mut [T],
+    ) -> Result<()> {
+        let mut fresh = None;
+        match &self.for_matrix(a, &mut fresh).layout {
+            Layout::Rows(bounds) => rows::mult_vec(a, bounds, alpha, x, beta, y),
+            Layout::Merge(tiles) => merge_path::mult_vec(a, tiles, alpha, x, beta, y),
+            Layout::Sparselib => {
+                return sparselib::multiply(a, alpha, beta, Operands::Vec { x, y });
             }
         }
-    };
-    if chunks.len() <= 1 {
-        chunks.into_iter().for_each(work);
-    } else {
-        chunks.into_par_iter().for_each(work);
+        Ok(())
     }
-    // The shapes were checked, so the length is right.
-    if let Ok(d) = Dense::try_from_row_major(nrows, k, out) {
-        *y = d;
+
+    /// `Y = alpha * A * X + beta * Y` (row-major blocks), shapes already checked.
+    ///
+    /// # Errors
+    /// Only `sparselib`: [`crate::Error::KernelUnavailable`] when the vendor library is.
+    pub(super) fn mult_dense<T: Scalar, I: Index>(
+        &self,
+        a: CsrRef<'_, T, I>,
+        alpha: T,
+        x: &Dense<T>,
+        beta: T,
+        y: &mut Dense<T>,
+    ) -> Result<()> {
+        let mut fresh = None;
+        match &self.for_matrix(a, &mut fresh).layout {
+            Layout::Rows(bounds) => rows::mult_dense(a, bounds, alpha, x, beta, y),
+            Layout::Merge(tiles) => merge_path::mult_dense(a, tiles, alpha, x, beta, y),
+            Layout::Sparselib => {
+                return sparselib::multiply(a, alpha, beta, Operands::Dense { x, y });
+            }
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,94 @@
+//! The `automatic` strategy: what to run, decided once per handle from the row statistics
+//! and the thread count.
+//!
+//! The thresholds are named constants with the measurement behind each (the sweep is in
+//! `docs/spmv-strategies.md`, with the command that produced it).
+
+use crate::parallel::MIN_PARALLEL_WORK;
+use crate::{RowStats, Strategy};
+
+/// A row holding more than this share of the matrix's work (entries + rows) makes row
+/// blocks uneven (by twice that share of a thread's work on 2 threads), so `automatic`
+/// splits rows (`merge_path`) above it; below it `load_balance` is as fast and sums every
+/// row exactly like the reference kernel. The test does not involve the thread count, so
+/// the choice, and with it every result, is the same under every pool.
+pub(super) const LONG_ROW_SHARE: f64 = 0.025;
+
+/// The strategy `automatic` runs for a matrix with row statistics `stats` on `threads`
+/// threads, and why.
+pub(super) fn choose(stats: &RowStats, threads: usize) -> (Strategy, String) {
+    let work = stats.nnz + stats.nrows;
+    if work < MIN_PARALLEL_WORK {
+        let why = format!("small ({work} entries + rows < {MIN_PARALLEL_WORK}): serial row loop");
+        return (Strategy::Classical, why);
+    }
+    let longest = stats.max as f64 / work as f64;
+    let percent = |share: f64| 100.0 * share;
+    if longest > LONG_ROW_SHARE {
+        let why = format!(
+            "longest row ({}) is {:.1}% of the work (> {:.1}%): merge-path tiles split it",
+            stats.max,
+            percent(longest),
+            percent(LONG_ROW_SHARE)
+        );
+        (Strategy::MergePath, why)
+    } else if threads <= 1 {
+        (
+            Strategy::Classical,
+            String::from("one thread: serial row loop"),
+        )
+    } else {
+        let why = format!(
+            "longest row ({}) is {:.2}% of the work (<= {:.1}%): nnz-balanced row blocks",
+            stats.max,
+            percent(longest),
+            percent(LONG_ROW_SHARE)
+        );
+        (Strategy::LoadBalance, why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(nrows: usize, nnz: usize, max: usize) -> RowStats {
+        RowStats {
+            nrows,
+            nnz,
+            min: 0,
+            max,
+            mean: nnz as f64 / nrows.max(1) as f64,
+            empty_rows: 0,
+        }
+    }
+
+    #[test]
+    fn small_or_single_threaded_runs_serially() {
+        assert_eq!(choose(&stats(100, 5_000, 80), 2).0, Strategy::Classical);
+        assert_eq!(
+            choose(&stats(1 << 20, 1 << 24, 5), 1).0,
+            Strategy::Classical
+        );
+    }
+
+    #[test]
+    fn long_rows_split_whatever_the_thread_count() {
+        for threads in [1, 2, 7] {
+            let s = stats(1 << 20, 1 << 24, 1 << 20);
+            assert_eq!(choose(&s, threads).0, Strategy::MergePath);
+        }
+    }
+
+    #[test]
+    fn long_rows_split_short_rows_balance() {
+        assert_eq!(
+            choose(&stats(1 << 20, 5 << 20, 5), 2).0,
+            Strategy::LoadBalance
+        );
+        assert_eq!(
+            choose(&stats(1 << 20, 5 << 20, 1 << 20), 2).0,
+            Strategy::MergePath
+        );
+    }
+}

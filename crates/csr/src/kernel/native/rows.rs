@@ -1,0 +1,130 @@
+//! SpMV and SpMM over contiguous row blocks (the `classical` and `load_balance` strategies):
+//! each rayon task owns the matching chunk of `y`, so writes are disjoint. Every row is
+//! summed left to right in storage order, so a row's result does not depend on the blocks
+//! and equals the reference kernel's bit for bit.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::dot::{Block, accumulate, dot, finish};
+use crate::{CsrRef, Dense, Index, Scalar};
+
+/// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
+pub(super) fn equal_rows(nrows: usize, parts: usize) -> Vec<usize> {
+    let parts = parts.max(1);
+    (0..=parts).map(|p| nrows * p / parts).collect()
+}
+
+/// Cuts `y` (one slot of `width` values per row) into the blocks' chunks.
+fn chunks<'y, T>(
+    bounds: &[usize],
+    width: usize,
+    y: &'y mut [T],
+) -> Vec<(Range<usize>, &'y mut [T])> {
+    let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+    let mut rest = y;
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at_mut((w[1] - w[0]) * width);
+        out.push((w[0]..w[1], head));
+        rest = tail;
+    }
+    out
+}
+
+/// `y = alpha * A * x + beta * y` on rows `rows`, `y` holding exactly those rows.
+///
+/// # Safety
+/// `rows.end <= a.nrows()` and `x.len() >= a.ncols()`.
+unsafe fn vec_rows<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    rows: Range<usize>,
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) {
+    debug_assert_eq!(rows.len(), y.len());
+    let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
+    for (r, yr) in rows.zip(y.iter_mut()) {
+        // SAFETY: r < rows.end <= nrows, row_ptrs has nrows + 1 non-decreasing entries
+        // ending at nnz (CsrRef invariants, checked at construction), and x covers every
+        // column (caller).
+        let sum = unsafe {
+            let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
+            dot(cols, vals, x, range)
+        };
+        *yr = finish(alpha, sum, beta, *yr);
+    }
+}
+
+/// `y = alpha * A * x + beta * y` over the row blocks `bounds` (a partition of the rows;
+/// one block runs on the calling thread). Shapes already checked.
+pub(super) fn mult_vec<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    bounds: &[usize],
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) {
+    debug_assert!(x.len() == a.ncols() && y.len() == a.nrows());
+    debug_assert!(bounds.first() == Some(&0) && bounds.last() == Some(&a.nrows()));
+    let work = |(rows, yc): (Range<usize>, &mut [T])| {
+        // SAFETY: the blocks partition 0..nrows (checked when the plan was made for this
+        // matrix) and x.len() == ncols (checked by the kernel).
+        unsafe { vec_rows(a, rows, alpha, x, beta, yc) }
+    };
+    let blocks = chunks(bounds, 1, y);
+    if blocks.len() <= 1 {
+        blocks.into_iter().for_each(work);
+    } else {
+        blocks.into_par_iter().for_each(work);
+    }
+}
+
+/// `Y = alpha * A * X + beta * Y` over the row blocks `bounds`, for row-major `X`
+/// (`ncols x k`) and `Y` (`nrows x k`), shapes already checked. Column `l` of `Y` equals
+/// `mult_vec` of column `l` of `X` bit for bit.
+pub(super) fn mult_dense<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    bounds: &[usize],
+    alpha: T,
+    x: &Dense<T>,
+    beta: T,
+    y: &mut Dense<T>,
+) {
+    let (nrows, k) = (a.nrows(), x.ncols());
+    if nrows == 0 || k == 0 {
+        return;
+    }
+    let xb = Block::of(x);
+    // `Dense` keeps its storage private, so the result is built in a new row-major array
+    // (each block writes its own rows) and then replaces `y`.
+    let mut out = vec![T::zero(); nrows * k];
+    let old: &Dense<T> = y;
+    let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
+    let work = |(rows, yc): (Range<usize>, &mut [T])| {
+        for (r, acc) in rows.zip(yc.chunks_exact_mut(k)) {
+            // SAFETY: r < nrows (the blocks partition the rows), row_ptrs is a validated
+            // CsrRef's, and X has ncols rows of k values (checked by the kernel).
+            unsafe {
+                let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
+                accumulate(cols, vals, xb, range, acc);
+            }
+            for (s, &o) in acc.iter_mut().zip(old.row(r)) {
+                *s = finish(alpha, *s, beta, o);
+            }
+        }
+    };
+    let blocks = chunks(bounds, k, &mut out);
+    if blocks.len() <= 1 {
+        blocks.into_iter().for_each(work);
+    } else {
+        blocks.into_par_iter().for_each(work);
+    }
+    // The shapes were checked, so the length is right.
+    if let Ok(d) = Dense::try_from_row_major(nrows, k, out) {
+        *y = d;
+    }
+}

@@ -1,5 +1,5 @@
 //! Format-level operations on [`Csr`](crate::Csr): sorting and cleanup, transposition,
-//! dense conversion, permutations, submatrices, the diagonal, scaling.
+//! dense conversion, permutations, submatrices, the diagonal, scaling, addition (SpGEAM).
 
 pub(crate) mod bucket;
 mod dense;
@@ -9,5 +9,6 @@ mod permute;
 mod rows;
 mod scale;
 mod sort;
+mod spgeam;
 mod submatrix;
 mod transpose;

@@ -19,6 +19,7 @@ mod oracle_sprs;
 mod permute;
 mod proptests;
 mod sorting;
+mod spgeam;
 mod strategies;
 mod threads;
 mod transpose;

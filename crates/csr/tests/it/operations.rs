@@ -10,13 +10,13 @@ use proptest::prelude::*;
 use crate::ops_support::{arb_perm, from_rows, lit, lit_rows, sorted, to_rows};
 
 /// Ginkgo's `mtx` = [[1, 3, 2], [0, 5, 0]].
-fn mtx<T: TestScalar, I: TestIndex>() -> Csr<T, I> {
+pub(crate) fn mtx<T: TestScalar, I: TestIndex>() -> Csr<T, I> {
     from_rows(3, &[&[1.0, 3.0, 2.0], &[0.0, 5.0, 0.0]])
 }
 
 /// Ginkgo's `mtx3` = [[0, 2, 1], [3, 1, 8], [2, 0, 3]], stored with every row rotated left
 /// once (`unsorted`) or sorted.
-pub fn mtx3<T: TestScalar, I: TestIndex>(unsorted: bool) -> Csr<T, I> {
+pub(crate) fn mtx3<T: TestScalar, I: TestIndex>(unsorted: bool) -> Csr<T, I> {
     let (cols, values) = if unsorted {
         (
             idxs(&[2, 1, 1, 2, 0, 2, 0]),

@@ -2,7 +2,7 @@
 //! written as dense rows, dense oracles, and random permutations.
 
 use csr::{Csr, Index, Scalar};
-use csr_testkit::TestIndex;
+use csr_testkit::{NaiveCsr, TestElement, TestIndex};
 use proptest::prelude::*;
 
 /// A real literal as any scalar type.
@@ -50,4 +50,20 @@ pub fn arb_perm(n: usize) -> impl Strategy<Value = Vec<usize>> {
 /// Indices as `I`.
 pub fn as_idx<I: TestIndex>(v: &[usize]) -> Vec<I> {
     v.iter().map(|&x| I::idx(x)).collect()
+}
+
+/// Random matrices of exactly `nrows x ncols`: rows of up to `max_row` entries in random
+/// column order (so unsorted rows, duplicates, explicit zeros and empty rows occur).
+pub fn arb_csr_shaped<T: TestElement, I: TestIndex>(
+    nrows: usize,
+    ncols: usize,
+    max_row: usize,
+) -> impl Strategy<Value = Csr<T, I>> {
+    let row = if ncols == 0 {
+        Just(Vec::new()).boxed()
+    } else {
+        proptest::collection::vec((0..ncols, T::arb_value()), 0..=max_row).boxed()
+    };
+    proptest::collection::vec(row, nrows)
+        .prop_map(move |rows| NaiveCsr { nrows, ncols, rows }.to_csr())
 }

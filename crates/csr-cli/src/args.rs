@@ -74,6 +74,28 @@ pub struct ConvertArgs {
     /// Layout of the output (default: the input's).
     #[arg(long, value_enum)]
     pub format: Option<LayoutArg>,
+    /// Pass the matrix through this storage format and report its size and the conversion
+    /// times (the output file stays Matrix Market).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<FormatArg>,
+    /// Index type of the storage format of `--to`.
+    #[arg(long, value_enum, default_value_t = IndexType::I32, requires = "to")]
+    pub index: IndexType,
+}
+
+/// Storage formats of `csr convert --to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Coordinate: row, column, value per entry.
+    Coo,
+    /// ELLPACK: every row padded to the longest, column-major.
+    Ell,
+    /// Sliced ELLPACK: ELL per slice of 64 rows.
+    Sellp,
+    /// ELL part plus COO remainder (Ginkgo's automatic split).
+    Hybrid,
+    /// Dense row-major (duplicates summed, zeros dropped on the way back).
+    Dense,
 }
 
 /// Matrix Market layouts.
@@ -106,6 +128,10 @@ pub struct BenchArgs {
     /// `peers`).
     #[arg(long)]
     pub peers: bool,
+    /// Also measure SpMV with every storage format (COO, ELL, SELL-P, Hybrid, Dense) and
+    /// the CSR -> format -> CSR conversions, on the workloads that run SpMV.
+    #[arg(long)]
+    pub formats: bool,
     /// Also write every result to this JSON file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,

@@ -1,17 +1,22 @@
 //! `csr convert`: reads a Matrix Market file and writes it again, changing compression,
-//! layout or symmetry.
+//! layout or symmetry; with `--to FORMAT`, passes the matrix through a storage format and
+//! reports its size and the conversion times.
 
+use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use csr::io::mm::{self, Field, Format, ReadOptions, WriteOptions};
-use csr::{Complex, Duplicates, Scalar, Symmetry};
+use csr::{
+    Complex, Coo, Csr, Dense, Duplicates, Ell, Hybrid, Index, MatrixFormat, Scalar, Sellp, Symmetry,
+};
 
 use crate::CmdResult;
-use crate::args::{ConvertArgs, LayoutArg};
+use crate::args::{ConvertArgs, FormatArg, IndexType, LayoutArg};
 use crate::progress::with_progress;
 
 /// Runs `csr convert`.
-pub fn run(args: &ConvertArgs) -> CmdResult {
+pub fn run(args: &ConvertArgs, out: &mut impl Write) -> CmdResult {
     let header = mm::read_header(&args.input)?;
     let symmetry = if args.general {
         Symmetry::General
@@ -26,6 +31,15 @@ pub fn run(args: &ConvertArgs) -> CmdResult {
         None => header.format,
     };
     let options = WriteOptions::default().symmetry(symmetry).format(format);
+    if let Some(to) = args.to {
+        let complex = header.field == Field::Complex;
+        return match (complex, args.index) {
+            (false, IndexType::I32) => through::<f64, i32>(args, to, &options, out),
+            (false, IndexType::I64) => through::<f64, i64>(args, to, &options, out),
+            (true, IndexType::I32) => through::<Complex<f64>, i32>(args, to, &options, out),
+            (true, IndexType::I64) => through::<Complex<f64>, i64>(args, to, &options, out),
+        };
+    }
     if header.field == Field::Pattern && format == Format::Coordinate {
         let a = with_progress(&args.input, "reading", || {
             mm::read_pattern::<i64>(&args.input)
@@ -49,5 +63,85 @@ fn convert<T: Scalar>(input: &Path, output: &Path, options: &WriteOptions) -> Cm
         mm::read_csr_with::<T, i64>(input, &read)
     })?;
     with_progress(input, "writing", || mm::write_csr(output, &a, options))?;
+    Ok(())
+}
+
+/// What a pass through a storage format measured.
+struct Pass<T, I> {
+    name: &'static str,
+    slots: usize,
+    bytes: usize,
+    to: Duration,
+    back: Duration,
+    csr: Csr<T, I>,
+}
+
+/// Converts `a` to `F` and back, timing each way.
+fn pass<F: MatrixFormat<T, I>, T: Scalar, I: Index>(a: &Csr<T, I>) -> csr::Result<Pass<T, I>> {
+    let t = Instant::now();
+    let f = F::try_from_csr(a.view())?;
+    let to = t.elapsed();
+    let t = Instant::now();
+    let csr = f.to_csr()?;
+    let back = t.elapsed();
+    Ok(Pass {
+        name: F::NAME,
+        slots: f.stored_slots(),
+        bytes: f.storage_bytes(),
+        to,
+        back,
+        csr,
+    })
+}
+
+/// `csr convert --to FORMAT`: reads the file (duplicates kept), converts it to the format
+/// and back, prints the format's size and both conversion times, and writes the matrix
+/// that came back (through `dense`: duplicates summed and zeros dropped).
+fn through<T: Scalar, I: Index>(
+    args: &ConvertArgs,
+    to: FormatArg,
+    options: &WriteOptions,
+    out: &mut impl Write,
+) -> CmdResult {
+    let read = ReadOptions::default().duplicates(Duplicates::Keep);
+    let input = &args.input;
+    let a = with_progress(input, "reading", || mm::read_csr_with::<T, I>(input, &read))?;
+    let p = match to {
+        FormatArg::Coo => pass::<Coo<T, I>, T, I>(&a),
+        FormatArg::Ell => pass::<Ell<T, I>, T, I>(&a),
+        FormatArg::Sellp => pass::<Sellp<T, I>, T, I>(&a),
+        FormatArg::Hybrid => pass::<Hybrid<T, I>, T, I>(&a),
+        FormatArg::Dense => pass::<Dense<T>, T, I>(&a),
+    }?;
+    let csr_bytes = (a.nrows() + 1) * size_of::<I>() + a.nnz() * (size_of::<I>() + size_of::<T>());
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    writeln!(
+        out,
+        "{}: {} x {}, {} entries ({} values, {} indices)",
+        input.display(),
+        a.nrows(),
+        a.ncols(),
+        a.nnz(),
+        T::NAME,
+        I::NAME
+    )?;
+    writeln!(
+        out,
+        "{}: {} slots, {} bytes ({:.2}x the CSR's {} bytes)",
+        p.name,
+        p.slots,
+        p.bytes,
+        p.bytes as f64 / csr_bytes.max(1) as f64,
+        csr_bytes
+    )?;
+    writeln!(
+        out,
+        "csr -> {0}: {1:.3} ms; {0} -> csr: {2:.3} ms",
+        p.name,
+        ms(p.to),
+        ms(p.back)
+    )?;
+    let output = &args.output;
+    with_progress(input, "writing", || mm::write_csr(output, &p.csr, options))?;
     Ok(())
 }

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let mut out = io::stdout();
     let result = match args.command {
         Command::Info(a) => info::run(&a, &mut out),
-        Command::Convert(a) => convert::run(&a),
+        Command::Convert(a) => convert::run(&a, &mut out),
         Command::Bench(a) => bench::run(&a, &mut out),
         Command::Kernels => kernels::run(&mut out),
         Command::Spmv(a) => spmv::run(&a, &mut out),

@@ -481,3 +481,42 @@ fn info_prints_the_strategy_automatic_picks() {
         stdout(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// csr convert --to FORMAT
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn convert_through_each_format_reports_size_and_keeps_the_matrix() {
+    let dir = TempDir::new("convert-to");
+    let a = dir.file("a.mtx", A);
+    let expected: Csr<f64, i64> = mm::read_csr(&a).unwrap();
+    // 3 rows, longest 2: ELL has 6 slots of 12 bytes (f64 + i32).
+    for (format, slots) in [
+        ("coo", "4 slots"),
+        ("ell", "6 slots, 72 bytes"),
+        ("sellp", "128 slots"),
+        ("hybrid", "4 slots"),
+        ("dense", "9 slots, 72 bytes"),
+    ] {
+        let out = dir.path(&format!("{format}.mtx"));
+        let o = csr(&["convert", s(&a), s(&out), "--to", format]);
+        assert_success(&o);
+        let text = stdout(&o);
+        assert!(
+            text.contains("3 x 3, 4 entries (f64 values, i32 indices)"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("{format}: {slots}")), "{text}");
+        assert!(text.contains(&format!("csr -> {format}: ")), "{text}");
+        let mut back: Csr<f64, i64> = mm::read_csr(&out).unwrap();
+        back.sort_by_column_index();
+        let mut want = expected.clone();
+        want.sort_by_column_index();
+        assert_eq!(back, want, "{format}");
+    }
+    let o = csr(&["convert", s(&a), s(&dir.path("x.mtx")), "--to", "csc"]);
+    assert_fails(&o, 2, "invalid value 'csc'");
+    let o = csr(&["convert", s(&a), s(&dir.path("x.mtx")), "--index", "i64"]);
+    assert_fails(&o, 2, "--to");
+}

@@ -8,6 +8,7 @@
 //! the same operation, and the largest relative error against the reference kernel.
 
 mod bandwidth;
+mod formats;
 mod kernels;
 #[cfg(feature = "peers")]
 mod peers;
@@ -132,6 +133,9 @@ fn run_in_pool(args: &BenchArgs, out: &mut impl Write) -> CmdResult {
             records.extend(structure::bench(&workload.name, &workload.matrix, reps)?);
         }
         records.extend(kernels::bench(&workload, reps)?);
+        if args.formats && ops.spmv {
+            records.extend(formats::bench(&workload, reps)?);
+        }
         if args.peers {
             records.extend(run_peers(&workload, reps)?);
         }

@@ -299,7 +299,8 @@ impl<T: Scalar, I: Index> Ell<T, I> {
         check_mult_vec("ell mult_vec", self.shape(), x.len(), y.len())?;
         // SAFETY: the arrays hold stride * width slots and every block of the layout lies
         // inside (rows < nrows <= stride); non-padding columns are < ncols == x.len();
-        // y.len() == nrows (all checked at construction or just above; fields private).
+        // padding holds zero; y.len() == nrows (all checked at construction or just above;
+        // fields private).
         unsafe {
             padded::mult_vec(
                 &self.layout(),

@@ -400,7 +400,8 @@ impl<T: Scalar, I: Index> Sellp<T, I> {
         check_mult_vec("sellp mult_vec", self.shape(), x.len(), y.len())?;
         // SAFETY: the arrays hold slice_sets[nslices] * slice_size slots and every block of
         // the layout lies inside its slice; non-padding columns are < ncols == x.len();
-        // y.len() == nrows (checked at construction or just above; fields private).
+        // padding holds zero; y.len() == nrows (checked at construction or just above;
+        // fields private).
         unsafe {
             padded::mult_vec(
                 &self.layout(),

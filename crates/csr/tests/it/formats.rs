@@ -346,10 +346,11 @@ fn unsigned_indices_pad_with_max() {
     assert_eq!(y, vec![13.0, 5.0]);
 }
 
-/// Padding never multiplies `x[0]`: a NaN or infinity there reaches only rows that store
-/// column 0.
+/// Padding never lets a non-finite `x` leak: only rows that store the column see it, on
+/// full 64-row blocks (branch-free path) and partial ones, and when no entry of `x` is
+/// finite (select path).
 #[test]
-fn padding_does_not_read_x() {
+fn padding_does_not_leak_non_finite_x() {
     let a = mtx::<f64, i32>();
     let x = [f64::INFINITY, 1.0, 4.0];
     let ell = Ell::try_from(&a).unwrap();
@@ -359,6 +360,42 @@ fn padding_does_not_read_x() {
     assert_eq!(y, [f64::INFINITY, 5.0]);
     sellp.mult_vec(1.0, &x, 0.0, &mut y).unwrap();
     assert_eq!(y, [f64::INFINITY, 5.0]);
+    // 150 rows: row i stores column 0 if i % 3 == 0, else column 1 or 2; every fifth row
+    // is empty; rows have 1 or 2 entries, so there is padding in every block.
+    let n = 150;
+    let mut d = csr::MatrixData::<f64, i32>::new(n, 3).unwrap();
+    for i in (0..n).filter(|i| i % 5 != 4) {
+        d.push(i, if i % 3 == 0 { 0 } else { 1 + i % 2 }, 1.0)
+            .unwrap();
+        if i % 2 == 0 {
+            d.push(i, 1, 2.0).unwrap();
+        }
+    }
+    let a = Csr::from_matrix_data(&d).unwrap();
+    for x in [
+        [f64::INFINITY, 1.0, 4.0],
+        [f64::NAN; 3],
+        [1.0, f64::NAN, 3.0],
+    ] {
+        let mut want = vec![0.0; n];
+        reference_spmv(&a, 1.0, &x, 0.0, &mut want);
+        let mut got = vec![f64::NAN; n];
+        Ell::try_from(&a)
+            .unwrap()
+            .mult_vec(1.0, &x, 0.0, &mut got)
+            .unwrap();
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "ell, x = {x:?}");
+        Sellp::try_from(&a)
+            .unwrap()
+            .mult_vec(1.0, &x, 0.0, &mut got)
+            .unwrap();
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "sellp, x = {x:?}");
+        Hybrid::from_csr_with(a.view(), HybridStrategy::ColumnLimit(1))
+            .unwrap()
+            .mult_vec(1.0, &x, 0.0, &mut got)
+            .unwrap();
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "hybrid, x = {x:?}");
+    }
 }
 
 #[test]

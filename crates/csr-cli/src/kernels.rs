@@ -21,6 +21,12 @@ pub fn run(out: &mut impl Write) -> CmdResult {
         let line = format!("{:<10} {:<10} {note}", info.id.name(), available);
         writeln!(out, "{}", line.trim_end())?;
     }
+    if let Ok(mkl) = kernel::mkl_info() {
+        writeln!(out)?;
+        writeln!(out, "mkl: {}", mkl.version)?;
+        writeln!(out, "  from {}", mkl.path.display())?;
+        writeln!(out, "  threading layer: {}", mkl.threading)?;
+    }
     let (id, why) = default?;
     writeln!(out)?;
     writeln!(out, "default: {id} ({why})")?;

@@ -385,6 +385,17 @@ pub enum Error {
         stride_factor: usize,
     },
 
+    /// An MKL routine returned a failure status (the MKL kernel never aborts on one).
+    #[error("MKL call {call} failed with status {status}: {meaning}")]
+    Mkl {
+        /// The MKL routine (`mkl_sparse_sp2m`).
+        call: &'static str,
+        /// Its `sparse_status_t`.
+        status: i32,
+        /// What the status means.
+        meaning: &'static str,
+    },
+
     /// A matrix lacks the symmetry an operation (such as symmetric output) requires.
     #[error("matrix is not {symmetry}: entry ({row}, {col}) has no matching mirror entry")]
     NotSymmetric {

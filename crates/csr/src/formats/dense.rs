@@ -233,6 +233,16 @@ impl<T: Scalar> Dense<T> {
         &mut self.values[row * self.stride..row * self.stride + self.ncols]
     }
 
+    /// The whole storage, row `r` starting at `r * stride` (for FFI such as MKL's `mm`).
+    pub(crate) fn raw_values(&self) -> &[T] {
+        &self.values
+    }
+
+    /// The whole storage, mutable (see [`Dense::raw_values`]).
+    pub(crate) fn raw_values_mut(&mut self) -> &mut [T] {
+        &mut self.values
+    }
+
     /// The values in row-major order without padding (a copy if the stride pads rows).
     #[must_use]
     pub fn to_row_major_vec(&self) -> Vec<T> {

@@ -3,6 +3,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use super::KernelId;
+use super::mkl::MklState;
 use super::native::{SpgemmWorkspace, SpmvPlan};
 use crate::error::{Error, Result};
 use crate::{Csr, CsrRef, Index, Scalar, Strategy};
@@ -33,6 +34,9 @@ pub(crate) enum KernelState<T, I> {
         /// this matrix on the right, one per thread.
         workspaces: Mutex<Vec<SpgemmWorkspace<T, I>>>,
     },
+    /// MKL kernel: MKL matrices over the handle's arrays (which must outlive them: a handle
+    /// drops its state before its matrix).
+    Mkl(MklState<T, I>),
 }
 
 /// A matrix prepared by a [`Kernel`](super::Kernel), as LensKit's kernels have.
@@ -45,8 +49,10 @@ pub(crate) enum KernelState<T, I> {
 #[must_use = "a handle does nothing unless used; dropping it releases it"]
 pub struct Handle<'a, T, I> {
     kernel: KernelId,
-    matrix: Matrix<'a, T, I>,
+    /// Declared before `matrix` so that it is dropped first: kernel state (MKL's handles)
+    /// may point into the matrix's arrays.
     pub(crate) state: KernelState<T, I>,
+    matrix: Matrix<'a, T, I>,
 }
 
 impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
@@ -142,7 +148,8 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             self.matrix = Matrix::Owned(a.to_csr());
         }
         self.state = match self.state {
-            KernelState::None => KernelState::None,
+            // MKL's matrices point into the old arrays: drop them; the kernel rebuilds them.
+            KernelState::None | KernelState::Mkl(_) => KernelState::None,
             KernelState::Native { .. } => KernelState::Native {
                 spmv: Box::default(),
                 transpose: OnceLock::new(),

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`NativeKernel`] (`native`) | pure Rust, parallel on rayon, the fast one | when MKL is absent |
 //! | [`ReferenceKernel`] (`reference`) | serial textbook code, the oracle of the tests | never |
-//! | `mkl` | Intel MKL sparse BLAS, loaded at run time | when it loads |
+//! | [`MklKernel`] (`mkl`) | Intel MKL sparse BLAS, loaded at run time | when it loads |
 //!
 //! The process default ([`default_kernel`]) is fixed at first use: the `CSR_KERNEL`
 //! environment variable if set (an unknown name is an error, not a silent fallback), else
@@ -37,6 +37,7 @@
 //! ```
 
 mod handle;
+mod mkl;
 mod native;
 mod reference;
 mod registry;
@@ -44,6 +45,7 @@ mod shapes;
 
 pub use handle::Handle;
 pub(crate) use handle::KernelState;
+pub use mkl::{MKL_LIB_ENV, MklInfo, MklKernel, mkl_info};
 pub use native::NativeKernel;
 pub use reference::ReferenceKernel;
 pub use registry::{

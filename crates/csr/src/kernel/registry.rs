@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use super::Kernel;
+use super::mkl::MklKernel;
 use super::native::NativeKernel;
 use super::reference::ReferenceKernel;
 use crate::error::{Error, Result};
@@ -47,10 +48,7 @@ impl KernelId {
     pub fn availability(self) -> Result<()> {
         match self {
             KernelId::Native | KernelId::Reference => Ok(()),
-            KernelId::Mkl => Err(Error::KernelUnavailable {
-                kernel: "mkl",
-                reason: String::from("the MKL kernel is not built yet (issue \"MKL kernel\")"),
-            }),
+            KernelId::Mkl => MklKernel::availability(),
         }
     }
 
@@ -122,18 +120,26 @@ pub fn available_kernels() -> Vec<KernelInfo> {
 pub fn default_kernel() -> Result<(KernelId, &'static str)> {
     static DEFAULT: OnceLock<Result<(KernelId, &'static str)>> = OnceLock::new();
     DEFAULT
-        .get_or_init(|| choose_default(std::env::var(KERNEL_ENV).ok().as_deref()))
+        .get_or_init(|| {
+            choose_default(
+                std::env::var(KERNEL_ENV).ok().as_deref(),
+                KernelId::availability,
+            )
+        })
         .clone()
 }
 
-/// The default-kernel rule, given the value of `CSR_KERNEL`.
-fn choose_default(env: Option<&str>) -> Result<(KernelId, &'static str)> {
+/// The default-kernel rule, given the value of `CSR_KERNEL` and each kernel's availability.
+fn choose_default(
+    env: Option<&str>,
+    availability: impl Fn(KernelId) -> Result<()>,
+) -> Result<(KernelId, &'static str)> {
     if let Some(name) = env.filter(|s| !s.trim().is_empty()) {
         let id: KernelId = name.parse()?;
-        id.availability()?;
+        availability(id)?;
         return Ok((id, "named by CSR_KERNEL"));
     }
-    if KernelId::Mkl.availability().is_ok() {
+    if availability(KernelId::Mkl).is_ok() {
         return Ok((KernelId::Mkl, "MKL could be loaded"));
     }
     Ok((KernelId::Native, "MKL is unavailable"))
@@ -161,10 +167,10 @@ pub fn kernel_for<T: Scalar, I: Index>(id: KernelId) -> Result<&'static dyn Kern
     match id {
         KernelId::Native => Ok(&NativeKernel),
         KernelId::Reference => Ok(&ReferenceKernel),
-        KernelId::Mkl => Err(Error::KernelUnavailable {
-            kernel: "mkl",
-            reason: String::from("the MKL kernel is not built yet"),
-        }),
+        KernelId::Mkl => {
+            static MKL: MklKernel = MklKernel::new();
+            Ok(&MKL)
+        }
     }
 }
 
@@ -252,26 +258,51 @@ impl Drop for KernelGuard {
 mod tests {
     use super::*;
 
+    /// Availability on a machine without MKL.
+    fn no_mkl(id: KernelId) -> Result<()> {
+        match id {
+            KernelId::Mkl => Err(Error::KernelUnavailable {
+                kernel: "mkl",
+                reason: String::from("test"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     #[test]
     fn default_rule_follows_the_environment_variable() {
-        assert_eq!(
-            choose_default(Some("reference")).unwrap().0,
-            KernelId::Reference
-        );
-        assert_eq!(
-            choose_default(Some(" Native ")).unwrap().0,
-            KernelId::Native
-        );
-        assert_eq!(choose_default(None).unwrap().0, KernelId::Native);
-        assert_eq!(choose_default(Some("")).unwrap().0, KernelId::Native);
+        let all = |_| Ok(());
+        for available in [no_mkl as fn(KernelId) -> Result<()>, all] {
+            assert_eq!(
+                choose_default(Some("reference"), available).unwrap().0,
+                KernelId::Reference
+            );
+            assert_eq!(
+                choose_default(Some(" Native "), available).unwrap().0,
+                KernelId::Native
+            );
+            assert!(matches!(
+                choose_default(Some("cuda"), available),
+                Err(Error::UnknownKernel { .. })
+            ));
+        }
+        // Without CSR_KERNEL: MKL if it loads, else native.
+        for env in [None, Some(""), Some("  ")] {
+            assert_eq!(
+                choose_default(env, all).unwrap(),
+                (KernelId::Mkl, "MKL could be loaded")
+            );
+            assert_eq!(
+                choose_default(env, no_mkl).unwrap(),
+                (KernelId::Native, "MKL is unavailable")
+            );
+        }
+        // Naming an unavailable kernel is an error, not a fallback.
         assert!(matches!(
-            choose_default(Some("cuda")),
-            Err(Error::UnknownKernel { .. })
-        ));
-        assert!(matches!(
-            choose_default(Some("mkl")),
+            choose_default(Some("mkl"), no_mkl),
             Err(Error::KernelUnavailable { .. })
         ));
+        assert_eq!(choose_default(Some("mkl"), all).unwrap().0, KernelId::Mkl);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod edge_shapes;
 mod formats;
 mod kernel_selection;
 mod kernels;
+mod mkl;
 mod mm_corpus;
 mod mm_errors;
 mod mm_roundtrip;

@@ -51,7 +51,7 @@ fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
 fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmWorkspace<T, I>>>> {
     match &h.state {
         KernelState::Native { workspaces, .. } => Some(workspaces),
-        KernelState::None => None,
+        KernelState::None | KernelState::Mkl(_) => None,
     }
 }
 
@@ -146,7 +146,9 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
                 let bt = transpose.get_or_init(|| bm.transpose());
                 spgemm::multiply(am, bt.view(), "mult_abt", Some(workspaces))?
             }
-            KernelState::None => spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?,
+            KernelState::None | KernelState::Mkl(_) => {
+                spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?
+            }
         };
         let state = native_state(c.view());
         Ok(Handle::owned(KernelId::Native, c, state))

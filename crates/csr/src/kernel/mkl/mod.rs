@@ -1,0 +1,642 @@
+//! The `mkl` kernel: Intel MKL's sparse BLAS (inspector-executor API), loaded at run time.
+//!
+//! Nothing about MKL is needed to build: `libmkl_rt` is found and loaded with `libloading`
+//! on first use (see [`MKL_LIB_ENV`] and `library.rs` for the search order), so one binary
+//! runs with or without MKL. If it cannot be loaded, the kernel reports itself unavailable
+//! with the reason; no call panics or aborts, and every MKL failure status becomes
+//! [`crate::Error::Mkl`] (LensKit's shim aborts the process instead).
+//!
+//! | index type | MKL API | arrays |
+//! |---|---|---|
+//! | `i32` | LP64 (`mkl_sparse_d_mv`) | borrowed |
+//! | `i64`, `usize` | ILP64 (`mkl_sparse_d_mv_64`) | borrowed |
+//! | `u32` | ILP64 | copied into `i64` once per handle |
+//!
+//! A handle wraps an MKL `sparse_matrix_t` over the matrix's own arrays (MKL does not copy
+//! them; the handle borrows the matrix, so it cannot outlive it) and destroys it on drop.
+//! At handle creation the kernel calls `mkl_sparse_set_mv_hint` with the expected number of
+//! SpMV calls and `mkl_sparse_optimize`. A matrix with more than [`Kernel::max_nnz`]
+//! entries is split into row blocks, one MKL matrix each, as LensKit's kernel does.
+//! Products come from `mkl_sparse_sp2m` (with the transpose flag on `B` for `A·Bᵀ`), then
+//! `mkl_sparse_order`, and are copied out into a [`Csr`]. MKL only ever sees sorted rows
+//! without duplicate columns (its `sp2m` writes out of bounds on duplicates, found by the
+//! proptests): a handle over any other matrix keeps such a copy (duplicates summed) for
+//! MKL, built once when the handle is made. `order_columns` uses
+//! `mkl_sparse_order` (on a copy of a borrowed matrix) unless a row has duplicate columns:
+//! MKL's sort is not stable, so those matrices are sorted by the library's stable sort.
+
+mod ffi;
+mod library;
+mod sparse;
+
+use std::any::TypeId;
+use std::ops::Range;
+
+pub use library::MKL_LIB_ENV;
+use sparse::MklMatrix;
+
+use self::ffi::{MklApi, MklInt};
+use super::{Handle, Kernel, KernelId, KernelState, shapes};
+use crate::error::{Error, Extent, Result, check_fits};
+use crate::{Csr, CsrRef, Dense, Index, Scalar};
+
+/// What `csr kernels` reports about a loaded MKL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MklInfo {
+    /// The library file that was loaded.
+    pub path: std::path::PathBuf,
+    /// MKL's version string.
+    pub version: String,
+    /// The threading layer selected, and why.
+    pub threading: &'static str,
+}
+
+/// Loads MKL if not done yet and describes it.
+///
+/// # Errors
+/// [`Error::KernelUnavailable`] saying why MKL cannot be loaded.
+pub fn mkl_info() -> Result<MklInfo> {
+    library::loaded()
+        .map(|l| MklInfo {
+            path: l.path.clone(),
+            version: l.version.clone(),
+            threading: l.threading,
+        })
+        .map_err(unavailable)
+}
+
+fn unavailable(reason: &str) -> Error {
+    Error::KernelUnavailable {
+        kernel: "mkl",
+        reason: reason.to_owned(),
+    }
+}
+
+fn api() -> Result<&'static MklApi> {
+    library::loaded().map(|l| &l.api).map_err(unavailable)
+}
+
+/// The `mkl` kernel: Intel MKL's sparse BLAS (inspector-executor API), loaded at run time
+/// (see [`MKL_LIB_ENV`] and [`mkl_info`]). If MKL cannot be loaded, every operation returns
+/// [`Error::KernelUnavailable`] with the reason; MKL failures are [`Error::Mkl`].
+///
+/// | index type | MKL API | arrays |
+/// |---|---|---|
+/// | `i32` | LP64 (`mkl_sparse_d_mv`) | borrowed |
+/// | `i64`, `usize` | ILP64 (`mkl_sparse_d_mv_64`) | borrowed |
+/// | `u32` | ILP64 | copied into `i64` once per handle |
+///
+/// A handle wraps MKL matrices over the handle's own arrays (MKL does not copy them) and
+/// destroys them on drop; handles are made with `mkl_sparse_set_mv_hint` and
+/// `mkl_sparse_optimize`. MKL only sees sorted rows without duplicate columns: a handle over
+/// any other matrix keeps such a copy (duplicates summed). Products come from
+/// `mkl_sparse_sp2m` and `mkl_sparse_order` (sorted rows). SpMV results are not
+/// bit-identical to the other kernels' (MKL sums in its own order).
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{Kernel, MklKernel};
+/// use csr::Csr;
+///
+/// let a = Csr::<f64, i32>::try_from_parts(2, 2, vec![0, 1, 2], vec![1, 0], vec![2.0, 3.0])?;
+/// let mkl = MklKernel::new();
+/// match mkl.to_handle(a.view()) {
+///     Ok(h) => {
+///         let mut y = vec![0.0; 2];
+///         mkl.mult_vec(&h, 1.0, &[1.0, 10.0], 0.0, &mut y)?;
+///         assert_eq!(y, vec![20.0, 3.0]);
+///     }
+///     Err(csr::Error::KernelUnavailable { reason, .. }) => eprintln!("no MKL: {reason}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok::<(), csr::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MklKernel {
+    max_nnz: Option<usize>,
+    expected_mv_calls: usize,
+}
+
+impl Default for MklKernel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MklKernel {
+    /// The SpMV call count passed to `mkl_sparse_set_mv_hint` unless set otherwise.
+    pub const DEFAULT_EXPECTED_MV_CALLS: usize = 1000;
+
+    /// The kernel with MKL's own entry limit and the default SpMV hint.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            max_nnz: None,
+            expected_mv_calls: Self::DEFAULT_EXPECTED_MV_CALLS,
+        }
+    }
+
+    /// The same kernel with at most `max_nnz` entries per MKL matrix: larger matrices are
+    /// split into row blocks (at least 1).
+    #[must_use]
+    pub const fn with_max_nnz(self, max_nnz: usize) -> Self {
+        Self {
+            max_nnz: Some(if max_nnz == 0 { 1 } else { max_nnz }),
+            ..self
+        }
+    }
+
+    /// The same kernel telling MKL to expect `calls` SpMV calls per handle (0 skips the hint
+    /// and `mkl_sparse_optimize`).
+    #[must_use]
+    pub const fn with_expected_mv_calls(self, calls: usize) -> Self {
+        Self {
+            expected_mv_calls: calls,
+            ..self
+        }
+    }
+
+    /// Whether MKL can be loaded here.
+    ///
+    /// # Errors
+    /// [`Error::KernelUnavailable`] with the reason.
+    pub fn availability() -> Result<()> {
+        api().map(|_| ())
+    }
+
+    fn mv_hint(self) -> Option<usize> {
+        (self.expected_mv_calls > 0).then_some(self.expected_mv_calls)
+    }
+}
+
+/// The MKL matrices of a handle, over integers `N`.
+#[derive(Debug)]
+pub(crate) struct Blocks<N> {
+    /// One MKL matrix per row block, in row order, covering every row (none for a matrix
+    /// without entries). Declared first so it is dropped before the arrays it points into.
+    blocks: Vec<(Range<usize>, MklMatrix)>,
+    /// The index arrays converted to `N`, when the matrix's own could not be passed as they
+    /// are (`u32` indices): `(row_ptrs, col_idxs)`. Never read: it owns what MKL points to.
+    #[allow(dead_code, reason = "owns the arrays the MKL matrices point into")]
+    copies: Option<(Vec<N>, Vec<N>)>,
+}
+
+/// The MKL matrices of a handle, over LP64 or ILP64 integers.
+#[derive(Debug)]
+pub(crate) enum MklBlocks {
+    Lp64(Blocks<i32>),
+    Ilp64(Blocks<i64>),
+}
+
+/// What an MKL handle keeps.
+#[derive(Debug)]
+pub(crate) struct MklState<T, I> {
+    /// The MKL matrices. Declared first so they are dropped before `canonical`, which they
+    /// may point into.
+    blocks: MklBlocks,
+    /// A sorted copy without duplicate columns, which MKL works on when the handle's matrix
+    /// is not so (`mkl_sparse_sp2m` writes out of bounds on rows with duplicate columns).
+    /// Never read: it owns what the MKL matrices point to.
+    #[allow(dead_code, reason = "owns the arrays the MKL matrices point into")]
+    canonical: Option<Csr<T, I>>,
+}
+
+/// How the index type `I` reaches MKL.
+enum IndexRoute {
+    /// `I` is `i32`: LP64, borrowed.
+    Lp64,
+    /// `I` is `i64` or `usize`: ILP64, borrowed.
+    Ilp64,
+    /// `I` is `u32`: ILP64, copied.
+    Ilp64Copy,
+}
+
+fn route<I: Index>() -> IndexRoute {
+    let t = TypeId::of::<I>();
+    if t == TypeId::of::<i32>() {
+        IndexRoute::Lp64
+    } else if t == TypeId::of::<i64>() || t == TypeId::of::<usize>() {
+        IndexRoute::Ilp64
+    } else {
+        IndexRoute::Ilp64Copy
+    }
+}
+
+/// `a`'s index arrays as `N`: borrowed when `I` has `N`'s size (`route` chose it so that
+/// every value fits), else `None`.
+fn borrowed_indices<'a, I: Index, N: MklInt>(
+    row_ptrs: &'a [I],
+    col_idxs: &'a [I],
+) -> Option<(&'a [N], &'a [N])> {
+    Some((
+        bytemuck::try_cast_slice(row_ptrs).ok()?,
+        bytemuck::try_cast_slice(col_idxs).ok()?,
+    ))
+}
+
+/// `a`'s index arrays converted to `N`.
+fn copied_indices<I: Index, N: MklInt>(row_ptrs: &[I], col_idxs: &[I]) -> Result<(Vec<N>, Vec<N>)> {
+    let convert = |v: &[I]| -> Result<Vec<N>> {
+        v.iter()
+            .map(|&i| sparse::mkl_int(i.to_usize(), "index"))
+            .collect()
+    };
+    Ok((convert(row_ptrs)?, convert(col_idxs)?))
+}
+
+/// Row blocks of at most `max_nnz` entries covering every row.
+fn row_blocks<I: Index>(row_ptrs: &[I], max_nnz: usize) -> Result<Vec<Range<usize>>> {
+    let nrows = row_ptrs.len() - 1;
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < nrows {
+        let limit = row_ptrs[start].to_usize().saturating_add(max_nnz);
+        // The first row whose end passes the limit ends the block before it.
+        let end = start + row_ptrs[start + 1..].partition_point(|p| p.to_usize() <= limit);
+        if end == start {
+            return Err(Error::Unsupported {
+                kernel: "mkl",
+                op: "to_handle",
+                reason: format!(
+                    "row {start} has {} entries, more than max_nnz = {max_nnz}",
+                    row_ptrs[start + 1].to_usize() - row_ptrs[start].to_usize()
+                ),
+            });
+        }
+        blocks.push(start..end);
+        start = end;
+    }
+    Ok(blocks)
+}
+
+impl MklKernel {
+    /// The largest MKL matrix, in entries, for index type `I`.
+    fn limit<I: Index>(self) -> usize {
+        let api_limit = match route::<I>() {
+            IndexRoute::Lp64 => i32::MAX as usize,
+            IndexRoute::Ilp64 | IndexRoute::Ilp64Copy => i64::MAX as usize,
+        };
+        self.max_nnz.map_or(api_limit, |m| m.min(api_limit))
+    }
+
+    /// Builds the MKL matrices for `a` (whose arrays must outlive them: they go into the
+    /// same [`Handle`] as `a`, which drops its state before its matrix).
+    fn state<T: Scalar, I: Index>(
+        self,
+        a: CsrRef<'_, T, I>,
+        optimize: bool,
+    ) -> Result<MklState<T, I>> {
+        let api = api()?;
+        let hint = if optimize { self.mv_hint() } else { None };
+        let canonical = (!a.is_sorted_by_column_index() || a.has_duplicates()).then(|| {
+            let mut c = a.to_csr();
+            c.sum_duplicates();
+            c
+        });
+        let a = canonical.as_ref().map_or(a, Csr::view);
+        let blocks = match route::<I>() {
+            IndexRoute::Lp64 => MklBlocks::Lp64(self.blocks(api, a, None, hint)?),
+            IndexRoute::Ilp64 => MklBlocks::Ilp64(self.blocks(api, a, None, hint)?),
+            IndexRoute::Ilp64Copy => {
+                let copies = copied_indices(a.row_ptrs(), a.col_idxs())?;
+                MklBlocks::Ilp64(self.blocks(api, a, Some(copies), hint)?)
+            }
+        };
+        Ok(MklState { blocks, canonical })
+    }
+
+    fn blocks<T: Scalar, I: Index, N: MklInt>(
+        self,
+        api: &MklApi,
+        a: CsrRef<'_, T, I>,
+        copies: Option<(Vec<N>, Vec<N>)>,
+        hint: Option<usize>,
+    ) -> Result<Blocks<N>> {
+        sparse::mkl_int::<N>(a.nrows(), "rows")?;
+        sparse::mkl_int::<N>(a.ncols(), "columns")?;
+        sparse::mkl_int::<N>(a.nnz(), "stored entries")?;
+        let mut blocks = Vec::new();
+        if a.nrows() > 0 && a.ncols() > 0 && a.nnz() > 0 {
+            let (row_ptrs, col_idxs) = match &copies {
+                Some((p, c)) => (p.as_slice(), c.as_slice()),
+                None => borrowed_indices::<I, N>(a.row_ptrs(), a.col_idxs()).ok_or_else(|| {
+                    Error::Unsupported {
+                        kernel: "mkl",
+                        op: "to_handle",
+                        reason: format!("{} indices cannot be passed to MKL as they are", I::NAME),
+                    }
+                })?,
+            };
+            for rows in row_blocks(a.row_ptrs(), self.limit::<I>())? {
+                // SAFETY: the arrays are a validated CSR matrix (`a`, or its converted
+                // copy stored beside the blocks) that outlives the blocks: both live in one
+                // handle, which drops its state first. Only `order_columns` writes to them,
+                // through `MklMatrix::order` on an owned copy.
+                let m = unsafe {
+                    MklMatrix::wrap(
+                        api,
+                        row_ptrs,
+                        (col_idxs.as_ptr().cast_mut(), a.values().as_ptr().cast_mut()),
+                        rows.clone(),
+                        a.ncols(),
+                        hint,
+                    )?
+                };
+                blocks.push((rows, m));
+            }
+        }
+        Ok(Blocks { blocks, copies })
+    }
+}
+
+/// The MKL matrices of a handle this kernel made.
+fn mkl_blocks<'h, T: Scalar, I: Index>(
+    h: &'h Handle<'_, T, I>,
+    op: &'static str,
+) -> Result<&'h MklBlocks> {
+    match &h.state {
+        KernelState::Mkl(state) => Ok(&state.blocks),
+        _ => Err(Error::ForeignHandle {
+            op,
+            kernel: "mkl",
+            handle_kernel: h.kernel().name(),
+        }),
+    }
+}
+
+/// Runs `f` with MKL using as many threads as the current rayon pool has.
+fn with_threads<R>(api: &MklApi, f: impl FnOnce() -> R) -> R {
+    let threads = i32::try_from(rayon::current_num_threads()).unwrap_or(i32::MAX);
+    // SAFETY: MKL_Set_Num_Threads_Local only sets a per-thread MKL setting.
+    let previous = unsafe { (api.set_num_threads_local)(threads) };
+    let result = f();
+    // SAFETY: as above; restores the calling thread's previous setting.
+    unsafe { (api.set_num_threads_local)(previous) };
+    result
+}
+
+/// `y *= beta`, with `beta == 0` giving exact zeros (NaN in `y` ignored).
+fn scale<T: Scalar>(y: &mut [T], beta: T) {
+    if beta == T::zero() {
+        y.fill(T::zero());
+    } else {
+        y.iter_mut().for_each(|v| *v *= beta);
+    }
+}
+
+fn mult_vec_blocks<T: Scalar, N: MklInt>(
+    api: &MklApi,
+    blocks: &Blocks<N>,
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) -> Result<()> {
+    if blocks.blocks.is_empty() {
+        scale(y, beta);
+        return Ok(());
+    }
+    with_threads(api, || {
+        blocks
+            .blocks
+            .iter()
+            .try_for_each(|(rows, m)| m.mv::<T, N>(api, alpha, x, beta, &mut y[rows.clone()]))
+    })
+}
+
+fn mult_dense_blocks<T: Scalar, N: MklInt>(
+    api: &MklApi,
+    blocks: &Blocks<N>,
+    alpha: T,
+    x: &Dense<T>,
+    beta: T,
+    y: &mut Dense<T>,
+) -> Result<()> {
+    let k = x.ncols();
+    if k == 0 {
+        return Ok(());
+    }
+    if blocks.blocks.is_empty() {
+        for r in 0..y.nrows() {
+            scale(y.row_mut(r), beta);
+        }
+        return Ok(());
+    }
+    let (ldx, ldy) = (x.stride(), y.stride());
+    let x = x.raw_values();
+    let y = y.raw_values_mut();
+    with_threads(api, || {
+        blocks.blocks.iter().try_for_each(|(rows, m)| {
+            let y_rows = &mut y[rows.start * ldy..];
+            m.mm::<T, N>(api, alpha, (x, ldx), k, beta, (y_rows, ldy))
+        })
+    })
+}
+
+fn product_blocks<T: Scalar, I: Index, N: MklInt>(
+    api: &MklApi,
+    a: &Blocks<N>,
+    b: &Blocks<N>,
+    shape: (usize, usize),
+    transpose_b: bool,
+) -> Result<Csr<T, I>> {
+    let b = match b.blocks.as_slice() {
+        [] => {
+            return Csr::try_from_parts(
+                shape.0,
+                shape.1,
+                vec![I::ZERO; shape.0 + 1],
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        [(_, b)] => b,
+        _ => {
+            return Err(Error::Unsupported {
+                kernel: "mkl",
+                op: if transpose_b { "mult_abt" } else { "mult_ab" },
+                reason: String::from("B has more entries than max_nnz: it cannot be split"),
+            });
+        }
+    };
+    if a.blocks.is_empty() {
+        return Csr::try_from_parts(
+            shape.0,
+            shape.1,
+            vec![I::ZERO; shape.0 + 1],
+            Vec::new(),
+            Vec::new(),
+        );
+    }
+    let parts = with_threads(api, || {
+        a.blocks
+            .iter()
+            .map(|(_, m)| m.product::<T, I, N>(api, b, transpose_b))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let c = stack_rows(parts, shape)?;
+    Ok(c)
+}
+
+/// The rows of `parts`, one after the other, as one `shape` matrix.
+fn stack_rows<T: Scalar, I: Index>(
+    mut parts: Vec<Csr<T, I>>,
+    shape: (usize, usize),
+) -> Result<Csr<T, I>> {
+    if parts.len() == 1 {
+        let c = parts.pop().expect("one part");
+        // MKL reports the product's width; it is the operands' (checked before the call).
+        if c.shape() == shape {
+            return Ok(c);
+        }
+    }
+    let nnz: usize = parts.iter().map(Csr::nnz).sum();
+    check_fits::<I>(Extent::Nnz, nnz)?;
+    let mut row_ptrs = Vec::with_capacity(shape.0 + 1);
+    let mut col_idxs = Vec::with_capacity(nnz);
+    let mut values = Vec::with_capacity(nnz);
+    row_ptrs.push(I::ZERO);
+    for part in &parts {
+        let offset = col_idxs.len();
+        row_ptrs.extend(
+            part.row_ptrs()[1..]
+                .iter()
+                .map(|p| I::truncate(p.to_usize() + offset)),
+        );
+        col_idxs.extend_from_slice(part.col_idxs());
+        values.extend_from_slice(part.values());
+    }
+    Csr::try_from_parts(shape.0, shape.1, row_ptrs, col_idxs, values)
+}
+
+impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
+    fn id(&self) -> KernelId {
+        KernelId::Mkl
+    }
+
+    fn max_nnz(&self) -> usize {
+        self.limit::<I>()
+    }
+
+    fn to_handle<'a>(&self, a: CsrRef<'a, T, I>) -> Result<Handle<'a, T, I>> {
+        let state = self.state(a, true)?;
+        Ok(Handle::borrowed(KernelId::Mkl, a, KernelState::Mkl(state)))
+    }
+
+    fn from_handle(&self, h: &Handle<'_, T, I>) -> Result<Csr<T, I>> {
+        h.check_kernel(KernelId::Mkl, "from_handle")?;
+        // The handle's MKL matrices wrap the handle's own arrays (products are copied out of
+        // MKL when they are made), so copying those out is what `export_csr` would give.
+        Ok(h.matrix().to_csr())
+    }
+
+    fn order_columns(&self, h: &mut Handle<'_, T, I>) -> Result<()> {
+        h.check_kernel(KernelId::Mkl, "order_columns")?;
+        let api = api()?;
+        let a = h.matrix_mut();
+        match route::<I>() {
+            // mkl_sparse_order is not stable: with duplicate columns in a row, their values
+            // could swap. Sort those matrices with the library's stable sort.
+            _ if a.has_duplicates() => a.sort_by_column_index(),
+            IndexRoute::Lp64 => order_in_place::<T, I, i32>(api, a)?,
+            IndexRoute::Ilp64 => order_in_place::<T, I, i64>(api, a)?,
+            // MKL would sort the i64 copy, not the matrix: sort the matrix itself.
+            IndexRoute::Ilp64Copy => a.sort_by_column_index(),
+        }
+        h.state = KernelState::Mkl(self.state(h.matrix(), true)?);
+        Ok(())
+    }
+
+    fn mult_vec(
+        &self,
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &[T],
+        beta: T,
+        y: &mut [T],
+    ) -> Result<()> {
+        h.check_kernel(KernelId::Mkl, "mult_vec")?;
+        shapes::mult_vec(h.matrix(), x.len(), y.len())?;
+        let api = api()?;
+        match mkl_blocks(h, "mult_vec")? {
+            MklBlocks::Lp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
+            MklBlocks::Ilp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
+        }
+    }
+
+    fn mult_dense(
+        &self,
+        h: &Handle<'_, T, I>,
+        alpha: T,
+        x: &Dense<T>,
+        beta: T,
+        y: &mut Dense<T>,
+    ) -> Result<()> {
+        h.check_kernel(KernelId::Mkl, "mult_dense")?;
+        shapes::mult_dense(h.matrix(), x, y)?;
+        let api = api()?;
+        match mkl_blocks(h, "mult_dense")? {
+            MklBlocks::Lp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
+            MklBlocks::Ilp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
+        }
+    }
+
+    fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
+        self.product(a, b, false)
+    }
+
+    fn mult_abt(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+    ) -> Result<Handle<'static, T, I>> {
+        self.product(a, b, true)
+    }
+}
+
+impl MklKernel {
+    fn product<T: Scalar, I: Index>(
+        self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        transpose_b: bool,
+    ) -> Result<Handle<'static, T, I>> {
+        let op = if transpose_b { "mult_abt" } else { "mult_ab" };
+        a.check_kernel(KernelId::Mkl, op)?;
+        b.check_kernel(KernelId::Mkl, op)?;
+        shapes::mult_ab(a.matrix(), b.matrix(), transpose_b)?;
+        let (b_rows, b_cols) = b.shape();
+        let shape = (a.shape().0, if transpose_b { b_rows } else { b_cols });
+        let api = api()?;
+        let c: Csr<T, I> = match (mkl_blocks(a, op)?, mkl_blocks(b, op)?) {
+            (MklBlocks::Lp64(x), MklBlocks::Lp64(y)) => {
+                product_blocks::<T, I, i32>(api, x, y, shape, transpose_b)?
+            }
+            (MklBlocks::Ilp64(x), MklBlocks::Ilp64(y)) => {
+                product_blocks::<T, I, i64>(api, x, y, shape, transpose_b)?
+            }
+            _ => unreachable!("one index type always takes the same MKL route"),
+        };
+        // A product is most often copied out: no SpMV hint or optimize for it.
+        let state = self.state(c.view(), false)?;
+        Ok(Handle::owned(KernelId::Mkl, c, KernelState::Mkl(state)))
+    }
+}
+
+/// Sorts the rows of `a` with `mkl_sparse_order`, which sorts the arrays in place.
+fn order_in_place<T: Scalar, I: Index, N: MklInt>(api: &MklApi, a: &mut Csr<T, I>) -> Result<()> {
+    let (nrows, ncols, nnz) = (a.nrows(), a.ncols(), a.nnz());
+    if nrows == 0 || ncols == 0 || nnz == 0 {
+        return Ok(());
+    }
+    let (row_ptrs, col_idxs, values) = a.parts_mut();
+    let row_ptrs: &[N] = bytemuck::cast_slice(row_ptrs);
+    let col_idxs: &mut [N] = bytemuck::cast_slice_mut(col_idxs);
+    let entries = (col_idxs.as_mut_ptr(), values.as_mut_ptr());
+    // SAFETY: the arrays are a valid CSR matrix; the column and value arrays are exclusively
+    // borrowed for this whole function, which drops the MKL matrix before returning, so
+    // MKL's in-place sort in `order` is the only access to them meanwhile.
+    let mut m = unsafe { MklMatrix::wrap(api, row_ptrs, entries, 0..nrows, ncols, None)? };
+    with_threads(api, || m.order::<N>(api))
+}

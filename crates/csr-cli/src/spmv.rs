@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use csr::io::mm::{self, Field, Format, WriteOptions};
+use csr::kernel::KernelId;
 use csr::{Complex, Dense, Error, Index, Scalar};
 
 use crate::CmdResult;
@@ -28,7 +29,20 @@ pub fn run(args: &SpmvArgs, out: &mut impl Write) -> CmdResult {
 }
 
 fn spmv<T: Scalar, I: Index>(args: &SpmvArgs, out: &mut impl Write) -> CmdResult {
-    let k = choose::<T, I>(args.kernel)?;
+    // SpMV strategies belong to the native kernel: naming one picks it.
+    let kernel = match (args.kernel, args.strategy) {
+        (None, Some(_)) => Some(KernelId::Native),
+        (Some(id), Some(_)) if id != KernelId::Native => {
+            return Err(Error::Unsupported {
+                kernel: id.name(),
+                op: "spmv --strategy",
+                reason: String::from("SpMV strategies are the native kernel's"),
+            }
+            .into());
+        }
+        (kernel, _) => kernel,
+    };
+    let k = choose::<T, I>(kernel)?;
     let mut a = with_progress(&args.matrix, "reading", || {
         mm::read_csr::<T, I>(&args.matrix)
     })?;

@@ -624,6 +624,43 @@ impl MklKernel {
     }
 }
 
+/// The MKL matrices for `a` that the native kernel's `sparselib` strategy multiplies with
+/// (made with the SpMV hint and `mkl_sparse_optimize`). They point into `a`'s arrays: the
+/// caller keeps them in the handle that holds `a`.
+pub(crate) fn sparselib_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Result<MklState<T, I>> {
+    MklKernel::new().state(a, true)
+}
+
+/// `y = alpha·A·x + beta·y` with the matrices of [`sparselib_state`]; shapes already checked.
+pub(crate) fn sparselib_mult_vec<T: Scalar, I: Index>(
+    state: &MklState<T, I>,
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) -> Result<()> {
+    let api = api()?;
+    match &state.blocks {
+        MklBlocks::Lp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
+        MklBlocks::Ilp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
+    }
+}
+
+/// `Y = alpha·A·X + beta·Y` with the matrices of [`sparselib_state`]; shapes already checked.
+pub(crate) fn sparselib_mult_dense<T: Scalar, I: Index>(
+    state: &MklState<T, I>,
+    alpha: T,
+    x: &Dense<T>,
+    beta: T,
+    y: &mut Dense<T>,
+) -> Result<()> {
+    let api = api()?;
+    match &state.blocks {
+        MklBlocks::Lp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
+        MklBlocks::Ilp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
+    }
+}
+
 /// Sorts the rows of `a` with `mkl_sparse_order`, which sorts the arrays in place.
 fn order_in_place<T: Scalar, I: Index, N: MklInt>(api: &MklApi, a: &mut Csr<T, I>) -> Result<()> {
     let (nrows, ncols, nnz) = (a.nrows(), a.ncols(), a.nnz());

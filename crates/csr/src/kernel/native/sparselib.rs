@@ -1,18 +1,16 @@
-//! The `sparselib` strategy: SpMV through the vendor library (MKL's inspector–executor
-//! `mkl_sparse_?_mv` after `mkl_sparse_set_mv_hint` + `mkl_sparse_optimize`).
-//!
-//! The whole path sits behind [`multiply`] so that wiring it to the MKL kernel touches one
-//! function. Until that kernel exists it reports [`Error::KernelUnavailable`].
+//! The `sparselib` strategy: SpMV through the vendor library, MKL's inspector–executor
+//! `mkl_sparse_?_mv` / `mkl_sparse_?_mm`, prepared with `mkl_sparse_set_mv_hint` +
+//! `mkl_sparse_optimize` once, when the handle's plan is made.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::kernel::KernelId;
+use crate::kernel::mkl::{self, MklState};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// The operands of one product: a vector or a dense block of right-hand sides.
-#[allow(
-    dead_code,
-    reason = "read by the MKL call once the MKL kernel lands; until then `multiply` only reports it missing"
-)]
 pub(super) enum Operands<'o, T> {
     /// `y = alpha * A * x + beta * y`.
     Vec { x: &'o [T], y: &'o mut [T] },
@@ -23,24 +21,56 @@ pub(super) enum Operands<'o, T> {
     },
 }
 
-/// Runs the product through the vendor library.
+/// MKL's prepared matrices for one plan, or why there are none. Type-erased (the plan is not
+/// generic); they point into the arrays of the matrix the plan was made for, so a `Vendor`
+/// lives in that matrix's handle (which drops its state before its matrix).
+#[derive(Clone)]
+pub(super) struct Vendor(std::result::Result<Arc<dyn Any + Send + Sync>, Error>);
+
+impl fmt::Debug for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Ok(_) => f.write_str("Vendor(MKL matrices)"),
+            Err(e) => write!(f, "Vendor(unavailable: {e})"),
+        }
+    }
+}
+
+impl Vendor {
+    /// Prepares MKL's matrices for `a`; if MKL cannot be loaded, records why.
+    pub(super) fn new<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Self {
+        let state = mkl::sparselib_state(a).map_err(|e| match e {
+            Error::KernelUnavailable { reason, .. } => Error::KernelUnavailable {
+                kernel: "mkl",
+                reason: format!("the sparselib SpMV strategy needs the MKL kernel: {reason}"),
+            },
+            other => other,
+        });
+        Self(state.map(|s| Arc::new(s) as Arc<dyn Any + Send + Sync>))
+    }
+}
+
+/// Runs the product through MKL.
 ///
 /// # Errors
-/// [`Error::KernelUnavailable`] naming `mkl`: the MKL kernel is not available (its reason
-/// included).
+/// [`Error::KernelUnavailable`] naming `mkl` if MKL could not be loaded when the plan was
+/// made; [`Error::Mkl`] if an MKL call fails.
 pub(super) fn multiply<T: Scalar, I: Index>(
-    _a: CsrRef<'_, T, I>,
-    _alpha: T,
-    _beta: T,
-    _operands: Operands<'_, T>,
+    vendor: &Vendor,
+    alpha: T,
+    beta: T,
+    operands: Operands<'_, T>,
 ) -> Result<()> {
-    let why = match KernelId::Mkl.availability() {
-        Err(Error::KernelUnavailable { reason, .. }) => reason,
-        Err(other) => other.to_string(),
-        Ok(()) => String::from("the MKL kernel is available but not yet wired to this strategy"),
-    };
-    Err(Error::KernelUnavailable {
-        kernel: "mkl",
-        reason: format!("the sparselib SpMV strategy needs the MKL kernel: {why}"),
-    })
+    let state = vendor.0.as_ref().map_err(Clone::clone)?;
+    let state = state
+        .downcast_ref::<MklState<T, I>>()
+        .ok_or_else(|| Error::Unsupported {
+            kernel: "native",
+            op: "sparselib SpMV",
+            reason: String::from("the plan was made for other value or index types"),
+        })?;
+    match operands {
+        Operands::Vec { x, y } => mkl::sparselib_mult_vec(state, alpha, x, beta, y),
+        Operands::Dense { x, y } => mkl::sparselib_mult_dense(state, alpha, x, beta, y),
+    }
 }

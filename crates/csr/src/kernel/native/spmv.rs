@@ -3,7 +3,7 @@
 //! dispatch of `mult_vec` / `mult_dense` to the strategy's code.
 
 use super::merge_path::Tiles;
-use super::sparselib::{self, Operands};
+use super::sparselib::{self, Operands, Vendor};
 use super::{automatic, merge_path, rows};
 use crate::error::Result;
 use crate::parallel::{balanced_row_blocks, piece_count};
@@ -17,8 +17,8 @@ enum Layout {
     Rows(Vec<usize>),
     /// Merge-path tiles (`merge_path`).
     Merge(Tiles),
-    /// The vendor library (`sparselib`).
-    Sparselib,
+    /// The vendor library (`sparselib`): MKL's matrices, prepared once.
+    Sparselib(Vendor),
 }
 
 /// The SpMV strategy and partition of one matrix.
@@ -59,7 +59,7 @@ impl SpmvPlan {
         let layout = match strategy {
             Strategy::Classical => Layout::Rows(rows::equal_rows(nrows, parts)),
             Strategy::MergePath => Layout::Merge(Tiles::new(a.row_ptrs())),
-            Strategy::Sparselib => Layout::Sparselib,
+            Strategy::Sparselib => Layout::Sparselib(Vendor::new(a)),
             Strategy::LoadBalance | Strategy::Automatic => {
                 Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts))
             }
@@ -112,8 +112,8 @@ impl SpmvPlan {
         match &self.for_matrix(a, &mut fresh).layout {
             Layout::Rows(bounds) => rows::mult_vec(a, bounds, alpha, x, beta, y),
             Layout::Merge(tiles) => merge_path::mult_vec(a, tiles, alpha, x, beta, y),
-            Layout::Sparselib => {
-                return sparselib::multiply(a, alpha, beta, Operands::Vec { x, y });
+            Layout::Sparselib(vendor) => {
+                return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Vec { x, y });
             }
         }
         Ok(())
@@ -135,8 +135,8 @@ impl SpmvPlan {
         match &self.for_matrix(a, &mut fresh).layout {
             Layout::Rows(bounds) => rows::mult_dense(a, bounds, alpha, x, beta, y),
             Layout::Merge(tiles) => merge_path::mult_dense(a, tiles, alpha, x, beta, y),
-            Layout::Sparselib => {
-                return sparselib::multiply(a, alpha, beta, Operands::Dense { x, y });
+            Layout::Sparselib(vendor) => {
+                return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Dense { x, y });
             }
         }
         Ok(())

@@ -350,13 +350,13 @@ impl MklKernel {
     }
 }
 
-/// The MKL matrices of a handle this kernel made.
-fn mkl_blocks<'h, T: Scalar, I: Index>(
+/// The MKL state of a handle this kernel made.
+fn mkl_state<'h, T: Scalar, I: Index>(
     h: &'h Handle<'_, T, I>,
     op: &'static str,
-) -> Result<&'h MklBlocks> {
+) -> Result<&'h MklState<T, I>> {
     match &h.state {
-        KernelState::Mkl(state) => Ok(&state.blocks),
+        KernelState::Mkl(state) => Ok(state),
         _ => Err(Error::ForeignHandle {
             op,
             kernel: "mkl",
@@ -558,11 +558,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
     ) -> Result<()> {
         h.check_kernel(KernelId::Mkl, "mult_vec")?;
         shapes::mult_vec(h.matrix(), x.len(), y.len())?;
-        let api = api()?;
-        match mkl_blocks(h, "mult_vec")? {
-            MklBlocks::Lp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
-            MklBlocks::Ilp64(b) => mult_vec_blocks(api, b, alpha, x, beta, y),
-        }
+        state_mult_vec(mkl_state(h, "mult_vec")?, alpha, x, beta, y)
     }
 
     fn mult_dense(
@@ -575,11 +571,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
     ) -> Result<()> {
         h.check_kernel(KernelId::Mkl, "mult_dense")?;
         shapes::mult_dense(h.matrix(), x, y)?;
-        let api = api()?;
-        match mkl_blocks(h, "mult_dense")? {
-            MklBlocks::Lp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
-            MklBlocks::Ilp64(b) => mult_dense_blocks(api, b, alpha, x, beta, y),
-        }
+        state_mult_dense(mkl_state(h, "mult_dense")?, alpha, x, beta, y)
     }
 
     fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
@@ -609,7 +601,7 @@ impl MklKernel {
         let (b_rows, b_cols) = b.shape();
         let shape = (a.shape().0, if transpose_b { b_rows } else { b_cols });
         let api = api()?;
-        let c: Csr<T, I> = match (mkl_blocks(a, op)?, mkl_blocks(b, op)?) {
+        let c: Csr<T, I> = match (&mkl_state(a, op)?.blocks, &mkl_state(b, op)?.blocks) {
             (MklBlocks::Lp64(x), MklBlocks::Lp64(y)) => {
                 product_blocks::<T, I, i32>(api, x, y, shape, transpose_b)?
             }
@@ -631,8 +623,9 @@ pub(crate) fn sparselib_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Resul
     MklKernel::new().state(a, true)
 }
 
-/// `y = alpha·A·x + beta·y` with the matrices of [`sparselib_state`]; shapes already checked.
-pub(crate) fn sparselib_mult_vec<T: Scalar, I: Index>(
+/// `y = alpha·A·x + beta·y` with the MKL matrices of `state` (a handle's, or those of
+/// [`sparselib_state`]); shapes already checked.
+pub(crate) fn state_mult_vec<T: Scalar, I: Index>(
     state: &MklState<T, I>,
     alpha: T,
     x: &[T],
@@ -646,8 +639,9 @@ pub(crate) fn sparselib_mult_vec<T: Scalar, I: Index>(
     }
 }
 
-/// `Y = alpha·A·X + beta·Y` with the matrices of [`sparselib_state`]; shapes already checked.
-pub(crate) fn sparselib_mult_dense<T: Scalar, I: Index>(
+/// `Y = alpha·A·X + beta·Y` with the MKL matrices of `state` (see [`state_mult_vec`]);
+/// shapes already checked.
+pub(crate) fn state_mult_dense<T: Scalar, I: Index>(
     state: &MklState<T, I>,
     alpha: T,
     x: &Dense<T>,

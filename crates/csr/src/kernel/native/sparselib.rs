@@ -70,7 +70,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
             reason: String::from("the plan was made for other value or index types"),
         })?;
     match operands {
-        Operands::Vec { x, y } => mkl::sparselib_mult_vec(state, alpha, x, beta, y),
-        Operands::Dense { x, y } => mkl::sparselib_mult_dense(state, alpha, x, beta, y),
+        Operands::Vec { x, y } => mkl::state_mult_vec(state, alpha, x, beta, y),
+        Operands::Dense { x, y } => mkl::state_mult_dense(state, alpha, x, beta, y),
     }
 }

@@ -151,11 +151,13 @@ unsafe fn accumulate<T: Scalar, I: Index>(
 const GROUP: usize = 8;
 
 /// [`accumulate`] for a full block of [`LANES`] rows, branch-free: a padding slot reads
-/// `x[finite]` instead of a column, and its zero value makes the product exactly zero. For
-/// each `k`, the loop over lanes loads [`GROUP`] values of `x` (scalar gathers), then
-/// multiplies and adds them to the accumulators as packed vectors: SIMD across rows
-/// (checked in the assembly of `csr bench --formats`: `mulpd`/`addpd` with the default
-/// target).
+/// `x[finite]` instead of a column, and its zero value makes the product exactly zero.
+///
+/// The lanes are taken [`GROUP`] at a time with their accumulators in registers; for each
+/// `k` the group's `x` values are loaded (scalar gathers), then multiplied and added as
+/// packed vectors: SIMD across rows (`mulpd`/`addpd` on two `f64` lanes with the default
+/// x86-64 target, checked in the assembly of the `csr` binary). A block's slots (64 rows x
+/// its length) stay in L1 while its groups are processed.
 ///
 /// # Safety
 /// As [`accumulate`], and `finite < x.len()` with `x[finite]` finite; padding slots hold
@@ -170,31 +172,30 @@ unsafe fn accumulate_full<T: Scalar, I: Index>(
     acc: &mut [T; LANES],
 ) {
     let pad = padding_index::<I>();
-    for k in 0..b.len {
-        let off = b.base + k * b.step;
-        // SAFETY: off + LANES <= b.end() <= cols.len() == vals.len() (caller's contract).
-        let (c, v) = unsafe {
-            (
-                cols.get_unchecked(off..off + LANES),
-                vals.get_unchecked(off..off + LANES),
-            )
-        };
-        for ((cg, vg), ag) in c
-            .chunks_exact(GROUP)
-            .zip(v.chunks_exact(GROUP))
-            .zip(acc.chunks_exact_mut(GROUP))
-        {
+    for (g, out) in acc.chunks_exact_mut(GROUP).enumerate() {
+        let mut sums = [T::zero(); GROUP];
+        for k in 0..b.len {
+            let off = b.base + k * b.step + g * GROUP;
+            // SAFETY: off + GROUP <= b.base + k * b.step + LANES <= b.end() <= cols.len()
+            // == vals.len() (caller's contract).
+            let (c, v) = unsafe {
+                (
+                    cols.get_unchecked(off..off + GROUP),
+                    vals.get_unchecked(off..off + GROUP),
+                )
+            };
             let mut xs = [T::zero(); GROUP];
-            for (xv, &c) in xs.iter_mut().zip(cg) {
+            for (xv, &c) in xs.iter_mut().zip(c) {
                 let j = if c != pad { c.to_usize() } else { finite };
                 // SAFETY: j is a non-padding column (< x.len()) or `finite` (< x.len()),
                 // caller's contract.
                 *xv = unsafe { *x.get_unchecked(j) };
             }
-            for ((a, &v), &xv) in ag.iter_mut().zip(vg).zip(&xs) {
-                *a += v * xv;
+            for ((s, &v), &xv) in sums.iter_mut().zip(v).zip(&xs) {
+                *s += v * xv;
             }
         }
+        out.copy_from_slice(&sums);
     }
 }
 

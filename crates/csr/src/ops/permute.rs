@@ -105,7 +105,8 @@ fn permute_core<T: Element, I: Index>(
     // pointers are non-decreasing from 0 to nnz; columns are input columns or their images
     // under a bijection of 0..ncols (checked lengths), so they stay below ncols; the shape
     // and nnz are the input's, which fit `I`.
-    Ok(unsafe { Csr::from_parts_unchecked(n, a.ncols(), row_ptrs, cols, vals) })
+    let out = unsafe { Csr::from_parts_unchecked(n, a.ncols(), row_ptrs, cols, vals) };
+    Ok(out.with_strategy(a.strategy()))
 }
 
 impl<T: Element, I: Index> CsrRef<'_, T, I> {
@@ -114,7 +115,8 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
     ///
     /// Accepts unsorted rows and duplicates. Modes that move columns sort every output row
     /// by column (stably); row-only modes keep each row's storage order, so sorted input
-    /// gives sorted output. [`PermuteMode::None`] returns a copy. Parallel over rows.
+    /// gives sorted output. [`PermuteMode::None`] returns a copy. The result keeps the
+    /// matrix's SpMV strategy, as in Ginkgo. Parallel over rows.
     ///
     /// # Errors
     /// [`Error::NotSquare`] for a symmetric mode on a rectangular matrix;

@@ -15,7 +15,8 @@ fn map_in_place<T: Scalar>(values: &mut [T], f: impl Fn(T) -> T + Sync) {
 
 impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
     /// The matrix of the moduli `|a|` of the stored values, with real values (Ginkgo's
-    /// `compute_absolute`): same pattern, explicit zeros and duplicates kept as stored.
+    /// `compute_absolute`): same pattern, explicit zeros and duplicates kept as stored, and
+    /// the same SpMV strategy.
     #[must_use]
     pub fn abs(&self) -> Csr<T::Real, I> {
         let values: Vec<T::Real> = self
@@ -26,7 +27,7 @@ impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
             .collect();
         // SAFETY: the pattern is this matrix's, which satisfies every invariant, and there is
         // one value per stored entry.
-        unsafe {
+        let out = unsafe {
             Csr::from_parts_unchecked(
                 self.nrows(),
                 self.ncols(),
@@ -34,7 +35,8 @@ impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
                 self.col_idxs().to_vec(),
                 values,
             )
-        }
+        };
+        out.with_strategy(self.strategy())
     }
 }
 

@@ -80,7 +80,8 @@ fn extract<T: Element, I: Index>(
     // for it (the same filter on the same row), so the pointers run from 0 to nnz without
     // decreasing; every column is a position < ncols in the selection; nrows, ncols and nnz
     // are at most the input's, which fit `I`.
-    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, cols, vals) })
+    let out = unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, cols, vals) };
+    Ok(out.with_strategy(a.strategy()))
 }
 
 impl<T: Element, I: Index> CsrRef<'_, T, I> {
@@ -89,7 +90,8 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
     /// `(rows.start + i, cols.start + j)` of the matrix.
     ///
     /// Accepts unsorted rows and duplicates; output rows are sorted by column (stably, so
-    /// duplicates keep their order). Parallel over rows.
+    /// duplicates keep their order). The result keeps the matrix's SpMV strategy. Parallel
+    /// over rows.
     ///
     /// # Errors
     /// [`Error::RangeOutOfBounds`] if a range ends before it starts or past the matrix.

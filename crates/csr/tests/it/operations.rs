@@ -3,7 +3,7 @@
 //! their exact values, typed errors, and properties against dense oracles on random
 //! matrices (empty rows, unsorted rows, duplicates).
 
-use csr::{Complex, Csr, Error, Scalar};
+use csr::{Complex, Csr, Error, Scalar, Strategy as SpmvStrategy};
 use csr_testkit::{TestIndex, TestScalar, arb_csr, idxs, test_all_types};
 use proptest::prelude::*;
 
@@ -116,6 +116,13 @@ fn abs_gives_moduli<T: TestScalar, I: TestIndex>() {
     let lifted: Vec<T> = expected.iter().map(|&x| T::from_real(x)).collect();
     assert_eq!(b.values(), &lifted[..]);
     assert_eq!(a.view().abs(), m);
+    // Out of place keeps the SpMV strategy, as Ginkgo keeps the strategy name.
+    let lb = a.clone().with_strategy(SpmvStrategy::LoadBalance);
+    assert_eq!(lb.abs().strategy(), SpmvStrategy::LoadBalance);
+    assert_eq!(
+        lb.submatrix(0..2, 0..2).unwrap().strategy(),
+        SpmvStrategy::LoadBalance
+    );
 }
 
 /// Item 27: scale and inv_scale touch every stored value, explicit zeros included.

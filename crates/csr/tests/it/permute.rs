@@ -2,7 +2,9 @@
 //! for bad permutations and shapes, and properties against a dense oracle on random
 //! matrices (empty rows, unsorted rows, duplicates).
 
-use csr::{Csr, Error, Permutation, PermuteMode, Scalar, ScaledPermutation};
+use csr::{
+    Csr, Error, Permutation, PermuteMode, Scalar, ScaledPermutation, Strategy as SpmvStrategy,
+};
 use csr_testkit::{NaiveCsr, TestIndex, TestScalar, arb_csr, is_close, test_all_types};
 use proptest::prelude::*;
 
@@ -108,6 +110,11 @@ fn square_modes_give_ginkgo_values<T: TestScalar, I: TestIndex>() {
             dense_permute(&to_rows(&a), &[1, 2, 0], &ones, mode)
         );
         assert!(b.is_sorted_by_column_index(), "{mode:?}");
+        let lb = a.clone().with_strategy(SpmvStrategy::MergePath);
+        assert_eq!(
+            lb.permute(&p, mode).unwrap().strategy(),
+            SpmvStrategy::MergePath
+        );
         // Item 20: the inverse mode restores the (sorted) matrix.
         assert_eq!(b.permute(&p, mode.inverse()).unwrap(), a, "{mode:?}");
     }

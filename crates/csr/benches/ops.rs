@@ -18,13 +18,6 @@ use rand_pcg::Pcg64Mcg;
 
 const MATRICES: [&str; 2] = ["poisson2d:2000", "powerlaw:1m"];
 
-fn matrix(spec: &str) -> Csr<f64, i32> {
-    let generator: Generator = spec.parse().expect("valid built-in spec");
-    generator
-        .build(DEFAULT_SEED)
-        .expect("built-in matrix fits i32")
-}
-
 fn random_permutation(n: usize) -> Permutation<i32> {
     let mut p: Vec<i32> = (0..n).map(|i| i32::try_from(i).expect("fits")).collect();
     p.shuffle(&mut Pcg64Mcg::seed_from_u64(DEFAULT_SEED));
@@ -42,7 +35,8 @@ fn sprs_of(a: &Csr<f64, i32>) -> sprs::CsMatI<f64, i32, i32> {
 
 fn bench_ops(c: &mut Criterion) {
     for spec in MATRICES {
-        let a = matrix(spec);
+        let generator: Generator = spec.parse().expect("valid built-in spec");
+        let a: Csr<f64, i32> = generator.build(DEFAULT_SEED).expect("fits i32");
         let (n, nnz) = (a.nrows(), a.nnz());
         let id = spec.replace(':', "-");
         let p = random_permutation(n);

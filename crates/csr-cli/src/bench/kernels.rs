@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use csr::kernel::{self, Kernel, KernelId};
-use csr::{Csr, CsrRef, Index};
+use csr::kernel::{self, Handle, Kernel, KernelId};
+use csr::{Csr, CsrRef, Index, Strategy};
 
 use super::Workload;
 use super::report::Record;
@@ -38,6 +38,38 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
     Ok(records)
 }
 
+/// Matrices up to this many entries also get a row for the serial reference kernel (the
+/// yardstick of "small matrices run without threading overhead").
+const REFERENCE_SPMV_MAX_NNZ: usize = 100_000;
+
+/// One timed SpMV: what it is and the call that runs it into its own `y`.
+struct SpmvRun<'a> {
+    op: &'static str,
+    kernel: String,
+    strategy: String,
+    note: String,
+    /// Bytes of minimal traffic per call.
+    bytes: f64,
+    /// Runs `y = A·x` and returns `y` widened to f64 (for the error check).
+    call: Box<dyn FnMut() -> Result<Vec<f64>, csr::Error> + 'a>,
+}
+
+/// `y = A·x` with `handle` into `y`, widened to f64.
+fn spmv_call<'a, T: csr::Scalar + Into<f64>>(
+    k: &'static dyn Kernel<T, i32>,
+    handle: Handle<'a, T, i32>,
+    x: Vec<T>,
+) -> Box<dyn FnMut() -> Result<Vec<f64>, csr::Error> + 'a> {
+    let mut y = vec![T::zero(); handle.shape().0];
+    Box::new(move || {
+        k.mult_vec(&handle, T::one(), &x, T::zero(), &mut y)?;
+        Ok(y.iter().map(|&v| v.into()).collect())
+    })
+}
+
+/// SpMV rows: every kernel; the native kernel once per strategy (`sparselib` only where it
+/// runs), the f32 speed of its automatic choice (op `spmv_f32`), and the serial reference on
+/// small matrices.
 fn spmv(
     workload: &str,
     a: CsrRef<'_, f64, i32>,
@@ -46,36 +78,103 @@ fn spmv(
 ) -> Result<Vec<Record>, BoxError> {
     let x = spmv_input(a.ncols());
     let expected = reference_spmv(a, &x)?;
-    let handles = kernels
-        .iter()
-        .map(|k| k.to_handle(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut ys = vec![vec![0.0; a.nrows()]; kernels.len()];
-    let mut times = vec![Vec::with_capacity(reps); kernels.len()];
-    for round in 0..=reps {
-        for (i, k) in kernels.iter().enumerate() {
-            let t = Instant::now();
-            k.mult_vec(&handles[i], 1.0, &x, 0.0, &mut ys[i])?;
-            if round > 0 {
-                times[i].push(t.elapsed());
+    let (nnz, rows, cols) = (a.nnz() as f64, a.nrows() as f64, a.ncols() as f64);
+    let bytes = 12.0 * nnz + 12.0 * rows + 8.0 * cols;
+    let run = |kernel: &str, strategy: String, note: String, call| SpmvRun {
+        op: "spmv",
+        kernel: kernel.to_owned(),
+        strategy,
+        note,
+        bytes,
+        call,
+    };
+    // f32 values: same pattern, values and x rounded; 8 B/nnz + 8 B/row + 4 B/col.
+    let a32 = Csr::try_from_parts(
+        a.nrows(),
+        a.ncols(),
+        a.row_ptrs().to_vec(),
+        a.col_idxs().to_vec(),
+        a.values().iter().map(|&v| v as f32).collect(),
+    )?;
+    let mut runs: Vec<SpmvRun<'_>> = Vec::new();
+    for &k in kernels {
+        if k.id() != KernelId::Native {
+            runs.push(run(
+                k.name(),
+                String::new(),
+                String::new(),
+                spmv_call(k, k.to_handle(a)?, x.clone()),
+            ));
+            continue;
+        }
+        for s in Strategy::ALL {
+            let h = k.to_handle(a.with_strategy(s))?;
+            let note = match (s, h.strategy()) {
+                (Strategy::Automatic, Some(picked)) => format!("picked {picked}"),
+                _ => String::new(),
+            };
+            let mut call = spmv_call(k, h, x.clone());
+            match call() {
+                Err(e @ csr::Error::KernelUnavailable { .. }) => {
+                    eprintln!("csr bench: {workload} spmv {}:{s} skipped: {e}", k.name());
+                }
+                other => {
+                    other?;
+                    runs.push(run(k.name(), s.name().to_owned(), note, call));
+                }
             }
         }
     }
-    let (nnz, rows, cols) = (a.nnz() as f64, a.nrows() as f64, a.ncols() as f64);
-    Ok(kernels
-        .iter()
+    if a.nnz() <= REFERENCE_SPMV_MAX_NNZ {
+        let r: &'static dyn Kernel<f64, i32> = &kernel::ReferenceKernel;
+        runs.push(run(
+            r.name(),
+            String::new(),
+            String::from("serial"),
+            spmv_call(r, r.to_handle(a)?, x.clone()),
+        ));
+    }
+    let native32: &'static dyn Kernel<f32, i32> = &kernel::NativeKernel;
+    let h32 = native32.to_handle(a32.view())?;
+    let picked = h32
+        .strategy()
+        .map_or(String::new(), |s| format!("picked {s}"));
+    runs.push(SpmvRun {
+        op: "spmv_f32",
+        kernel: native32.name().to_owned(),
+        strategy: Strategy::Automatic.name().to_owned(),
+        note: picked,
+        bytes: 8.0 * nnz + 8.0 * rows + 4.0 * cols,
+        call: spmv_call(native32, h32, x.iter().map(|&v| v as f32).collect()),
+    });
+    let mut times = vec![Vec::with_capacity(reps); runs.len()];
+    let mut errs = vec![0.0f64; runs.len()];
+    for round in 0..=reps {
+        for (i, r) in runs.iter_mut().enumerate() {
+            let t = Instant::now();
+            let y = (r.call)()?;
+            let elapsed = t.elapsed();
+            if round > 0 {
+                times[i].push(elapsed);
+            } else {
+                errs[i] = max_rel_err(&y, &expected);
+            }
+        }
+    }
+    Ok(runs
+        .into_iter()
         .zip(times)
-        .zip(&ys)
-        .map(|((k, t), y)| Record {
+        .zip(errs)
+        .map(|((r, t), err)| Record {
             workload: workload.to_owned(),
-            op: "spmv",
-            kernel: k.name().to_owned(),
-            strategy: String::new(),
+            op: r.op,
+            kernel: r.kernel,
+            strategy: r.strategy,
             median: median(t),
             flops: 2.0 * nnz,
-            bytes: 12.0 * nnz + 12.0 * rows + 8.0 * cols,
-            max_rel_err: Some(max_rel_err(y, &expected)),
-            note: String::new(),
+            bytes: r.bytes,
+            max_rel_err: Some(err),
+            note: r.note,
         })
         .collect())
 }

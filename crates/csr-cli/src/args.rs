@@ -132,6 +132,9 @@ pub struct BenchArgs {
     /// the CSR -> format -> CSR conversions, on the workloads that run SpMV.
     #[arg(long)]
     pub formats: bool,
+    /// Run only the SpMV rows (every kernel and strategy) on every workload.
+    #[arg(long)]
+    pub spmv_only: bool,
     /// Also write every result to this JSON file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,

@@ -107,6 +107,11 @@ fn run_in_pool(args: &BenchArgs, out: &mut impl Write) -> CmdResult {
             .map(|(s, o)| (s.to_string(), *o))
             .collect()
     };
+    let specs: Vec<(String, Ops)> = if args.spmv_only {
+        specs.into_iter().map(|(s, _)| (s, SPMV_ONLY)).collect()
+    } else {
+        specs
+    };
     let threads = rayon::current_num_threads();
     let probe_len = if args.quick {
         bandwidth::PROBE_LEN / 8

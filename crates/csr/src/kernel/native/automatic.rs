@@ -15,7 +15,8 @@ use crate::{RowStats, Strategy};
 pub(super) const LONG_ROW_SHARE: f64 = 0.025;
 
 /// The strategy `automatic` runs for a matrix with row statistics `stats` on `threads`
-/// threads, and why.
+/// threads, and why. Row blocks are [`MIN_PARALLEL_WORK`] or more (see
+/// `parallel::piece_count`), so below twice that the row loop runs serially.
 pub(super) fn choose(stats: &RowStats, threads: usize) -> (Strategy, String) {
     let work = stats.nnz + stats.nrows;
     if work < MIN_PARALLEL_WORK {
@@ -32,11 +33,13 @@ pub(super) fn choose(stats: &RowStats, threads: usize) -> (Strategy, String) {
             percent(LONG_ROW_SHARE)
         );
         (Strategy::MergePath, why)
-    } else if threads <= 1 {
-        (
-            Strategy::Classical,
-            String::from("one thread: serial row loop"),
-        )
+    } else if threads <= 1 || work < 2 * MIN_PARALLEL_WORK {
+        let why = if threads <= 1 {
+            String::from("one thread: serial row loop")
+        } else {
+            format!("{work} entries + rows make one piece of work: serial row loop")
+        };
+        (Strategy::Classical, why)
     } else {
         let why = format!(
             "longest row ({}) is {:.2}% of the work (<= {:.1}%): nnz-balanced row blocks",

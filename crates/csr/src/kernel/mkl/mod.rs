@@ -182,6 +182,16 @@ pub(crate) struct Blocks<N> {
     copies: Option<(Vec<N>, Vec<N>)>,
 }
 
+/// Where a matrix given to [`MklKernel::state`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The caller's: any CSR; prepared for SpMV (hint + optimize).
+    Caller,
+    /// A product MKL made and ordered: already sorted without duplicates, and most often
+    /// just copied out, so neither checked nor optimized.
+    Product,
+}
+
 /// The MKL matrices of a handle, over LP64 or ILP64 integers.
 #[derive(Debug)]
 pub(crate) enum MklBlocks {
@@ -285,11 +295,15 @@ impl MklKernel {
     fn state<T: Scalar, I: Index>(
         self,
         a: CsrRef<'_, T, I>,
-        optimize: bool,
+        origin: Origin,
     ) -> Result<MklState<T, I>> {
         let api = api()?;
-        let hint = if optimize { self.mv_hint() } else { None };
-        let canonical = (!a.is_sorted_by_column_index() || a.has_duplicates()).then(|| {
+        let (hint, check) = match origin {
+            Origin::Caller => (self.mv_hint(), true),
+            Origin::Product => (None, false),
+        };
+        let needs_copy = check && (!a.is_sorted_by_column_index() || a.has_duplicates());
+        let canonical = needs_copy.then(|| {
             let mut c = a.to_csr();
             c.sum_duplicates();
             c
@@ -520,7 +534,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
     }
 
     fn to_handle<'a>(&self, a: CsrRef<'a, T, I>) -> Result<Handle<'a, T, I>> {
-        let state = self.state(a, true)?;
+        let state = self.state(a, Origin::Caller)?;
         Ok(Handle::borrowed(KernelId::Mkl, a, KernelState::Mkl(state)))
     }
 
@@ -544,7 +558,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
             // MKL would sort the i64 copy, not the matrix: sort the matrix itself.
             IndexRoute::Ilp64Copy => a.sort_by_column_index(),
         }
-        h.state = KernelState::Mkl(self.state(h.matrix(), true)?);
+        h.state = KernelState::Mkl(self.state(h.matrix(), Origin::Caller)?);
         Ok(())
     }
 
@@ -610,8 +624,7 @@ impl MklKernel {
             }
             _ => unreachable!("one index type always takes the same MKL route"),
         };
-        // A product is most often copied out: no SpMV hint or optimize for it.
-        let state = self.state(c.view(), false)?;
+        let state = self.state(c.view(), Origin::Product)?;
         Ok(Handle::owned(KernelId::Mkl, c, KernelState::Mkl(state)))
     }
 }
@@ -620,7 +633,7 @@ impl MklKernel {
 /// (made with the SpMV hint and `mkl_sparse_optimize`). They point into `a`'s arrays: the
 /// caller keeps them in the handle that holds `a`.
 pub(crate) fn sparselib_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Result<MklState<T, I>> {
-    MklKernel::new().state(a, true)
+    MklKernel::new().state(a, Origin::Caller)
 }
 
 /// `y = alpha·A·x + beta·y` with the MKL matrices of `state` (a handle's, or those of

@@ -547,3 +547,58 @@ fn convert_through_each_format_reports_size_and_keeps_the_matrix() {
     let o = csr(&["convert", s(&a), s(&dir.path("x.mtx")), "--index", "i64"]);
     assert_fails(&o, 2, "--to");
 }
+
+#[test]
+fn bench_json_holds_every_row_with_its_ratios_and_checks() {
+    let dir = TempDir::new("bench");
+    let json = dir.path("bench.json");
+    let o = csr(&["bench", "--reps", "1", "poisson2d:12", "--json", s(&json)]);
+    assert_success(&o);
+    let out = stdout(&o);
+    assert!(out.contains("speed ratio to every other row"), "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
+            .expect("valid JSON");
+    assert!(doc["bandwidth_gbps"].as_f64().is_some_and(|b| b > 0.0));
+    let results = doc["results"].as_array().expect("results list");
+    let spmv: Vec<&serde_json::Value> = results.iter().filter(|r| r["op"] == "spmv").collect();
+    // Every native strategy that runs without MKL, plus the serial reference row.
+    assert!(spmv.len() >= 5, "{spmv:?}");
+    for r in results {
+        for key in [
+            "workload", "op", "kernel", "strategy", "median_s", "gflops", "gbps",
+        ] {
+            assert!(r.get(key).is_some(), "record lacks {key}: {r}");
+        }
+        let ratios = r["speedup_over"].as_object().expect("speedup_over");
+        let own = ratios[&label(r)].as_f64().expect("ratio to itself");
+        assert!((own - 1.0).abs() < 1e-12, "{r}");
+    }
+    // f64 products agree with the reference kernel to rounding (f32 is checked against the
+    // f64 reference too, so only its presence is asserted).
+    for r in results {
+        let op = r["op"].as_str().unwrap();
+        if op.starts_with("spmv") || op.starts_with("spgemm") {
+            let err = r["max_rel_err"]
+                .as_f64()
+                .expect("checked against the reference");
+            assert!(op == "spmv_f32" || err < 1e-9, "{r}");
+        }
+    }
+    for op in ["spgemm_ab", "spgemm_abt"] {
+        assert!(results.iter().any(|r| r["op"] == op), "no {op} row");
+    }
+}
+
+/// A record's row name: `kernel` or `kernel:strategy`.
+fn label(r: &serde_json::Value) -> String {
+    let (k, s) = (
+        r["kernel"].as_str().unwrap(),
+        r["strategy"].as_str().unwrap(),
+    );
+    if s.is_empty() {
+        k.to_owned()
+    } else {
+        format!("{k}:{s}")
+    }
+}

@@ -9,6 +9,7 @@ use csr::{Csr, CsrRef, Index, Strategy};
 use super::Workload;
 use super::report::Record;
 use super::structure::median;
+use super::timed::{TimedSpmv, spmv_call, time_rounds};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -42,7 +43,7 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
 /// yardstick of "small matrices run without threading overhead").
 const REFERENCE_SPMV_MAX_NNZ: usize = 100_000;
 
-/// One timed SpMV: what it is and the call that runs it into its own `y`.
+/// One timed SpMV row: what it is and the prepared call.
 struct SpmvRun<'a> {
     op: &'static str,
     kernel: String,
@@ -50,20 +51,17 @@ struct SpmvRun<'a> {
     note: String,
     /// Bytes of minimal traffic per call.
     bytes: f64,
-    /// Runs `y = A·x` and returns `y` widened to f64 (for the error check).
-    call: Box<dyn FnMut() -> Result<Vec<f64>, csr::Error> + 'a>,
+    call: Box<dyn TimedSpmv + 'a>,
 }
 
-/// `y = A·x` with `handle` into `y`, widened to f64.
-fn spmv_call<'a, T: csr::Scalar + Into<f64>>(
+/// `y = A·x` with `handle`, as a timed call.
+fn kernel_call<'a, T: csr::Scalar + Into<f64>>(
     k: &'static dyn Kernel<T, i32>,
     handle: Handle<'a, T, i32>,
     x: Vec<T>,
-) -> Box<dyn FnMut() -> Result<Vec<f64>, csr::Error> + 'a> {
-    let mut y = vec![T::zero(); handle.shape().0];
-    Box::new(move || {
-        k.mult_vec(&handle, T::one(), &x, T::zero(), &mut y)?;
-        Ok(y.iter().map(|&v| v.into()).collect())
+) -> Box<dyn TimedSpmv + 'a> {
+    spmv_call(handle.shape().0, move |y: &mut [T]| {
+        Ok(k.mult_vec(&handle, T::one(), &x, T::zero(), y)?)
     })
 }
 
@@ -103,7 +101,7 @@ fn spmv(
                 k.name(),
                 String::new(),
                 String::new(),
-                spmv_call(k, k.to_handle(a)?, x.clone()),
+                kernel_call(k, k.to_handle(a)?, x.clone()),
             ));
             continue;
         }
@@ -113,9 +111,14 @@ fn spmv(
                 (Strategy::Automatic, Some(picked)) => format!("picked {picked}"),
                 _ => String::new(),
             };
-            let mut call = spmv_call(k, h, x.clone());
-            match call() {
-                Err(e @ csr::Error::KernelUnavailable { .. }) => {
+            let mut call = kernel_call(k, h, x.clone());
+            match call.run() {
+                Err(e)
+                    if matches!(
+                        e.downcast_ref::<csr::Error>(),
+                        Some(csr::Error::KernelUnavailable { .. })
+                    ) =>
+                {
                     eprintln!("csr bench: {workload} spmv {}:{s} skipped: {e}", k.name());
                 }
                 other => {
@@ -131,7 +134,7 @@ fn spmv(
             r.name(),
             String::new(),
             String::from("serial"),
-            spmv_call(r, r.to_handle(a)?, x.clone()),
+            kernel_call(r, r.to_handle(a)?, x.clone()),
         ));
     }
     let native32: &'static dyn Kernel<f32, i32> = &kernel::NativeKernel;
@@ -145,36 +148,27 @@ fn spmv(
         strategy: Strategy::Automatic.name().to_owned(),
         note: picked,
         bytes: 8.0 * nnz + 8.0 * rows + 4.0 * cols,
-        call: spmv_call(native32, h32, x.iter().map(|&v| v as f32).collect()),
+        call: kernel_call(native32, h32, x.iter().map(|&v| v as f32).collect()),
     });
-    let mut times = vec![Vec::with_capacity(reps); runs.len()];
-    let mut errs = vec![0.0f64; runs.len()];
-    for round in 0..=reps {
-        for (i, r) in runs.iter_mut().enumerate() {
-            let t = Instant::now();
-            let y = (r.call)()?;
-            let elapsed = t.elapsed();
-            if round > 0 {
-                times[i].push(elapsed);
-            } else {
-                errs[i] = max_rel_err(&y, &expected);
-            }
-        }
-    }
-    Ok(runs
+    let (meta, mut calls): (Vec<_>, Vec<_>) = runs
+        .into_iter()
+        .map(|r| ((r.op, r.kernel, r.strategy, r.note, r.bytes), r.call))
+        .unzip();
+    let (times, outputs) = time_rounds(&mut calls, reps)?;
+    Ok(meta
         .into_iter()
         .zip(times)
-        .zip(errs)
-        .map(|((r, t), err)| Record {
+        .zip(outputs)
+        .map(|(((op, kernel, strategy, note, bytes), t), y)| Record {
             workload: workload.to_owned(),
-            op: r.op,
-            kernel: r.kernel,
-            strategy: r.strategy,
+            op,
+            kernel,
+            strategy,
             median: median(t),
             flops: 2.0 * nnz,
-            bytes: r.bytes,
-            max_rel_err: Some(err),
-            note: r.note,
+            bytes,
+            max_rel_err: Some(max_rel_err(&y, &expected)),
+            note,
         })
         .collect())
 }
@@ -265,7 +259,7 @@ fn products(a: CsrRef<'_, f64, i32>, b: CsrRef<'_, f64, i32>) -> usize {
 }
 
 /// Compares sampled row blocks of `c` with the reference kernel's `A[rows]·B`.
-fn check_product_rows(
+pub fn check_product_rows(
     a: CsrRef<'_, f64, i32>,
     b: CsrRef<'_, f64, i32>,
     c: &Csr<f64, i32>,

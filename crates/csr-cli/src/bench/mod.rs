@@ -14,6 +14,7 @@ mod kernels;
 mod peers;
 mod report;
 mod structure;
+mod timed;
 
 use std::io::Write;
 

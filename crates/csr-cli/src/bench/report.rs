@@ -27,6 +27,17 @@ pub struct Record {
     pub note: String,
 }
 
+impl Record {
+    /// `kernel` or `kernel:strategy`: the row's name in the table.
+    pub fn label(&self) -> String {
+        if self.strategy.is_empty() {
+            self.kernel.clone()
+        } else {
+            format!("{}:{}", self.kernel, self.strategy)
+        }
+    }
+}
+
 /// All rows of a run, grouped by (workload, op) in the order they were added.
 pub struct Report {
     bandwidth: f64,
@@ -66,12 +77,21 @@ impl Report {
 
     /// The fastest median among rows of the same workload and operation.
     fn best(&self, r: &Record) -> Duration {
+        self.peers_of(r).map(|o| o.median).min().unwrap_or(r.median)
+    }
+
+    /// The rows of the same workload and operation as `r` (`r` included).
+    fn peers_of<'a>(&'a self, r: &'a Record) -> impl Iterator<Item = &'a Record> + 'a {
         self.records
             .iter()
-            .filter(|o| o.workload == r.workload && o.op == r.op)
-            .map(|o| o.median)
-            .min()
-            .unwrap_or(r.median)
+            .filter(move |o| o.workload == r.workload && o.op == r.op)
+    }
+
+    /// The groups of rows of the same workload and operation, in table order.
+    fn groups(&self) -> Vec<&[Record]> {
+        self.records
+            .chunk_by(|a, b| a.workload == b.workload && a.op == b.op)
+            .collect()
     }
 
     /// Prints the table.
@@ -90,11 +110,7 @@ impl Report {
             last = Some((&r.workload, r.op));
             let secs = r.median.as_secs_f64();
             let gbs = r.bytes / secs;
-            let name = if r.strategy.is_empty() {
-                r.kernel.clone()
-            } else {
-                format!("{}:{}", r.kernel, r.strategy)
-            };
+            let name = r.label();
             writeln!(
                 out,
                 "{:<26} {:<16} {:<22} {:>10.2} {:>8} {:>7.1} {:>5.0}% {:>8.2} {:>9}  {}",
@@ -131,7 +147,38 @@ impl Report {
         writeln!(
             out,
             "rel err: largest |x - ref| / max(|ref|, tiny) against the reference kernel (SpGEMM: on sampled rows)."
-        )
+        )?;
+        self.write_ratios(out)
+    }
+
+    /// Prints, for every group of two or more rows, the speed ratio of each row to every other
+    /// row: entry (i, j) is time(j) ÷ time(i), above 1 where row i is faster than row j.
+    fn write_ratios(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "speed ratio to every other row: entry (row i, column j) = time(j) / time(i); above 1: row i is faster"
+        )?;
+        for group in self.groups().into_iter().filter(|g| g.len() > 1) {
+            writeln!(out)?;
+            write!(out, "{} {}\n{:<28}", group[0].workload, group[0].op, "")?;
+            for j in 1..=group.len() {
+                write!(out, " {:>6}", format!("[{j}]"))?;
+            }
+            writeln!(out)?;
+            for (i, r) in group.iter().enumerate() {
+                write!(out, "{:<28}", format!("[{}] {}", i + 1, r.label()))?;
+                for other in group.iter() {
+                    write!(
+                        out,
+                        " {:>6.2}",
+                        other.median.as_secs_f64() / r.median.as_secs_f64()
+                    )?;
+                }
+                writeln!(out)?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes every row as JSON: `{"bandwidth_gbps": .., "results": [..]}`.
@@ -150,6 +197,13 @@ impl Report {
                     "gflops": r.flops / secs / 1e9,
                     "gbps": r.bytes / secs / 1e9,
                     "ratio_to_best": secs / self.best(r).as_secs_f64(),
+                    "speedup_over": self
+                        .peers_of(r)
+                        .map(|o| {
+                            let ratio = o.median.as_secs_f64() / secs;
+                            (o.label(), serde_json::Value::from(ratio))
+                        })
+                        .collect::<serde_json::Map<String, serde_json::Value>>(),
                     "max_rel_err": r.max_rel_err,
                     "note": r.note,
                 })

@@ -629,18 +629,6 @@ impl<T: Scalar, I: Index> Csr<T, I> {
                 actual: values.len(),
             });
         }
-        let mut out = Self::empty(nrows, ncols)?;
-        for r in 0..nrows {
-            let row = &values[r * ncols..(r + 1) * ncols];
-            for (c, &v) in row.iter().enumerate() {
-                if v != T::zero() {
-                    out.col_idxs.push(I::truncate(c));
-                    out.values.push(v);
-                }
-            }
-            check_fits::<I>(Extent::Nnz, out.values.len())?;
-            out.row_ptrs[r + 1] = I::truncate(out.values.len());
-        }
-        Ok(out)
+        crate::ops::dense::csr_of_strided(nrows, ncols, values, ncols)
     }
 }

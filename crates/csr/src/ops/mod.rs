@@ -2,7 +2,7 @@
 //! dense conversion, permutations, submatrices, the diagonal, scaling, addition (SpGEAM).
 
 pub(crate) mod bucket;
-mod dense;
+pub(crate) mod dense;
 mod diagonal;
 pub(crate) mod permutation;
 mod permute;

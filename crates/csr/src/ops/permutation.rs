@@ -1,6 +1,8 @@
 //! [`Permutation`] and [`ScaledPermutation`], validated once when built, and
 //! [`PermuteMode`], which says how [`Csr::permute`](crate::Csr::permute) applies one.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
@@ -30,37 +32,30 @@ pub struct Permutation<I = i32> {
 impl<I: Index> Permutation<I> {
     /// Checks that `indices` is a permutation of `0..indices.len()`.
     ///
-    /// O(n), serial.
+    /// O(n), parallel for large `n`: each index sets its bit in a shared bitmap (`n / 8`
+    /// bytes); only when an index is out of range or set twice is the input scanned again,
+    /// serially, to name the first offending entry.
     ///
     /// # Errors
     /// The first offending entry: [`Error::IndexOutOfRange`] for a negative index or one
     /// `>= n`, [`Error::RepeatedIndex`] for an index seen before (naming both positions).
     pub fn try_new(indices: Vec<I>) -> Result<Self> {
         let n = indices.len();
-        let mut first = vec![usize::MAX; n];
-        for (pos, &p) in indices.iter().enumerate() {
-            let k = match p.try_to_usize() {
-                Some(k) if k < n => k,
-                _ => {
-                    return Err(Error::IndexOutOfRange {
-                        what: "permutation",
-                        pos,
-                        index: p.to_i128(),
-                        len: n,
-                    });
+        let seen: Vec<AtomicU64> = (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+        let valid = indices
+            .par_iter()
+            .with_min_len(MIN_PARALLEL_WORK)
+            .all(|&p| match p.try_to_usize() {
+                Some(k) if k < n => {
+                    let bit = 1u64 << (k % 64);
+                    seen[k / 64].fetch_or(bit, Ordering::Relaxed) & bit == 0
                 }
-            };
-            if first[k] != usize::MAX {
-                return Err(Error::RepeatedIndex {
-                    what: "permutation",
-                    pos,
-                    index: k,
-                    first: first[k],
-                });
-            }
-            first[k] = pos;
+                _ => false,
+            });
+        if valid {
+            return Ok(Self { indices });
         }
-        Ok(Self { indices })
+        Err(first_offence(&indices))
     }
 
     /// The identity permutation of `0..n`.
@@ -117,6 +112,36 @@ impl<I: Index> Permutation<I> {
         }
         Self { indices: inv }
     }
+}
+
+/// The first entry of `indices` that is out of `0..n` or repeats an earlier one, as an error
+/// (a serial scan; `indices` is known not to be a permutation).
+fn first_offence<I: Index>(indices: &[I]) -> Error {
+    let n = indices.len();
+    let mut first = vec![usize::MAX; n];
+    for (pos, &p) in indices.iter().enumerate() {
+        let k = match p.try_to_usize() {
+            Some(k) if k < n => k,
+            _ => {
+                return Error::IndexOutOfRange {
+                    what: "permutation",
+                    pos,
+                    index: p.to_i128(),
+                    len: n,
+                };
+            }
+        };
+        if first[k] != usize::MAX {
+            return Error::RepeatedIndex {
+                what: "permutation",
+                pos,
+                index: k,
+                first: first[k],
+            };
+        }
+        first[k] = pos;
+    }
+    unreachable!("the parallel check found an out-of-range or repeated index")
 }
 
 /// A permutation with a scaling factor per index: the matrix `P·S` (scale, then permute), as

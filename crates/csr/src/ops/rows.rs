@@ -17,11 +17,24 @@ pub(crate) fn row_ptrs_from_counts<I: Index>(
     nrows: usize,
     count: impl Fn(usize) -> usize + Sync,
 ) -> Result<Vec<I>> {
+    row_ptrs_from_counts_with(nrows, || (), |(), r| count(r))
+}
+
+/// [`row_ptrs_from_counts`] where counting needs scratch space: `init` makes one per rayon
+/// task, which `count(scratch, r)` reuses row after row.
+///
+/// # Errors
+/// [`crate::Error::IndexTooNarrow`] if the total does not fit `I`.
+pub(crate) fn row_ptrs_from_counts_with<I: Index, S>(
+    nrows: usize,
+    init: impl Fn() -> S + Sync + Send,
+    count: impl Fn(&mut S, usize) -> usize + Sync + Send,
+) -> Result<Vec<I>> {
     let mut counts = Vec::with_capacity(nrows);
     (0..nrows)
         .into_par_iter()
         .with_min_len(MIN_PARALLEL_WORK / 16)
-        .map(&count)
+        .map_init(init, count)
         .collect_into_vec(&mut counts);
     let mut ptrs = Vec::with_capacity(nrows + 1);
     ptrs.push(I::ZERO);
@@ -42,19 +55,30 @@ pub(crate) fn fill_rows<T: Element, I: Index>(
     sort: bool,
     fill: impl Fn(usize, &mut [I], &mut [T]) + Sync,
 ) -> (Vec<I>, Vec<T>) {
+    fill_rows_with(row_ptrs, sort, || (), |(), r, c, v| fill(r, c, v))
+}
+
+/// [`fill_rows`] where filling needs scratch space: `init` makes one per block of rows,
+/// which `fill(scratch, r, cols, vals)` reuses row after row.
+pub(crate) fn fill_rows_with<T: Element, I: Index, S>(
+    row_ptrs: &[I],
+    sort: bool,
+    init: impl Fn() -> S + Sync,
+    fill: impl Fn(&mut S, usize, &mut [I], &mut [T]) + Sync,
+) -> (Vec<I>, Vec<T>) {
     let nnz = row_ptrs.last().map_or(0, |p| p.to_usize());
     let mut cols = alloc_output(nnz, I::ZERO);
     let mut vals = alloc_output(nnz, T::default());
     row_blocks_mut(row_ptrs, &mut cols, &mut vals)
         .into_par_iter()
         .for_each(|block| {
-            let mut scratch = Vec::new();
+            let (mut state, mut sort_scratch) = (init(), Vec::new());
             for r in block.rows.clone() {
                 let dst = block.local_range(r);
                 let (out_cols, out_vals) = (&mut block.cols[dst.clone()], &mut block.vals[dst]);
-                fill(r, out_cols, out_vals);
+                fill(&mut state, r, out_cols, out_vals);
                 if sort {
-                    sort_row(out_cols, out_vals, &mut scratch);
+                    sort_row(out_cols, out_vals, &mut sort_scratch);
                 }
             }
         });

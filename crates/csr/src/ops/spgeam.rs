@@ -3,13 +3,13 @@
 //!
 //! Each output row is a two-pointer merge of the two input rows, sorted by column. Unlike
 //! Ginkgo (whose SpGEAM silently gives wrong results on unsorted rows), rows that are not
-//! sorted are sorted into scratch space first, so any valid input gives the right answer;
-//! sorted rows (the common case) are merged in place. A count pass sizes each row, a fill
-//! pass writes it, both in parallel over rows.
+//! sorted are sorted into scratch space first (one per rayon task, reused row after row),
+//! so any valid input gives the right answer; sorted rows (the common case) are merged in
+//! place. A count pass sizes each row, a fill pass writes it, both in parallel over rows.
 
 use crate::error::{Error, Result};
 use crate::kernel;
-use crate::ops::rows::{fill_rows, row_ptrs_from_counts};
+use crate::ops::rows::{fill_rows_with, row_ptrs_from_counts_with};
 use crate::ops::sort::sort_row;
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -106,18 +106,18 @@ fn spgeam<T: Scalar, I: Index>(
         });
     };
     let fresh = || -> Scratch<I, T> { Default::default() };
-    let row_ptrs = row_ptrs_from_counts(a.nrows(), |r| {
+    let row_ptrs = row_ptrs_from_counts_with(a.nrows(), fresh, |scratch, r| {
         let (ra, rb) = (a.row(r).0, b.row(r).0);
         if ra.is_sorted() && rb.is_sorted() {
             return count_union(ra, rb);
         }
         let mut n = 0;
-        rows(r, &mut fresh(), &mut |_, _| n += 1);
+        rows(r, scratch, &mut |_, _| n += 1);
         n
     })?;
-    let (cols, vals) = fill_rows(&row_ptrs, false, |r, out_cols, out_vals| {
+    let (cols, vals) = fill_rows_with(&row_ptrs, false, fresh, |scratch, r, out_cols, out_vals| {
         let mut k = 0;
-        rows(r, &mut fresh(), &mut |c, v| {
+        rows(r, scratch, &mut |c, v| {
             out_cols[k] = c;
             out_vals[k] = v;
             k += 1;

@@ -569,6 +569,50 @@ fn parallel_paths_match_the_reference() {
     });
 }
 
+/// Dense conversions of a matrix large enough to run in parallel pieces: duplicates summed
+/// into one dense value, zeros (stored or summed to zero) dropped on the way back, strided
+/// dense input read row by row.
+#[test]
+fn dense_conversions_in_parallel() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let (n, m) = (700, 500);
+        let mut d = csr::MatrixData::<f64, i32>::new(n, m).unwrap();
+        for i in 0..n {
+            for k in 0..7 {
+                let j = (i * 31 + k * 97) % m;
+                d.push(i, j, ((i + k) % 5) as f64 - 2.0).unwrap();
+            }
+            // A duplicate pair that cancels, and one that adds up.
+            d.push(i, i % m, 1.5).unwrap();
+            d.push(i, i % m, -1.5).unwrap();
+        }
+        let a = Csr::from_matrix_data(&d).unwrap();
+        let naive = NaiveCsr::from_csr(&a).summed().without_zeros();
+        let dense = a.to_dense().unwrap();
+        let mut row_major = vec![0.0; n * m];
+        for (r, c, v) in naive.triplets() {
+            row_major[r * m + c] = v;
+        }
+        assert_eq!(dense.to_row_major_vec(), row_major);
+        assert_eq!(Csr::<f64, i32>::from_dense(&dense).unwrap(), naive.to_csr());
+        // The same rows with a stride of m + 3 (padding holds garbage that must not leak).
+        let mut strided = vec![9.0; n * (m + 3)];
+        for r in 0..n {
+            strided[r * (m + 3)..][..m].copy_from_slice(&row_major[r * m..][..m]);
+        }
+        let sd = Dense::try_from_parts(n, m, m + 3, strided).unwrap();
+        assert_eq!(Csr::<f64, i32>::from_dense(&sd).unwrap(), naive.to_csr());
+        assert_eq!(
+            Csr::<f64, i32>::try_from_dense_row_major(n, m, &row_major).unwrap(),
+            naive.to_csr()
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Bad input: every check of every checked constructor
 // ---------------------------------------------------------------------------------------

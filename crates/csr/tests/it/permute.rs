@@ -325,6 +325,45 @@ fn inverse_of_a_large_permutation_is_parallel_and_exact() {
     assert_eq!(inv.inverse(), perm);
 }
 
+/// The check is parallel on large inputs; the error still names the first offending entry
+/// in input order (whichever kind it is) and, for a repeat, the entry it repeats.
+#[test]
+fn large_non_permutations_name_the_first_offending_entry() {
+    let n = 300_000_usize;
+    let shuffled = |n: usize| -> Vec<i64> { (0..n).map(|i| ((i * 7919) % n) as i64).collect() };
+    let mut p = shuffled(n);
+    let late = p[250_000];
+    p[280_000] = late;
+    p[290_000] = n as i64;
+    assert_eq!(
+        Permutation::try_new(p.clone()),
+        Err(Error::RepeatedIndex {
+            what: "permutation",
+            pos: 280_000,
+            index: late as usize,
+            first: 250_000
+        })
+    );
+    p[270_000] = -5;
+    assert_eq!(
+        Permutation::try_new(p),
+        Err(Error::IndexOutOfRange {
+            what: "permutation",
+            pos: 270_000,
+            index: -5,
+            len: n
+        })
+    );
+    // A repeat whose first occurrence comes after a later, unrelated out-of-range entry.
+    let mut p = shuffled(n);
+    p[1] = p[0];
+    p[n - 1] = -1;
+    assert!(matches!(
+        Permutation::try_new(p),
+        Err(Error::RepeatedIndex { pos: 1, first: 0, .. })
+    ));
+}
+
 #[test]
 fn mode_inverses_are_involutions() {
     for mode in PermuteMode::ALL {

@@ -5,11 +5,11 @@
 //!
 //! | item | what | tests |
 //! |---|---|---|
-//! | 1 | SpMV `mtx·(2,1,4) = (13,5)` | `ginkgo_spmv_{coo,ell,sellp,hybrid,dense}` |
+//! | 1 | SpMV `mtx·(2,1,4) = (13,5)` | `ginkgo_spmv_{coo,ell,sellp,hybrid,dense}`, `ginkgo_spmv_csr_every_kernel_and_strategy` |
 //! | 2 | advanced SpMV `-1·mtx·x + 2·(1,2) = (-11,-1)` | same |
 //! | 3 | `beta = 0` ignores NaN in y: `(-13,-5)` | same |
 //! | 11 | empty matrices convert to valid empty formats; precision round trip | `empty_matrices_convert_to_valid_empty_formats`, `precision_round_trip_f64_f32_f64` |
-//! | 12 | Csr→Coo row indices `[0,0,0,1]`; Csr→Dense | `csr_to_coo_row_indices`, `csr_to_dense` |
+//! | 12 | Csr→Coo row indices `[0,0,0,1]`; Csr→Dense; Csr→pattern (SparsityCsr) | `csr_to_coo_row_indices`, `csr_to_dense` |
 //! | 13 | Csr→Ell exact arrays | `csr_to_ell_exact_arrays` |
 //! | 14 | Csr→Sellp exact arrays | `csr_to_sellp_exact_arrays` |
 //! | 15 | Csr→Hybrid (automatic): ELL width 0, stride 2, all in COO | `csr_to_hybrid_automatic` |
@@ -22,7 +22,7 @@
 
 use std::fmt::Debug;
 
-use csr::kernel::{Kernel, ReferenceKernel};
+use csr::kernel::{self, Kernel, KernelId, ReferenceKernel};
 use csr::{
     Coo, Csr, Dense, Ell, Error, Extent, Hybrid, HybridStrategy, Index, MatrixFormat, Scalar,
     Sellp, padding_index,
@@ -131,7 +131,55 @@ fn ginkgo_spmv_dense<T: TestScalar, I: TestIndex>() {
     ginkgo_spmv::<Dense<T>, T, I>();
 }
 
+/// Items 1-3 on CSR itself: every available kernel, the native one with every strategy.
+fn ginkgo_spmv_csr_every_kernel_and_strategy<T: TestScalar, I: TestIndex>() {
+    let a = mtx::<T, I>();
+    let x = nums::<T>(&[2.0, 1.0, 4.0]);
+    let nan = T::from_re_im(f64::NAN, f64::NAN);
+    let cases = [
+        (
+            T::one(),
+            T::zero(),
+            vec![T::zero(); 2],
+            nums::<T>(&[13.0, 5.0]),
+        ),
+        (num(-1.0), num(2.0), nums(&[1.0, 2.0]), nums(&[-11.0, -1.0])),
+        (num(-1.0), T::zero(), vec![nan; 2], nums(&[-13.0, -5.0])),
+    ];
+    let skipped = |e: &Error| {
+        matches!(
+            e,
+            Error::KernelUnavailable { .. } | Error::Unsupported { .. }
+        )
+    };
+    let mut ran = 0;
+    for id in KernelId::ALL {
+        let Ok(k) = kernel::kernel_for::<T, I>(id) else {
+            continue;
+        };
+        for s in csr::Strategy::ALL {
+            let h = match k.to_handle(a.view().with_strategy(s)) {
+                Ok(h) => h,
+                Err(e) if skipped(&e) => continue,
+                Err(e) => panic!("{id}:{s}: {e}"),
+            };
+            for (item, (alpha, beta, y0, want)) in cases.iter().enumerate() {
+                let mut y = y0.clone();
+                match k.mult_vec(&h, *alpha, &x, *beta, &mut y) {
+                    Ok(()) => assert_eq!(&y, want, "{id}:{s}: item {}", item + 1),
+                    Err(e) if skipped(&e) => continue,
+                    Err(e) => panic!("{id}:{s}: {e}"),
+                }
+                ran += 1;
+            }
+        }
+    }
+    // At least the native kernel with its four own strategies and the reference kernel.
+    assert!(ran >= 3 * 5, "only {ran} runs");
+}
+
 test_all_types!(
+    ginkgo_spmv_csr_every_kernel_and_strategy,
     ginkgo_spmv_coo,
     ginkgo_spmv_ell,
     ginkgo_spmv_sellp,
@@ -258,6 +306,11 @@ fn csr_to_dense<T: TestScalar, I: TestIndex>() {
     assert_eq!(d.row(1), nums::<T>(&[0.0, 5.0, 0.0]).as_slice());
     let back: Csr<T, I> = MatrixFormat::<T, I>::to_csr(&d).unwrap();
     assert_eq!(back, mtx());
+    // Csr -> pattern (Ginkgo's SparsityCsr) keeps the pattern; its implicit values are 1.
+    let p = mtx::<T, I>().to_pattern();
+    assert_eq!(p.row_ptrs(), idxs::<I>(&[0, 3, 4]).as_slice());
+    assert_eq!(p.col_idxs(), idxs::<I>(&[0, 1, 2, 1]).as_slice());
+    assert_eq!(p.to_valued::<T>().values(), vec![T::one(); 4].as_slice());
 }
 
 fn csr_to_ell_exact_arrays<T: TestScalar, I: TestIndex>() {

@@ -360,7 +360,11 @@ fn large_non_permutations_name_the_first_offending_entry() {
     p[n - 1] = -1;
     assert!(matches!(
         Permutation::try_new(p),
-        Err(Error::RepeatedIndex { pos: 1, first: 0, .. })
+        Err(Error::RepeatedIndex {
+            pos: 1,
+            first: 0,
+            ..
+        })
     ));
 }
 

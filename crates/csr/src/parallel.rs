@@ -237,8 +237,26 @@ const HUGE_PAGE_MIN_BYTES: usize = 8 << 20;
 /// parallel (so each thread faults in pages near the part it later fills).
 pub(crate) fn alloc_output<X: Copy + Send + Sync + Default>(len: usize, value: X) -> Vec<X> {
     let mut v: Vec<X> = Vec::with_capacity(len);
+    advise_huge_pages(&v);
+    v.par_extend(rayon::iter::repeat_n(value, len));
+    v
+}
+
+/// `len` zeros in fresh, untouched memory, huge-page advised when large: for outputs that
+/// the caller overwrites (in parallel) anyway. A large allocation comes as zero pages that
+/// the kernel clears when the caller first writes them, so the memory is written once,
+/// where [`alloc_output`] writes it twice (its fill, then the caller's). CSR -> SELL-P ->
+/// CSR on poisson2d(2000), loaded VM: see `formats/padded.rs`.
+pub(crate) fn zeroed_output<X: bytemuck::Zeroable>(len: usize) -> Vec<X> {
+    let v = bytemuck::zeroed_vec(len);
+    advise_huge_pages(&v);
+    v
+}
+
+/// Advises transparent huge pages for `v`'s allocation when it is large (Linux only).
+fn advise_huge_pages<X>(v: &Vec<X>) {
     #[cfg(target_os = "linux")]
-    if let Some(bytes) = len.checked_mul(std::mem::size_of::<X>())
+    if let Some(bytes) = v.capacity().checked_mul(std::mem::size_of::<X>())
         && bytes >= HUGE_PAGE_MIN_BYTES
     {
         const HUGE: usize = 2 << 20;
@@ -246,16 +264,16 @@ pub(crate) fn alloc_output<X: Copy + Send + Sync + Default>(len: usize, value: X
         let lo = start.next_multiple_of(HUGE);
         let hi = (start + bytes) / HUGE * HUGE;
         if hi > lo {
-            // SAFETY: [lo, hi) lies inside the allocation just made (capacity >= len
-            // elements = `bytes`), page-aligned; MADV_HUGEPAGE only changes how the kernel
-            // backs these pages, never their contents, and its failure is harmless.
+            // SAFETY: [lo, hi) lies inside v's allocation (capacity * size_of::<X>() =
+            // `bytes`), page-aligned; MADV_HUGEPAGE only changes how the kernel backs these
+            // pages, never their contents, and its failure is harmless.
             unsafe {
                 libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
             }
         }
     }
-    v.par_extend(rayon::iter::repeat_n(value, len));
-    v
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
 }
 
 /// Cuts `0..n` into `parts` contiguous ranges of near-equal length.

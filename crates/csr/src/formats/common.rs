@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::Index;
 use crate::error::{Error, Result};
-use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, even_ranges, piece_count};
+use crate::parallel::{MIN_PARALLEL_WORK, even_ranges, piece_count, zeroed_output};
 
 /// `y = αAx + βy` on a `shape` matrix needs `x.len() == ncols` and `y.len() == nrows`; the
 /// error's `rhs` is `(x.len(), y.len())`.
@@ -27,11 +27,11 @@ pub(crate) fn check_mult_vec(
 
 /// A copy of `src`, copied in parallel pieces when large (one thread does not saturate the
 /// memory bus).
-pub(crate) fn par_copy<X: Copy + Send + Sync + Default>(src: &[X]) -> Vec<X> {
+pub(crate) fn par_copy<X: Copy + Send + Sync + bytemuck::Zeroable>(src: &[X]) -> Vec<X> {
     if src.len() < MIN_PARALLEL_WORK {
         return src.to_vec();
     }
-    let mut out = alloc_output(src.len(), X::default());
+    let mut out = zeroed_output(src.len());
     let chunk = src.len().div_ceil(piece_count(src.len()) * 4).max(1);
     out.par_chunks_mut(chunk)
         .zip(src.par_chunks(chunk))
@@ -42,12 +42,12 @@ pub(crate) fn par_copy<X: Copy + Send + Sync + Default>(src: &[X]) -> Vec<X> {
 /// The `nrows + 1` row pointers of entries stored row by row (`rows` non-decreasing, every
 /// row `< nrows`), converted by `conv`. Parallel over row ranges, each finding its first
 /// entry by binary search.
-pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + Default>(
+pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + bytemuck::Zeroable>(
     rows: &[I],
     nrows: usize,
     conv: impl Fn(usize) -> P + Sync,
 ) -> Vec<P> {
-    let mut ptrs = vec![P::default(); nrows + 1];
+    let mut ptrs = zeroed_output(nrows + 1);
     let ranges = even_ranges(nrows + 1, piece_count(rows.len() + nrows));
     let mut pieces = Vec::with_capacity(ranges.len());
     let mut rest = ptrs.as_mut_slice();

@@ -135,7 +135,7 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         values: Vec<T>,
     ) -> Self {
         let nnz = values.len();
-        let mut row_idxs = crate::parallel::alloc_output(nnz, I::ZERO);
+        let mut row_idxs = crate::parallel::zeroed_output(nnz);
         let bounds = balanced_row_blocks(ptrs, piece_count(nnz + nrows));
         let mut pieces = Vec::with_capacity(bounds.len());
         let mut rest = row_idxs.as_mut_slice();

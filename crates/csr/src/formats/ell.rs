@@ -3,9 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_mult_vec, csr_convertible_format, shape_accessors};
+use super::common::{csr_convertible_format, shape_accessors};
 use super::format::MatrixFormat;
-use super::padded::{self, Block, LANES, Layout, check_len, padding_index, slot_count};
+use super::padded::{
+    self, Block, LANES, Layout, PaddedStorage, check_len, padding_index, slot_count,
+};
+use super::padded_simd::Simd;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -189,21 +192,7 @@ impl<T: Scalar, I: Index> Ell<T, I> {
     /// # Errors
     /// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`.
     pub fn to_csr(&self) -> Result<Csr<T, I>> {
-        padded::to_csr(
-            &self.layout(),
-            self.ncols,
-            &self.col_idxs,
-            &self.values,
-            None,
-        )
-    }
-
-    pub(crate) fn layout(&self) -> EllLayout {
-        EllLayout {
-            nrows: self.nrows,
-            width: self.width,
-            stride: self.stride,
-        }
+        padded::to_csr(self, None)
     }
 
     /// Takes the matrix apart: `(nrows, ncols, width, stride, col_idxs, values)`.
@@ -291,28 +280,40 @@ impl<T: Scalar, I: Index> Ell<T, I> {
     }
 
     /// `y = alpha * A * x + beta * y`, parallel over blocks of 64 rows, each computed with
-    /// SIMD across its rows. With `beta == 0` the old `y` is not read.
+    /// SIMD across its rows (AVX2 and FMA for `f64` values where the CPU has them, detected
+    /// at run time). With `beta == 0` the old `y` is not read.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] unless `x.len() == ncols` and `y.len() == nrows`.
     pub fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
-        check_mult_vec("ell mult_vec", self.shape(), x.len(), y.len())?;
-        // SAFETY: the arrays hold stride * width slots and every block of the layout lies
-        // inside (rows < nrows <= stride); non-padding columns are < ncols == x.len();
-        // padding holds zero; y.len() == nrows (all checked at construction or just above;
-        // fields private).
-        unsafe {
-            padded::mult_vec(
-                &self.layout(),
-                &self.col_idxs,
-                &self.values,
-                alpha,
-                x,
-                beta,
-                y,
-            );
+        padded::mult_vec(self, Simd::detect(), alpha, x, beta, y)
+    }
+}
+
+// SAFETY: the arrays hold stride * width slots and every block of the layout lies inside
+// (rows < nrows <= stride); non-padding columns are < ncols; padding holds zero; the
+// layout has nrows rows (all checked by the constructors; fields private, never mutated).
+unsafe impl<T: Scalar, I: Index> PaddedStorage<T, I> for Ell<T, I> {
+    type Layout<'a>
+        = EllLayout
+    where
+        Self: 'a;
+    const OP: &'static str = "ell mult_vec";
+
+    fn layout(&self) -> EllLayout {
+        EllLayout {
+            nrows: self.nrows,
+            width: self.width,
+            stride: self.stride,
         }
-        Ok(())
+    }
+
+    fn dims(&self) -> (usize, usize) {
+        self.shape()
+    }
+
+    fn slots(&self) -> (&[I], &[T]) {
+        (&self.col_idxs, &self.values)
     }
 }
 

@@ -7,7 +7,7 @@ use super::common::{csr_convertible_format, row_starts};
 use super::format::MatrixFormat;
 use super::padded::{self, Overflow};
 use crate::error::{Error, Result};
-use crate::parallel::{alloc_output, balanced_row_blocks, piece_count};
+use crate::parallel::{balanced_row_blocks, piece_count, zeroed_output};
 use crate::{Coo, Csr, CsrRef, Ell, Index, Scalar};
 
 /// How a [`Hybrid`] matrix chooses its ELL width from the row lengths (Ginkgo's strategies,
@@ -175,9 +175,9 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
             total += extra(r);
             starts.push(total);
         }
-        let mut rows = alloc_output(total, I::ZERO);
-        let mut cols = alloc_output(total, I::ZERO);
-        let mut vals = alloc_output(total, T::zero());
+        let mut rows = zeroed_output(total);
+        let mut cols = zeroed_output(total);
+        let mut vals = zeroed_output(total);
         let bounds = balanced_row_blocks(&starts, piece_count(total + a.nrows()));
         let mut pieces = Vec::with_capacity(bounds.len());
         let (mut rr, mut cr, mut vr) = (
@@ -219,13 +219,7 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
             cols: self.coo.col_idxs(),
             vals: self.coo.values(),
         };
-        padded::to_csr(
-            &self.ell.layout(),
-            self.ell.ncols(),
-            self.ell.col_idxs(),
-            self.ell.values(),
-            Some(&overflow),
-        )
+        padded::to_csr(&self.ell, Some(&overflow))
     }
 
     /// Takes the matrix apart: `(ell, coo)`.

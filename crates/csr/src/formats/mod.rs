@@ -11,5 +11,6 @@ pub(crate) mod ell;
 pub(crate) mod format;
 pub(crate) mod hybrid;
 pub(crate) mod padded;
+mod padded_simd;
 pub(crate) mod sellp;
 pub(crate) mod validate;

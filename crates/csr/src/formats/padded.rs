@@ -13,6 +13,8 @@
 
 use rayon::prelude::*;
 
+use super::common::check_mult_vec;
+use super::padded_simd::{self, Simd};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::parallel::{DisjointWriter, MIN_PARALLEL_WORK};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -204,13 +206,15 @@ unsafe fn accumulate_full<T: Scalar, I: Index>(
 ///
 /// # Safety
 /// Every slot of `b` lies in `cols` and `vals`, every non-padding column index in them
-/// is `< x.len()`, padding slots hold zero, and `finite` (if any) is a finite entry of `x`.
+/// is `< x.len()`, padding slots hold zero, `finite` (if any) is a finite entry of `x`,
+/// and the CPU has the features `simd` needs.
 #[inline]
 #[allow(
     clippy::too_many_arguments,
     reason = "one block of one SpMV, all needed"
 )]
 unsafe fn block_mult_vec<T: Scalar, I: Index>(
+    simd: Simd,
     cols: &[I],
     vals: &[T],
     b: Block,
@@ -225,8 +229,11 @@ unsafe fn block_mult_vec<T: Scalar, I: Index>(
     if !x.is_empty() {
         match finite {
             Some(f) if b.rows == LANES => {
-                // SAFETY: the caller's contract.
-                unsafe { accumulate_full(cols, vals, b, x, f, &mut acc) };
+                // SAFETY: the caller's contract (b.rows == LANES, f a finite entry).
+                if !unsafe { padded_simd::full_block(simd, cols, vals, b, x, f, &mut acc) } {
+                    // SAFETY: the caller's contract.
+                    unsafe { accumulate_full(cols, vals, b, x, f, &mut acc) };
+                }
             }
             // SAFETY: the caller's contract, and x is not empty.
             _ => unsafe { accumulate(cols, vals, b, x, &mut acc[..b.rows]) },
@@ -243,22 +250,51 @@ unsafe fn block_mult_vec<T: Scalar, I: Index>(
     }
 }
 
-/// `y = alpha * A * x + beta * y` over every block of `layout`, parallel over groups.
+/// A padded format's storage: its layout and slot arrays.
 ///
 /// # Safety
-/// `cols` and `vals` hold `layout.nslots()` slots, every block of `layout` lies inside them,
-/// every non-padding column index is `< x.len()`, padding slots hold zero, and
-/// `y.len() == layout.nrows()`.
-pub(crate) unsafe fn mult_vec<T: Scalar, I: Index>(
-    layout: &impl Layout,
-    cols: &[I],
-    vals: &[T],
+/// Implementors guarantee, for the values they return: `cols` and `vals` hold
+/// `layout().nslots()` slots and every block of the layout lies inside them; every
+/// non-padding column index is `< shape().1`; padding slots hold zero;
+/// `layout().nrows() == shape().0`.
+pub(crate) unsafe trait PaddedStorage<T, I> {
+    /// The layout of the slots.
+    type Layout<'a>: Layout
+    where
+        Self: 'a;
+    /// The operation named in a shape error (`"ell mult_vec"`).
+    const OP: &'static str;
+    /// The layout.
+    fn layout(&self) -> Self::Layout<'_>;
+    /// `(nrows, ncols)`.
+    fn dims(&self) -> (usize, usize);
+    /// The column indices and values of every slot.
+    fn slots(&self) -> (&[I], &[T]);
+}
+
+/// `y = alpha * A * x + beta * y` for a padded format, with the `simd` kernel on full blocks
+/// where it applies; parallel over groups. With `beta == 0` the old `y` is not read.
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] unless `x.len() == ncols` and `y.len() == nrows`.
+pub(crate) fn mult_vec<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
+    m: &P,
+    simd: Simd,
     alpha: T,
     x: &[T],
     beta: T,
     y: &mut [T],
-) {
-    debug_check_blocks(layout);
+) -> Result<()> {
+    check_mult_vec(P::OP, m.dims(), x.len(), y.len())?;
+    let layout = m.layout();
+    let (cols, vals) = m.slots();
+    debug_check_blocks(&layout);
+    // Only the kernels the CPU runs.
+    let simd = if simd == Simd::detect() {
+        simd
+    } else {
+        Simd::Portable
+    };
     let g_rows = layout.group_rows();
     // Usually x[0]: found at once.
     let finite = x.iter().position(|v| v.is_finite());
@@ -268,10 +304,13 @@ pub(crate) unsafe fn mult_vec<T: Scalar, I: Index>(
         .for_each(|(g, yg)| {
             layout.for_each_block(g, |b| {
                 let y = &mut yg[b.row - g * g_rows..][..b.rows];
-                // SAFETY: the caller's contract; `finite` points at a finite entry of x.
-                unsafe { block_mult_vec(cols, vals, b, alpha, x, finite, beta, y) };
+                // SAFETY: the storage's contract (PaddedStorage) with x.len() == ncols and
+                // y.len() == nrows checked above; `finite` points at a finite entry of x;
+                // `simd` is the detected kernel or the portable one.
+                unsafe { block_mult_vec(simd, cols, vals, b, alpha, x, finite, beta, y) };
             });
         });
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -354,8 +393,8 @@ pub(crate) fn check_len(
 // Conversions
 // ---------------------------------------------------------------------------------------
 
-/// Slots filled with padding (column [`padding_index`], value zero), first touched in
-/// parallel.
+/// Slots filled with padding (column [`padding_index`], value zero): the columns written
+/// in parallel, the values left as fresh zero pages for the caller's fill to touch.
 ///
 /// # Errors
 /// [`Error::SizeOverflow`] naming `what` if the arrays cannot be allocated.
@@ -376,7 +415,8 @@ pub(crate) fn padding_slots<T: Scalar, I: Index>(
     drop((cols, vals));
     Ok((
         crate::parallel::alloc_output(nslots, padding_index::<I>()),
-        crate::parallel::alloc_output(nslots, T::zero()),
+        // Zero bits are the value zero of every scalar type.
+        crate::parallel::zeroed_output(nslots),
     ))
 }
 
@@ -454,18 +494,16 @@ fn block_row_lengths<I: Index>(cols: &[I], b: Block, lens: &mut [usize]) {
     }
 }
 
-/// The CSR matrix of padded storage (`layout` over `cols`/`vals`), each row's slots in
-/// slot order, followed by its `overflow` entries. Parallel over groups.
+/// The CSR matrix of padded storage `m`, each row's slots in slot order, followed by its
+/// `overflow` entries. Parallel over groups.
 ///
 /// # Errors
 /// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`.
-pub(crate) fn to_csr<T: Scalar, I: Index>(
-    layout: &impl Layout,
-    ncols: usize,
-    cols: &[I],
-    vals: &[T],
+pub(crate) fn to_csr<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
+    m: &P,
     overflow: Option<&Overflow<'_, T, I>>,
 ) -> Result<Csr<T, I>> {
+    let (layout, ncols, (cols, vals)) = (&m.layout(), m.dims().1, m.slots());
     debug_check_blocks(layout);
     let (nrows, g_rows) = (layout.nrows(), layout.group_rows());
     let min_len = layout.min_groups_per_task();
@@ -493,8 +531,8 @@ pub(crate) fn to_csr<T: Scalar, I: Index>(
     }
     drop(lens);
     check_fits::<I>(Extent::Nnz, total)?;
-    let mut out_cols = crate::parallel::alloc_output(total, I::ZERO);
-    let mut out_vals = crate::parallel::alloc_output(total, T::zero());
+    let mut out_cols = crate::parallel::zeroed_output(total);
+    let mut out_vals = crate::parallel::zeroed_output(total);
     // Cut the outputs into one piece per group.
     let mut pieces = Vec::with_capacity(layout.ngroups());
     let (mut crest, mut vrest) = (out_cols.as_mut_slice(), out_vals.as_mut_slice());

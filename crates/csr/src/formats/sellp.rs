@@ -3,10 +3,11 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_mult_vec, csr_convertible_format, shape_accessors};
+use super::common::{csr_convertible_format, shape_accessors};
 use super::ell::map_slots;
 use super::format::MatrixFormat;
-use super::padded::{self, Block, LANES, Layout, check_len, padding_index};
+use super::padded::{self, Block, LANES, Layout, PaddedStorage, check_len, padding_index};
+use super::padded_simd::Simd;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -62,7 +63,7 @@ pub struct Sellp<T, I = i32> {
 }
 
 /// The SELL-P layout: one group per slice, blocks of up to [`LANES`] rows within it.
-struct SellpLayout<'a> {
+pub(crate) struct SellpLayout<'a> {
     nrows: usize,
     slice_size: usize,
     slice_sets: &'a [usize],
@@ -258,26 +259,12 @@ impl<T: Scalar, I: Index> Sellp<T, I> {
         })
     }
 
-    fn layout(&self) -> SellpLayout<'_> {
-        SellpLayout {
-            nrows: self.nrows,
-            slice_size: self.slice_size,
-            slice_sets: &self.slice_sets,
-        }
-    }
-
     /// The CSR form: each row's non-padding slots in slot order. Parallel over slices.
     ///
     /// # Errors
     /// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`.
     pub fn to_csr(&self) -> Result<Csr<T, I>> {
-        padded::to_csr(
-            &self.layout(),
-            self.ncols,
-            &self.col_idxs,
-            &self.values,
-            None,
-        )
+        padded::to_csr(self, None)
     }
 
     /// Takes the matrix apart: `(nrows, ncols, slice_size, stride_factor, slice_lengths,
@@ -391,29 +378,40 @@ impl<T: Scalar, I: Index> Sellp<T, I> {
     }
 
     /// `y = alpha * A * x + beta * y`, parallel over slices; each block of 64 rows of a
-    /// slice is computed with SIMD across its rows. With `beta == 0` the old `y` is not
-    /// read.
+    /// slice is computed with SIMD across its rows (AVX2 and FMA for `f64` values where the
+    /// CPU has them, detected at run time). With `beta == 0` the old `y` is not read.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] unless `x.len() == ncols` and `y.len() == nrows`.
     pub fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {
-        check_mult_vec("sellp mult_vec", self.shape(), x.len(), y.len())?;
-        // SAFETY: the arrays hold slice_sets[nslices] * slice_size slots and every block of
-        // the layout lies inside its slice; non-padding columns are < ncols == x.len();
-        // padding holds zero; y.len() == nrows (checked at construction or just above;
-        // fields private).
-        unsafe {
-            padded::mult_vec(
-                &self.layout(),
-                &self.col_idxs,
-                &self.values,
-                alpha,
-                x,
-                beta,
-                y,
-            );
+        padded::mult_vec(self, Simd::detect(), alpha, x, beta, y)
+    }
+}
+
+// SAFETY: the arrays hold slice_sets[nslices] * slice_size slots and every block of the
+// layout lies inside its slice; non-padding columns are < ncols; padding holds zero; the
+// layout has nrows rows (all checked by the constructors; fields private, never mutated).
+unsafe impl<T: Scalar, I: Index> PaddedStorage<T, I> for Sellp<T, I> {
+    type Layout<'a>
+        = SellpLayout<'a>
+    where
+        Self: 'a;
+    const OP: &'static str = "sellp mult_vec";
+
+    fn layout(&self) -> SellpLayout<'_> {
+        SellpLayout {
+            nrows: self.nrows,
+            slice_size: self.slice_size,
+            slice_sets: &self.slice_sets,
         }
-        Ok(())
+    }
+
+    fn dims(&self) -> (usize, usize) {
+        self.shape()
+    }
+
+    fn slots(&self) -> (&[I], &[T]) {
+        (&self.col_idxs, &self.values)
     }
 }
 

@@ -1,15 +1,20 @@
 //! `csr bench --formats`: SpMV with every storage format (COO, ELL, SELL-P, Hybrid, Dense)
 //! beside the kernels' CSR rows, and the CSR → format → CSR conversions; every SpMV is
 //! checked against the reference kernel and every round trip against the input.
+//!
+//! The formats' SpMV rounds also run the native kernel's CSR SpMV (the matrix's automatic
+//! strategy, row `format:csr`), so that each format is compared with CSR in the same rounds.
 
 use std::time::{Duration, Instant};
 
+use csr::kernel::{Kernel, NativeKernel};
 use csr::{Coo, Csr, Dense, Ell, Hybrid, MatrixFormat, Sellp};
 
 use super::Workload;
 use super::kernels::{max_rel_err, reference_spmv, spmv_input};
 use super::report::Record;
 use super::structure::median;
+use super::timed::{TimedSpmv, spmv_call, time_rounds};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -18,14 +23,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// matrix of any large sparse one.
 const MAX_SLOTS_PER_ENTRY: usize = 10;
 
-/// SpMV of one prepared format: `y = A·x`.
-type Spmv<'a> = Box<dyn Fn(&[f64], &mut [f64]) -> csr::Result<()> + 'a>;
-
-/// One format prepared for timing.
-struct Prepared<'a> {
+/// One format converted and timed; its SpMV call comes with it from [`prepare`].
+struct Prepared {
     name: &'static str,
     storage: usize,
-    spmv: Spmv<'a>,
     /// Median times of CSR → format and format → CSR.
     to: Duration,
     back: Duration,
@@ -34,6 +35,13 @@ struct Prepared<'a> {
 /// Times SpMV and the conversions of every format that fits on the workload's matrix.
 pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
     let a = &w.matrix;
+    let x = spmv_input(a.ncols());
+    // The CSR reference of the same rounds: the native kernel, automatic strategy.
+    let handle = NativeKernel.to_handle(a.view())?;
+    let picked = handle.strategy().map(|s| s.to_string()).unwrap_or_default();
+    let mut calls = vec![spmv_call(a.nrows(), |y: &mut [f64]| {
+        Ok(NativeKernel.mult_vec(&handle, 1.0, &x, 0.0, y)?)
+    })];
     let mut prepared = Vec::new();
     let slots = estimated_slots(a);
     for (name, estimate) in slots {
@@ -46,45 +54,41 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
             continue;
         }
         eprintln!("csr bench: {}: preparing {name} ...", w.name);
-        prepared.push(match name {
-            "coo" => prepare::<Coo<f64, i32>>(a, reps)?,
-            "ell" => prepare::<Ell<f64, i32>>(a, reps)?,
-            "sellp" => prepare::<Sellp<f64, i32>>(a, reps)?,
-            "hybrid" => prepare::<Hybrid<f64, i32>>(a, reps)?,
-            _ => prepare::<Dense<f64>>(a, reps)?,
-        });
+        let (p, call) = match name {
+            "coo" => prepare::<Coo<f64, i32>>(a, &x, reps)?,
+            "ell" => prepare::<Ell<f64, i32>>(a, &x, reps)?,
+            "sellp" => prepare::<Sellp<f64, i32>>(a, &x, reps)?,
+            "hybrid" => prepare::<Hybrid<f64, i32>>(a, &x, reps)?,
+            _ => prepare::<Dense<f64>>(a, &x, reps)?,
+        };
+        prepared.push(p);
+        calls.push(call);
     }
-    let x = spmv_input(a.ncols());
     let expected = reference_spmv(a.view(), &x)?;
-    let mut ys = vec![vec![0.0; a.nrows()]; prepared.len()];
-    let mut times = vec![Vec::with_capacity(reps); prepared.len()];
-    for round in 0..=reps {
-        for (i, p) in prepared.iter().enumerate() {
-            let t = Instant::now();
-            (p.spmv)(&x, &mut ys[i])?;
-            if round > 0 {
-                times[i].push(t.elapsed());
-            }
-        }
-    }
+    let (times, outputs) = time_rounds(&mut calls, reps)?;
+    let labels =
+        std::iter::once(("csr", None)).chain(prepared.iter().map(|p| (p.name, Some(p.storage))));
     let (nnz, rows, cols) = (a.nnz() as f64, a.nrows() as f64, a.ncols() as f64);
     let csr_bytes = 12.0 * nnz + 4.0 * (rows + 1.0);
     let mut records = Vec::new();
-    for ((p, t), y) in prepared.iter().zip(times).zip(&ys) {
+    for (((name, stored), t), y) in labels.zip(times).zip(&outputs) {
         records.push(Record {
             workload: w.name.clone(),
             op: "spmv",
             kernel: String::from("format"),
-            strategy: p.name.to_owned(),
+            strategy: name.to_owned(),
             median: median(t),
             flops: 2.0 * nnz,
             bytes: 12.0 * nnz + 12.0 * rows + 8.0 * cols,
             max_rel_err: Some(max_rel_err(y, &expected)),
-            note: format!(
-                "stores {:.1} MB ({:.2}x CSR)",
-                p.storage as f64 / 1e6,
-                p.storage as f64 / csr_bytes
-            ),
+            note: match stored {
+                Some(b) => format!(
+                    "stores {:.1} MB ({:.2}x CSR)",
+                    b as f64 / 1e6,
+                    b as f64 / csr_bytes
+                ),
+                None => format!("native:{picked}, same rounds as the formats"),
+            },
         });
     }
     for p in &prepared {
@@ -126,11 +130,13 @@ fn estimated_slots(a: &Csr<f64, i32>) -> [(&'static str, usize); 5] {
 
 /// Converts `a` to `F` and back `reps` times (after a warm-up), checks that the round trip
 /// gives `a` again (Dense: the same after summing duplicates, sorting and dropping zeros,
-/// checked by SpMV instead), and keeps the last conversion for the SpMV rounds.
+/// checked by SpMV instead), and keeps the last conversion for the SpMV rounds: returns the
+/// conversion times and the timed call `y = A·x` with the format.
 fn prepare<'a, F: MatrixFormat<f64, i32> + 'a>(
     a: &Csr<f64, i32>,
+    x: &'a [f64],
     reps: usize,
-) -> Result<Prepared<'a>, BoxError> {
+) -> Result<(Prepared, Box<dyn TimedSpmv + 'a>), BoxError> {
     let (mut to, mut back) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
     let mut last = None;
     for round in 0..=reps {
@@ -150,11 +156,14 @@ fn prepare<'a, F: MatrixFormat<f64, i32> + 'a>(
         last = Some(f);
     }
     let f = last.ok_or("no rounds ran")?;
-    Ok(Prepared {
+    let p = Prepared {
         name: F::NAME,
         storage: f.storage_bytes(),
         to: median(to),
         back: median(back),
-        spmv: Box::new(move |x, y| f.mult_vec(1.0, x, 0.0, y)),
-    })
+    };
+    let call = spmv_call(a.nrows(), move |y: &mut [f64]| {
+        Ok(f.mult_vec(1.0, x, 0.0, y)?)
+    });
+    Ok((p, call))
 }

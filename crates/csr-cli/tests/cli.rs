@@ -500,13 +500,20 @@ fn info_prints_the_strategy_automatic_picks() {
         "{}",
         stdout(&o)
     );
+    // A band is one run of rows with the same column offsets.
     let o = csr(&["info", "--generate", "banded:1000:3", "--json"]);
     assert_success(&o);
+    let out = stdout(&o);
+    assert!(out.contains("\"spmv_strategy\":\"compressed\""), "{out}");
     assert!(
-        stdout(&o).contains("\"spmv_strategy\":\"classical\""),
-        "{}",
-        stdout(&o)
+        out.contains("lie in 1 runs of rows sharing their column offsets (>= 50%)"),
+        "{out}"
     );
+    // Random columns form no runs: a small matrix runs serially.
+    let o = csr(&["info", "--generate", "random:1000:1000:5", "--json"]);
+    assert_success(&o);
+    let out = stdout(&o);
+    assert!(out.contains("\"spmv_strategy\":\"classical\""), "{out}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -199,6 +199,7 @@ fn spgemm(
         let mut times = Vec::with_capacity(reps);
         let mut last = None;
         for round in 0..=reps {
+            super::timed::settle();
             let t = Instant::now();
             let c = if transpose_b {
                 k.mult_abt(&h, &h)?

@@ -243,6 +243,7 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
                     continue;
                 }
                 last[i] = Ok(None); // free the previous product before making the next
+                super::timed::settle();
                 let t = Instant::now();
                 // A peer that fails (faer refuses some products with IndexOverflow) gets a
                 // row saying so instead of stopping the run.

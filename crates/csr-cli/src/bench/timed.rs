@@ -57,6 +57,7 @@ pub fn time_rounds(
     let mut outputs = vec![Vec::new(); calls.len()];
     for round in 0..=reps {
         for (i, call) in calls.iter_mut().enumerate() {
+            settle();
             let t = Instant::now();
             call.run()?;
             let elapsed = t.elapsed();
@@ -68,4 +69,12 @@ pub fn time_rounds(
         }
     }
     Ok((times, outputs))
+}
+
+/// Pauses before a timed call so that worker threads a vendor library left spinning after
+/// the previous call (OpenMP runtimes busy-wait for a while, e.g. libgomp's
+/// `GOMP_SPINCOUNT`) are idle again and do not steal a core from the next one: without it
+/// the row timed right after an MKL row read about 10% slow.
+pub fn settle() {
+    std::thread::sleep(Duration::from_millis(5));
 }

@@ -261,6 +261,73 @@ fn stretched_f32_i64() {
     stretched_matrices_match_the_reference::<f32, i64>();
 }
 
+/// A matrix made of segments of rows that share one pattern of column offsets from the
+/// row (what `compressed` encodes: stencils and bands), in storage order and possibly
+/// unsorted or repeated; entries that would fall outside the matrix are dropped, which breaks
+/// the pattern at the edges as in a real stencil, and now and then a row is random. Up to
+/// `max_rows` rows, so large cases are split into several row blocks.
+fn patterned<T: TestScalar, I: TestIndex>(seed: u64, max_rows: usize) -> Csr<T, I> {
+    let mut rng = SplitMix64(seed);
+    let nrows = rng.below(max_rows + 1);
+    let ncols = (nrows + rng.below(8)).saturating_sub(rng.below(8));
+    let mut rows = Vec::with_capacity(nrows);
+    let value =
+        |rng: &mut SplitMix64| T::from_re_im(rng.below(9) as f64 - 4.0, rng.below(9) as f64 - 4.0);
+    while rows.len() < nrows {
+        // Mostly short patterns (unrolled loops), sometimes long ones (the generic loop).
+        let len = if rng.below(8) == 0 {
+            9 + rng.below(12)
+        } else {
+            rng.below(9)
+        };
+        let pattern: Vec<isize> = (0..len).map(|_| rng.below(13) as isize - 6).collect();
+        let longest = if rng.below(4) == 0 { 5000 } else { 40 };
+        let segment = 1 + rng.below(longest);
+        for _ in 0..segment.min(nrows - rows.len()) {
+            let r = rows.len();
+            let row: Vec<(usize, T)> = if rng.below(50) == 0 {
+                (0..rng.below(6))
+                    .map(|_| (rng.below(ncols.max(1)), value(&mut rng)))
+                    .filter(|_| ncols > 0)
+                    .collect()
+            } else {
+                pattern
+                    .iter()
+                    .filter_map(|&o| r.checked_add_signed(o).filter(|&c| c < ncols))
+                    .map(|c| (c, value(&mut rng)))
+                    .collect()
+            };
+            rows.push(row);
+        }
+    }
+    NaiveCsr { nrows, ncols, rows }.to_csr()
+}
+
+/// Matrices of shared-offset row runs (the `compressed` encoding's pattern runs, clipped
+/// at row-block boundaries once they are large) against the reference, every strategy.
+fn patterned_matrices_match_the_reference<T: TestScalar, I: TestIndex>() {
+    let config = ProptestConfig::with_cases(12);
+    let case = (
+        prop_oneof![Just(200_usize), Just(40_000)],
+        arb_scale::<T>(),
+        arb_scale::<T>(),
+        any::<u64>(),
+    );
+    proptest!(config, |((max_rows, alpha, beta, seed) in case)| {
+        check_exact(&patterned::<T, I>(seed, max_rows), alpha, beta, seed);
+    });
+}
+
+#[test]
+fn patterned_f64_i32() {
+    patterned_matrices_match_the_reference::<f64, i32>();
+}
+
+#[test]
+fn patterned_c64_i64() {
+    patterned_matrices_match_the_reference::<Complex<f64>, i64>();
+}
+
 /// A matrix from explicit rows of `(column, value)`.
 fn from_rows(ncols: usize, rows: Vec<Vec<(usize, f64)>>) -> Csr<f64, i32> {
     NaiveCsr {
@@ -412,7 +479,8 @@ fn poisson() -> Csr<f64, i32> {
     g.build(1).unwrap()
 }
 
-/// `automatic` runs small matrices serially and splits long rows.
+/// `automatic` runs small matrices serially, splits long rows, compresses stencils and
+/// balances the rest.
 #[test]
 fn automatic_choices() {
     let small = big_csr::<f64, i32>(100, 100, 2000, 36);
@@ -430,8 +498,14 @@ fn automatic_choices() {
             "{:?}",
             h.strategy_reason()
         );
+        let stencil = poisson();
+        let h = handle(&stencil, Strategy::Automatic);
+        assert_eq!(h.strategy(), Some(Strategy::Compressed));
+        assert!(h.strategy_reason().unwrap().contains("runs of rows"));
+        // Random columns repeat no pattern.
+        let random = big_csr::<f64, i32>(100_000, 1000, 600_000, 7);
         assert_eq!(
-            handle(&poisson(), Strategy::Automatic).strategy(),
+            handle(&random, Strategy::Automatic).strategy(),
             Some(Strategy::LoadBalance)
         );
     });
@@ -443,7 +517,7 @@ fn automatic_choices() {
         );
         assert_eq!(
             handle(&poisson(), Strategy::Automatic).strategy(),
-            Some(Strategy::Classical)
+            Some(Strategy::Compressed)
         );
     });
 }

@@ -4,8 +4,9 @@
 //! The thresholds are named constants with the measurement behind each (the sweep is in
 //! `docs/spmv-strategies.md`, with the command that produced it).
 
-use crate::parallel::MIN_PARALLEL_WORK;
-use crate::{RowStats, Strategy};
+use super::compressed::{self, Compressed};
+use crate::parallel::{MIN_PARALLEL_WORK, balanced_row_blocks};
+use crate::{CsrRef, Index, RowStats, Scalar, Strategy};
 
 /// A row holding more than this share of the matrix's work (entries + rows) makes row
 /// blocks uneven (by twice that share of a thread's work on 2 threads), so `automatic`
@@ -14,10 +15,46 @@ use crate::{RowStats, Strategy};
 /// the choice, and with it every result, is the same under every pool.
 pub(super) const LONG_ROW_SHARE: f64 = 0.025;
 
-/// The strategy `automatic` runs for a matrix with row statistics `stats` on `threads`
-/// threads, and why. Row blocks are [`MIN_PARALLEL_WORK`] or more (see
-/// `parallel::piece_count`), so below twice that the row loop runs serially.
-pub(super) fn choose(stats: &RowStats, threads: usize) -> (Strategy, String) {
+/// `compressed` is picked when its encoding replaces the column indices of at least this
+/// share of the entries: then SpMV reads about 8 B per entry instead of 12 (f64 values).
+pub(super) const COMPRESSED_MIN_COVERAGE: f64 = 0.5;
+
+/// The strategy `automatic` runs for matrix `a` (row statistics `stats`) on `threads`
+/// threads in `parts` row blocks, why, and the encoding when it picked `compressed`.
+pub(super) fn choose<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    stats: &RowStats,
+    threads: usize,
+    parts: usize,
+) -> (Strategy, String, Option<Box<Compressed>>) {
+    let (strategy, why) = by_row_lengths(stats, threads);
+    if strategy == Strategy::MergePath || stats.nnz == 0 {
+        return (strategy, why, None);
+    }
+    // Rows of even length: worth checking whether they repeat a pattern of offsets. A sample
+    // of rows decides cheaply before the whole matrix is encoded.
+    if compressed::sampled_coverage(a) < COMPRESSED_MIN_COVERAGE {
+        return (strategy, why, None);
+    }
+    let encoding = Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts));
+    let coverage = encoding.coverage(stats.nnz);
+    if coverage < COMPRESSED_MIN_COVERAGE {
+        return (strategy, why, None);
+    }
+    let (runs, _) = encoding.run_counts();
+    let why = format!(
+        "{:.1}% of the entries lie in {runs} runs of rows sharing their column offsets \
+         (>= {:.0}%): compressed indices",
+        100.0 * coverage,
+        100.0 * COMPRESSED_MIN_COVERAGE
+    );
+    (Strategy::Compressed, why, Some(Box::new(encoding)))
+}
+
+/// The choice among the plain strategies from the row lengths alone. Row blocks are
+/// [`MIN_PARALLEL_WORK`] or more (see `parallel::piece_count`), so below twice that the row
+/// loop runs serially.
+fn by_row_lengths(stats: &RowStats, threads: usize) -> (Strategy, String) {
     let work = stats.nnz + stats.nrows;
     if work < MIN_PARALLEL_WORK {
         let why = format!("small ({work} entries + rows < {MIN_PARALLEL_WORK}): serial row loop");
@@ -68,9 +105,12 @@ mod tests {
 
     #[test]
     fn small_or_single_threaded_runs_serially() {
-        assert_eq!(choose(&stats(100, 5_000, 80), 2).0, Strategy::Classical);
         assert_eq!(
-            choose(&stats(1 << 20, 1 << 24, 5), 1).0,
+            by_row_lengths(&stats(100, 5_000, 80), 2).0,
+            Strategy::Classical
+        );
+        assert_eq!(
+            by_row_lengths(&stats(1 << 20, 1 << 24, 5), 1).0,
             Strategy::Classical
         );
     }
@@ -79,18 +119,18 @@ mod tests {
     fn long_rows_split_whatever_the_thread_count() {
         for threads in [1, 2, 7] {
             let s = stats(1 << 20, 1 << 24, 1 << 20);
-            assert_eq!(choose(&s, threads).0, Strategy::MergePath);
+            assert_eq!(by_row_lengths(&s, threads).0, Strategy::MergePath);
         }
     }
 
     #[test]
     fn long_rows_split_short_rows_balance() {
         assert_eq!(
-            choose(&stats(1 << 20, 5 << 20, 5), 2).0,
+            by_row_lengths(&stats(1 << 20, 5 << 20, 5), 2).0,
             Strategy::LoadBalance
         );
         assert_eq!(
-            choose(&stats(1 << 20, 5 << 20, 1 << 20), 2).0,
+            by_row_lengths(&stats(1 << 20, 5 << 20, 1 << 20), 2).0,
             Strategy::MergePath
         );
     }

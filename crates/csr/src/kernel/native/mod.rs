@@ -2,7 +2,8 @@
 //!
 //! - [`spmv`]: SpMV and SpMM with a [`Strategy`](crate::Strategy) per handle, its partition
 //!   computed once when the handle is made: [`rows`] (`classical`, `load_balance`),
-//!   [`merge_path`], [`sparselib`]; [`automatic`] picks one; [`dot`] holds the inner loops;
+//!   [`merge_path`], [`sparselib`], [`compressed`]; [`automatic`] picks one; [`dot`] holds
+//!   the inner loops;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows.
 //!
@@ -11,12 +12,14 @@
 //! thread count: every output value is summed in the same order.
 
 mod automatic;
+mod compressed;
 mod dot;
 mod merge_path;
 mod rows;
 mod sparselib;
 mod spgemm;
 mod spmv;
+mod stream;
 
 use std::sync::{Mutex, OnceLock};
 

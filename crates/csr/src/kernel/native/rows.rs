@@ -17,7 +17,7 @@ pub(super) fn equal_rows(nrows: usize, parts: usize) -> Vec<usize> {
 }
 
 /// Cuts `y` (one slot of `width` values per row) into the blocks' chunks.
-fn chunks<'y, T>(
+pub(super) fn chunks<'y, T>(
     bounds: &[usize],
     width: usize,
     y: &'y mut [T],

@@ -2,6 +2,7 @@
 //! and the partition that strategy needs, computed once when the handle is made; and the
 //! dispatch of `mult_vec` / `mult_dense` to the strategy's code.
 
+use super::compressed::Compressed;
 use super::merge_path::Tiles;
 use super::sparselib::{self, Operands, Vendor};
 use super::{automatic, merge_path, rows};
@@ -19,6 +20,8 @@ enum Layout {
     Merge(Tiles),
     /// The vendor library (`sparselib`): MKL's matrices, prepared once.
     Sparselib(Vendor),
+    /// The compact index encoding (`compressed`) and its row blocks.
+    Compressed(Box<Compressed>),
 }
 
 /// The SpMV strategy and partition of one matrix.
@@ -26,9 +29,11 @@ enum Layout {
 pub(crate) struct SpmvPlan {
     strategy: Strategy,
     reason: String,
-    /// The shape the plan was made for (a mismatch means the plan is stale).
+    /// The matrix the plan was made for: its shape and where its column indices live (a
+    /// mismatch means the plan is stale; `compressed` must never read another matrix).
     nrows: usize,
     nnz: usize,
+    cols_at: usize,
     layout: Layout,
 }
 
@@ -40,6 +45,7 @@ impl Default for SpmvPlan {
             reason: String::from("not planned"),
             nrows: usize::MAX,
             nnz: usize::MAX,
+            cols_at: 0,
             layout: Layout::Rows(Vec::new()),
         }
     }
@@ -50,16 +56,19 @@ impl SpmvPlan {
     /// pool; `automatic` decides from `a`'s row statistics.
     pub(crate) fn new<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Self {
         let threads = rayon::current_num_threads();
-        let (strategy, reason) = match a.strategy() {
-            Strategy::Automatic => automatic::choose(&RowStats::of(a), threads),
-            requested => (requested, String::from("requested")),
-        };
         let (nrows, nnz) = (a.nrows(), a.nnz());
         let parts = piece_count(nnz + nrows);
+        let (strategy, reason, compressed) = match a.strategy() {
+            Strategy::Automatic => automatic::choose(a, &RowStats::of(a), threads, parts),
+            requested => (requested, String::from("requested"), None),
+        };
         let layout = match strategy {
             Strategy::Classical => Layout::Rows(rows::equal_rows(nrows, parts)),
             Strategy::MergePath => Layout::Merge(Tiles::new(a.row_ptrs())),
             Strategy::Sparselib => Layout::Sparselib(Vendor::new(a)),
+            Strategy::Compressed => Layout::Compressed(compressed.unwrap_or_else(|| {
+                Box::new(Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts)))
+            })),
             Strategy::LoadBalance | Strategy::Automatic => {
                 Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts))
             }
@@ -69,6 +78,7 @@ impl SpmvPlan {
             reason,
             nrows,
             nnz,
+            cols_at: a.col_idxs().as_ptr() as usize,
             layout,
         }
     }
@@ -89,7 +99,10 @@ impl SpmvPlan {
         a: CsrRef<'_, T, I>,
         fresh: &'p mut Option<SpmvPlan>,
     ) -> &'p SpmvPlan {
-        if self.nrows == a.nrows() && self.nnz == a.nnz() {
+        if self.nrows == a.nrows()
+            && self.nnz == a.nnz()
+            && self.cols_at == a.col_idxs().as_ptr() as usize
+        {
             self
         } else {
             fresh.insert(SpmvPlan::new(a))
@@ -112,6 +125,7 @@ impl SpmvPlan {
         match &self.for_matrix(a, &mut fresh).layout {
             Layout::Rows(bounds) => rows::mult_vec(a, bounds, alpha, x, beta, y),
             Layout::Merge(tiles) => merge_path::mult_vec(a, tiles, alpha, x, beta, y),
+            Layout::Compressed(c) => c.mult_vec(a, alpha, x, beta, y),
             Layout::Sparselib(vendor) => {
                 return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Vec { x, y });
             }
@@ -135,6 +149,9 @@ impl SpmvPlan {
         match &self.for_matrix(a, &mut fresh).layout {
             Layout::Rows(bounds) => rows::mult_dense(a, bounds, alpha, x, beta, y),
             Layout::Merge(tiles) => merge_path::mult_dense(a, tiles, alpha, x, beta, y),
+            // Several right-hand sides make x and y the bulk of the traffic, so the encoding
+            // would save little: its row blocks run the plain row loop.
+            Layout::Compressed(c) => rows::mult_dense(a, c.bounds(), alpha, x, beta, y),
             Layout::Sparselib(vendor) => {
                 return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Dense { x, y });
             }

@@ -30,7 +30,14 @@ pub fn run(args: &ConvertArgs, out: &mut impl Write) -> CmdResult {
         Some(LayoutArg::Array) => Format::Array,
         None => header.format,
     };
-    let options = WriteOptions::default().symmetry(symmetry).format(format);
+    let mut options = WriteOptions::default().symmetry(symmetry).format(format);
+    // The output keeps the input's field: integer stays integer, pattern stays pattern
+    // (except as `array`, which cannot be pattern: ones are written as real values).
+    options.field = match (header.field, format) {
+        (Field::Pattern, Format::Array) => None,
+        (Field::Integer | Field::Pattern, _) => Some(header.field),
+        (Field::Real | Field::Complex, _) => None,
+    };
     if let Some(to) = args.to {
         let complex = header.field == Field::Complex;
         return match (complex, args.index) {
@@ -39,15 +46,6 @@ pub fn run(args: &ConvertArgs, out: &mut impl Write) -> CmdResult {
             (true, IndexType::I32) => through::<Complex<f64>, i32>(args, to, &options, out),
             (true, IndexType::I64) => through::<Complex<f64>, i64>(args, to, &options, out),
         };
-    }
-    if header.field == Field::Pattern && format == Format::Coordinate {
-        let a = with_progress(&args.input, "reading", || {
-            mm::read_pattern::<i64>(&args.input)
-        })?;
-        with_progress(&args.input, "writing", || {
-            mm::write_pattern(&args.output, &a, &options)
-        })?;
-        return Ok(());
     }
     if header.field == Field::Complex {
         convert::<Complex<f64>>(&args.input, &args.output, &options)
@@ -59,10 +57,12 @@ pub fn run(args: &ConvertArgs, out: &mut impl Write) -> CmdResult {
 fn convert<T: Scalar>(input: &Path, output: &Path, options: &WriteOptions) -> CmdResult {
     // Duplicates are kept as stored unless symmetric output needs them merged.
     let read = ReadOptions::default().duplicates(Duplicates::Keep);
-    let a = with_progress(input, "reading", || {
-        mm::read_csr_with::<T, i64>(input, &read)
+    let a = with_progress(input, "reading", |progress| {
+        mm::read_csr_with_progress::<T, i64>(input, &read, progress)
     })?;
-    with_progress(input, "writing", || mm::write_csr(output, &a, options))?;
+    with_progress(input, "writing", |progress| {
+        mm::write_csr_with_progress(output, &a, options, progress)
+    })?;
     Ok(())
 }
 
@@ -105,7 +105,9 @@ fn through<T: Scalar, I: Index>(
 ) -> CmdResult {
     let read = ReadOptions::default().duplicates(Duplicates::Keep);
     let input = &args.input;
-    let a = with_progress(input, "reading", || mm::read_csr_with::<T, I>(input, &read))?;
+    let a = with_progress(input, "reading", |progress| {
+        mm::read_csr_with_progress::<T, I>(input, &read, progress)
+    })?;
     let p = match to {
         FormatArg::Coo => pass::<Coo<T, I>, T, I>(&a),
         FormatArg::Ell => pass::<Ell<T, I>, T, I>(&a),
@@ -142,6 +144,8 @@ fn through<T: Scalar, I: Index>(
         ms(p.back)
     )?;
     let output = &args.output;
-    with_progress(input, "writing", || mm::write_csr(output, &p.csr, options))?;
+    with_progress(input, "writing", |progress| {
+        mm::write_csr_with_progress(output, &p.csr, options, progress)
+    })?;
     Ok(())
 }

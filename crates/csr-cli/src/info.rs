@@ -41,11 +41,12 @@ pub fn run(args: &InfoArgs, out: &mut impl Write) -> CmdResult {
 fn of_file<I: Index>(path: &Path) -> Result<Summary, Box<dyn std::error::Error + Send + Sync>> {
     let header = mm::read_header(path)?;
     let options = ReadOptions::default().duplicates(Duplicates::Keep);
-    let mut s = with_progress(path, "reading", || {
+    let mut s = with_progress(path, "reading", |progress| {
         if header.field == Field::Complex {
-            mm::read_csr_with::<Complex<f64>, I>(path, &options).map(|a| Summary::of(&a))
+            mm::read_csr_with_progress::<Complex<f64>, I>(path, &options, progress)
+                .map(|a| Summary::of(&a))
         } else {
-            mm::read_csr_with::<f64, I>(path, &options).map(|a| Summary::of(&a))
+            mm::read_csr_with_progress::<f64, I>(path, &options, progress).map(|a| Summary::of(&a))
         }
     })?;
     s.source = path.display().to_string();

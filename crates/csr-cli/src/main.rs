@@ -57,6 +57,8 @@ fn exit_code(err: &(dyn std::error::Error + 'static)) -> ExitCode {
         Some(
             E::Parse { .. }
             | E::NotSymmetric { .. }
+            | E::InvalidMmHeader { .. }
+            | E::ValueNotInField { .. }
             | E::NotSquare { .. }
             | E::IndexTooNarrow { .. }
             | E::InvalidGenerator { .. }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use csr::io::mm::{self, Field, WriteOptions};
+use csr::io::mm::{self, Field, ReadOptions, WriteOptions};
 use csr::{Complex, Index, Scalar};
 
 use crate::CmdResult;
@@ -25,8 +25,12 @@ pub fn run(args: &SpgemmArgs, out: &mut impl Write) -> CmdResult {
 
 fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdResult {
     let k = choose::<T, I>(args.kernel)?;
-    let a = with_progress(&args.a, "reading", || mm::read_csr::<T, I>(&args.a))?;
-    let b = with_progress(&args.b, "reading", || mm::read_csr::<T, I>(&args.b))?;
+    let a = with_progress(&args.a, "reading", |p| {
+        mm::read_csr_with_progress::<T, I>(&args.a, &ReadOptions::default(), p)
+    })?;
+    let b = with_progress(&args.b, "reading", |p| {
+        mm::read_csr_with_progress::<T, I>(&args.b, &ReadOptions::default(), p)
+    })?;
     let (ha, hb) = (k.to_handle(a.view())?, k.to_handle(b.view())?);
     let start = Instant::now();
     let hc = if args.transpose_b {
@@ -37,8 +41,8 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
     let elapsed = start.elapsed();
     let c = k.from_handle(&hc)?;
     drop(hc);
-    with_progress(&args.output, "writing", || {
-        mm::write_csr(&args.output, &c, &WriteOptions::default())
+    with_progress(&args.output, "writing", |p| {
+        mm::write_csr_with_progress(&args.output, &c, &WriteOptions::default(), p)
     })?;
     writeln!(
         out,

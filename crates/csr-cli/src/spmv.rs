@@ -43,8 +43,8 @@ fn spmv<T: Scalar, I: Index>(args: &SpmvArgs, out: &mut impl Write) -> CmdResult
         (kernel, _) => kernel,
     };
     let k = choose::<T, I>(kernel)?;
-    let mut a = with_progress(&args.matrix, "reading", || {
-        mm::read_csr::<T, I>(&args.matrix)
+    let mut a = with_progress(&args.matrix, "reading", |p| {
+        mm::read_csr_with_progress::<T, I>(&args.matrix, &mm::ReadOptions::default(), p)
     })?;
     if let Some(strategy) = args.strategy {
         a.set_strategy(strategy);

@@ -110,6 +110,29 @@ impl<T: Element, I: Index> MatrixData<T, I> {
         Ok(data)
     }
 
+    /// Takes triplet arrays that the caller has checked (the Matrix Market reader checks
+    /// every index as it parses it).
+    ///
+    /// # Safety
+    /// The arrays must have equal lengths, `nrows` and `ncols` must fit `I`, and every
+    /// `rows[k] < nrows` and `cols[k] < ncols`: conversions to [`Csr`] write unchecked.
+    pub(crate) unsafe fn from_triplets_unchecked(
+        nrows: usize,
+        ncols: usize,
+        rows: Vec<I>,
+        cols: Vec<I>,
+        values: Vec<T>,
+    ) -> Self {
+        debug_assert!(check_triplets(nrows, ncols, &rows, &cols, values.len()).is_ok());
+        Self {
+            nrows,
+            ncols,
+            rows,
+            cols,
+            values,
+        }
+    }
+
     /// Appends one entry.
     ///
     /// # Errors

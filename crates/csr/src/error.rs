@@ -407,6 +407,35 @@ pub enum Error {
         col: usize,
     },
 
+    /// A Matrix Market header combination the format does not allow was asked of the
+    /// writer (a `pattern` file that is `skew-symmetric` or `hermitian`, an `array` file
+    /// that is `pattern`).
+    #[error("a Matrix Market {format} {field} file cannot be {symmetry}: {reason}")]
+    InvalidMmHeader {
+        /// `coordinate` or `array`.
+        format: &'static str,
+        /// The field's name.
+        field: &'static str,
+        /// The symmetry's name.
+        symmetry: &'static str,
+        /// Why the combination is invalid.
+        reason: &'static str,
+    },
+
+    /// A value cannot be written in the Matrix Market field asked for (a non-integral
+    /// value in an `integer` file).
+    #[error("entry ({row}, {col}) cannot be written as {field}: {reason}")]
+    ValueNotInField {
+        /// The field's name.
+        field: &'static str,
+        /// Row of the first offending entry.
+        row: usize,
+        /// Column of the first offending entry.
+        col: usize,
+        /// What is wrong with the value.
+        reason: &'static str,
+    },
+
     /// An entry of an index list (a permutation, an index set) lies outside its range.
     #[error("{what}: entry {pos} is {index}, outside 0..{len}")]
     IndexOutOfRange {

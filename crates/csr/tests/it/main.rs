@@ -10,6 +10,7 @@ mod formats;
 mod kernel_selection;
 mod kernels;
 mod mkl;
+mod mm_chunks;
 mod mm_corpus;
 mod mm_errors;
 mod mm_roundtrip;

@@ -208,3 +208,97 @@ fn failed_write_leaves_the_old_file_and_no_temporary() {
     ));
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+fn written(a: &Csr<f64, i32>, options: &WriteOptions) -> Result<String, Error> {
+    let mut text = Vec::new();
+    mm::write_csr_to(&mut text, a, options)?;
+    Ok(String::from_utf8(text).expect("ASCII"))
+}
+
+#[test]
+fn integer_field_writes_integers_and_reads_back() {
+    let a = Csr::<f64, i32>::try_from_parts(
+        2,
+        3,
+        vec![0, 2, 3],
+        vec![0, 2, 1],
+        vec![-42.0, 9.007_199_254_740_992e15, 0.0],
+    )
+    .expect("valid");
+    let options = WriteOptions::default().field(mm::Field::Integer);
+    let text = written(&a, &options).expect("whole numbers");
+    assert!(
+        text.starts_with("%%MatrixMarket matrix coordinate integer general\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 1 -42\n") && text.contains("1 3 9007199254740992\n"),
+        "{text}"
+    );
+    let back = mm::read_csr_from::<_, f64, i32>(text.as_bytes(), &keep()).expect("read");
+    assert_eq!(back, a);
+    let array = written(&a, &options.clone().format(Format::Array)).expect("array");
+    assert!(
+        array.starts_with("%%MatrixMarket matrix array integer general\n"),
+        "{array}"
+    );
+    let dense = mm::read_dense_from::<_, f64>(array.as_bytes()).expect("read");
+    assert_eq!(dense.row(0), &[-42.0, 0.0, 9.007_199_254_740_992e15]);
+
+    for (bad, why) in [(0.5, "whole"), (f64::INFINITY, "whole"), (1e19, "64 bits")] {
+        let b =
+            Csr::<f64, i32>::try_from_parts(1, 2, vec![0, 1], vec![1], vec![bad]).expect("valid");
+        match written(&b, &options) {
+            Err(e @ Error::ValueNotInField { row: 0, col: 1, .. }) => {
+                assert!(e.to_string().contains(why), "{e}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    let c = Csr::<Complex<f64>, i32>::try_from_parts(
+        1,
+        1,
+        vec![0, 1],
+        vec![0],
+        vec![Complex::new(1.0, 1.0)],
+    )
+    .expect("valid");
+    let err = mm::write_csr_to(Vec::new(), &c, &options).expect_err("imaginary part");
+    assert!(err.to_string().contains("imaginary"), "{err}");
+}
+
+#[test]
+fn pattern_field_writes_the_structure() {
+    let a = Csr::<f64, i32>::try_from_parts(2, 2, vec![0, 1, 2], vec![1, 0], vec![3.0, 3.0])
+        .expect("valid");
+    let options = WriteOptions::default().field(mm::Field::Pattern);
+    let text = written(&a, &options).expect("pattern");
+    assert!(
+        text.starts_with("%%MatrixMarket matrix coordinate pattern general\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("2 2 2\n1 2\n2 1\n"), "{text}");
+    let sym = written(&a, &options.clone().symmetry(Symmetry::Symmetric)).expect("symmetric");
+    assert!(sym.ends_with("2 2 1\n2 1\n"), "{sym}");
+    for symmetry in [Symmetry::SkewSymmetric, Symmetry::Hermitian] {
+        let err = written(&a, &options.clone().symmetry(symmetry)).expect_err("invalid");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidMmHeader {
+                    field: "pattern",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(symmetry.name()), "{err}");
+        let err = mm::write_pattern_to(
+            Vec::new(),
+            &a.to_pattern(),
+            &WriteOptions::default().symmetry(symmetry),
+        )
+        .expect_err("invalid");
+        assert!(matches!(err, Error::InvalidMmHeader { .. }), "{err:?}");
+    }
+}

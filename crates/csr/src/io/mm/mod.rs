@@ -42,18 +42,23 @@
 //! # Ok::<(), csr::Error>(())
 //! ```
 
+mod data;
+mod digits;
 mod header;
 mod parse;
+mod progress;
 mod read;
 mod write;
 
+pub use data::PARALLEL_MIN_BYTES;
 pub use header::{Field, Format, Header, Object};
+pub use progress::{Progress, Stage};
 pub use read::{
-    MmFile, PARALLEL_MIN_BYTES, ReadOptions, read_csr, read_csr_from, read_csr_with, read_dense,
-    read_dense_from, read_header, read_matrix_data, read_matrix_data_from,
+    MmFile, ReadOptions, read_csr, read_csr_from, read_csr_with, read_csr_with_progress,
+    read_dense, read_dense_from, read_header, read_matrix_data, read_matrix_data_from,
     read_matrix_data_from_bytes, read_pattern,
 };
 pub use write::{
-    WriteOptions, write_csr, write_csr_to, write_dense, write_dense_to, write_pattern,
-    write_pattern_to,
+    WriteOptions, write_csr, write_csr_to, write_csr_with_progress, write_dense, write_dense_to,
+    write_pattern, write_pattern_to,
 };

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use crate::Error;
 
+use super::digits::digit_run;
+
 /// A problem at a 1-based line, before the file's path is attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseError {
@@ -135,6 +137,21 @@ pub(crate) fn parse_index(
 ) -> Result<usize, String> {
     skip_ws(line, pos);
     let start = *pos;
+    // Up to 7 digits (and the byte after them) at once; longer runs go digit by digit.
+    if let Some((n, len)) = digit_run(line, start)
+        && len < 8
+    {
+        *pos = start + len;
+        if len > 0
+            && at_token_end(line, *pos)
+            && let Ok(i) = usize::try_from(n)
+            && i >= 1
+            && i <= limit
+        {
+            return Ok(i - 1);
+        }
+        return index_error(line, pos, start, name, limit);
+    }
     let mut n: u64 = 0;
     // 19 digits always fit a u64; longer tokens take the checked path.
     while let Some(&b) = line.get(*pos) {
@@ -153,12 +170,19 @@ pub(crate) fn parse_index(
     {
         return Ok(i - 1);
     }
-    index_error(line, start, name, limit)
+    index_error(line, pos, start, name, limit)
 }
 
 #[cold]
-fn index_error(line: &[u8], start: usize, name: &str, limit: usize) -> Result<usize, String> {
+fn index_error(
+    line: &[u8],
+    pos: &mut usize,
+    start: usize,
+    name: &str,
+    limit: usize,
+) -> Result<usize, String> {
     let end = token_end(line, start);
+    *pos = end;
     let tok = &line[start..end];
     if tok.is_empty() {
         return Err(format!("line ends before the {name} index"));
@@ -393,6 +417,59 @@ mod tests {
             for w in chunks.windows(2) {
                 assert_eq!(w[0].end, w[1].start);
                 assert_eq!(data[w[0].end - 1], b'\n');
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Values read back bit for bit as `str::parse` gives them, in every text form.
+        #[test]
+        fn reals_parse_like_std(bits in proptest::num::u64::ANY, form in 0_usize..4) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assume!(x.is_finite());
+            let text = match form {
+                0 => ryu::Buffer::new().format(x).to_string(),
+                1 => format!("{x:e}"),
+                2 => format!("{x:.17e}"),
+                _ => format!("{x:.6}"),
+            };
+            let want: f64 = text.parse().unwrap();
+            let mut p = 0;
+            let got = parse_real(text.as_bytes(), &mut p, false).unwrap();
+            proptest::prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", text);
+            proptest::prop_assert_eq!(p, text.len());
+        }
+
+        /// Random decimal strings: same value as `str::parse`, or both reject.
+        #[test]
+        fn decimal_strings_parse_like_std(
+            sign in "[-+]?", int in "[0-9]{0,22}", frac in "(\\.[0-9]{0,22})?",
+            exp in "([eE][-+]?[0-9]{1,3})?"
+        ) {
+            let text = format!("{sign}{int}{frac}{exp}");
+            let mut p = 0;
+            let got = parse_real(text.as_bytes(), &mut p, false);
+            match text.parse::<f64>() {
+                Ok(want) if want.is_finite() => {
+                    proptest::prop_assert_eq!(got.map(f64::to_bits), Ok(want.to_bits()), "{}", text);
+                }
+                _ => proptest::prop_assert!(got.is_err(), "{}", text),
+            }
+        }
+
+        /// Indices: the SWAR path agrees with a plain decimal reading.
+        #[test]
+        fn indices_parse_like_std(n in 0_u64..100_000_000_000, pad in " {0,3}", tail in "( [0-9]+)?") {
+            let text = format!("{pad}{n}{tail}");
+            let mut p = 0;
+            let got = parse_index(text.as_bytes(), &mut p, "row", 50_000_000_000);
+            if (1..=50_000_000_000).contains(&n) {
+                proptest::prop_assert_eq!(got, Ok(usize::try_from(n - 1).unwrap()));
+                proptest::prop_assert_eq!(p, pad.len() + n.to_string().len());
+            } else {
+                proptest::prop_assert!(got.is_err());
             }
         }
     }

@@ -9,18 +9,10 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::{Csr, CsrPattern, Dense, Duplicates, Index, MatrixData, Scalar, Symmetry};
 
-use super::header::{Field, Format, Header, Layout, Object, parse_header};
-use super::parse::{
-    Lines, ParseError, expect_end, find_eol, is_blank_or_comment, is_eol, newline_chunks,
-    parse_index, parse_integer, parse_real, skip_eol, skip_ws,
-};
-
-/// Data sections smaller than this are parsed on the calling thread.
-pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
-
-/// Target size of one parallel chunk (bytes of text). Small enough to balance two to a few
-/// dozen threads on files of tens of megabytes, large enough that per-chunk costs vanish.
-const CHUNK_BYTES: usize = 4 << 20;
+use super::data::{Entries, read_entries};
+use super::header::{Field, Header, Layout, parse_header};
+use super::parse::ParseError;
+use super::progress::{Progress, Stage, no_progress};
 
 /// How to read a Matrix Market file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,15 +82,40 @@ fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-fn gunzip(bytes: &[u8], path: Option<&Path>) -> Result<Vec<u8>> {
+/// A reader that reports the bytes taken from it.
+struct Counted<'a> {
+    inner: &'a [u8],
+    done: usize,
+    progress: Progress<'a>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n;
+        (self.progress)(
+            Stage::Decompressing,
+            self.done as u64,
+            (self.done + self.inner.len()) as u64,
+        );
+        Ok(n)
+    }
+}
+
+fn gunzip(bytes: &[u8], path: Option<&Path>, progress: Progress<'_>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
+    let counted = Counted {
+        inner: bytes,
+        done: 0,
+        progress,
+    };
+    flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, counted))
         .read_to_end(&mut out)
         .map_err(|e| Error::io(path, &e))?;
     Ok(out)
 }
 
-fn load_path(path: &Path) -> Result<Bytes> {
+fn load_path(path: &Path, progress: Progress<'_>) -> Result<Bytes> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path), &e))?;
     let len = file
         .metadata()
@@ -118,7 +135,7 @@ fn load_path(path: &Path) -> Result<Bytes> {
         Bytes::Mapped(map)
     };
     if is_gzip(&bytes) {
-        return Ok(Bytes::Owned(gunzip(&bytes, Some(path))?));
+        return Ok(Bytes::Owned(gunzip(&bytes, Some(path), progress)?));
     }
     Ok(bytes)
 }
@@ -129,7 +146,7 @@ fn load_reader<R: Read>(mut reader: R) -> Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(None, &e))?;
     if is_gzip(&bytes) {
-        return gunzip(&bytes, None);
+        return gunzip(&bytes, None, &no_progress);
     }
     Ok(bytes)
 }
@@ -140,7 +157,7 @@ fn load_reader<R: Read>(mut reader: R) -> Result<Vec<u8>> {
 /// [`Error::Io`] if the file cannot be read; [`Error::Parse`] for a bad banner or size line.
 pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
     let path = path.as_ref();
-    let bytes = load_path(path)?;
+    let bytes = load_path(path, &no_progress)?;
     parse_header(&bytes)
         .map(|l| l.header)
         .map_err(|e| e.into_error(Some(path)))
@@ -166,7 +183,7 @@ pub fn read_matrix_data<T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<MmFile<T, I>> {
     let path = path.as_ref();
-    let bytes = load_path(path)?;
+    let bytes = load_path(path, &no_progress)?;
     read_scalar(&bytes, options).map_err(|e| e.into_error(Some(path)))
 }
 
@@ -219,8 +236,34 @@ pub fn read_csr_with<T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<Csr<T, I>> {
     let path = path.as_ref();
-    let bytes = load_path(path)?;
-    scalar_csr(&bytes, options).map_err(|e| e.into_error(Some(path)))
+    let bytes = load_path(path, &no_progress)?;
+    scalar_csr(&bytes, options, &no_progress).map_err(|e| e.into_error(Some(path)))
+}
+
+/// Reads a file into a [`Csr`] like [`read_csr_with`], reporting how far it has got to
+/// `progress` (from worker threads, every few megabytes): bytes decompressed, then bytes of
+/// text parsed, each with its total.
+///
+/// # Errors
+/// As [`read_csr`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use csr::io::mm::{self, ReadOptions, Stage};
+///
+/// let report = |stage: Stage, done: u64, total: u64| eprintln!("{stage:?} {done}/{total}");
+/// let a = mm::read_csr_with_progress::<f64, i32>("big.mtx", &ReadOptions::default(), &report)?;
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub fn read_csr_with_progress<T: Scalar, I: Index>(
+    path: impl AsRef<Path>,
+    options: &ReadOptions,
+    progress: Progress<'_>,
+) -> Result<Csr<T, I>> {
+    let path = path.as_ref();
+    let bytes = load_path(path, progress)?;
+    scalar_csr(&bytes, options, progress).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads a [`Csr`] from any reader (plain or gzipped text).
@@ -232,7 +275,7 @@ pub fn read_csr_from<R: Read, T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<Csr<T, I>> {
     let bytes = load_reader(reader)?;
-    scalar_csr(&bytes, options).map_err(|e| e.into_error(None))
+    scalar_csr(&bytes, options, &no_progress).map_err(|e| e.into_error(None))
 }
 
 /// Reads the structure of any file (values are checked, then dropped) into a pattern matrix,
@@ -242,7 +285,7 @@ pub fn read_csr_from<R: Read, T: Scalar, I: Index>(
 /// As [`read_csr`].
 pub fn read_pattern<I: Index>(path: impl AsRef<Path>) -> Result<CsrPattern<I>> {
     let path = path.as_ref();
-    let bytes = load_path(path)?;
+    let bytes = load_path(path, &no_progress)?;
     pattern_csr(&bytes).map_err(|e| e.into_error(Some(path)))
 }
 
@@ -254,7 +297,7 @@ pub fn read_pattern<I: Index>(path: impl AsRef<Path>) -> Result<CsrPattern<I>> {
 /// cannot be allocated.
 pub fn read_dense<T: Scalar>(path: impl AsRef<Path>) -> Result<Dense<T>> {
     let path = path.as_ref();
-    let bytes = load_path(path)?;
+    let bytes = load_path(path, &no_progress)?;
     dense(&bytes).map_err(|e| e.into_error(Some(path)))
 }
 
@@ -268,7 +311,7 @@ pub fn read_dense_from<R: Read, T: Scalar>(reader: R) -> Result<Dense<T>> {
 }
 
 /// An error that is either already an [`Error`] or still needs the path.
-enum ReadError {
+pub(crate) enum ReadError {
     Parse(ParseError),
     Other(Error),
 }
@@ -304,6 +347,22 @@ fn read_scalar<T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<MmFile<T, I>, ReadError> {
     let layout = parse_header(bytes)?;
+    let (symmetry, entries) = scalar_entries(bytes, &layout, options, &no_progress)?;
+    Ok(MmFile {
+        header: layout.header,
+        symmetry,
+        data: entries.data,
+    })
+}
+
+/// The entries of a file of values, with symmetry expanded if `options` say so, and the
+/// symmetry they have.
+fn scalar_entries<T: Scalar, I: Index>(
+    bytes: &[u8],
+    layout: &Layout,
+    options: &ReadOptions,
+    progress: Progress<'_>,
+) -> Result<(Symmetry, Entries<T, I>), ReadError> {
     if layout.header.field == Field::Complex && !T::IS_COMPLEX {
         return Err(ParseError::new(
             layout.banner_line,
@@ -314,26 +373,23 @@ fn read_scalar<T: Scalar, I: Index>(
         )
         .into());
     }
-    let mut data: MatrixData<T, I> = read_triplets(
+    let mut entries = read_entries(
         bytes,
-        &layout,
+        layout,
         &|re, im| T::from_re_im(re, im),
         narrow::<T>(),
+        progress,
     )?;
     let mut symmetry = layout.header.symmetry;
     if options.expand_symmetry && symmetry != Symmetry::General {
-        data = mirror(data, |v: T| match symmetry {
+        entries = mirror(entries, |v: T| match symmetry {
             Symmetry::General | Symmetry::Symmetric => v,
             Symmetry::SkewSymmetric => -v,
             Symmetry::Hermitian => v.conj(),
-        })?;
+        });
         symmetry = Symmetry::General;
     }
-    Ok(MmFile {
-        header: layout.header,
-        symmetry,
-        data,
-    })
+    Ok((symmetry, entries))
 }
 
 /// Expands stored symmetric triplets: every off-diagonal `(i, j, v)` gains `(j, i, f(v))`,
@@ -341,10 +397,10 @@ fn read_scalar<T: Scalar, I: Index>(
 /// diagonals itself (with line numbers) and keeps a hermitian diagonal's imaginary part as
 /// stored, which `expand_symmetry` would reject.
 fn mirror<T: crate::Element, I: Index>(
-    data: MatrixData<T, I>,
+    entries: Entries<T, I>,
     f: impl Fn(T) -> T,
-) -> Result<MatrixData<T, I>> {
-    let (nrows, ncols, mut rows, mut cols, mut vals) = data.into_parts();
+) -> Entries<T, I> {
+    let (nrows, ncols, mut rows, mut cols, mut vals) = entries.data.into_parts();
     let n = rows.len();
     let extra = (0..n).filter(|&k| rows[k] != cols[k]).count();
     rows.reserve_exact(extra);
@@ -358,7 +414,14 @@ fn mirror<T: crate::Element, I: Index>(
             vals.push(f(v));
         }
     }
-    MatrixData::try_from_triplets(nrows, ncols, rows, cols, vals)
+    // SAFETY: the added entries swap the indices of checked ones, and symmetric storage is
+    // square (the header parser checks it), so every index stays inside the matrix; the three
+    // arrays grew together.
+    let data = unsafe { MatrixData::from_triplets_unchecked(nrows, ncols, rows, cols, vals) };
+    Entries {
+        data,
+        row_major: false,
+    }
 }
 
 /// Checks that the row pointers of an `nrows`-row CSR matrix can be allocated, so that a
@@ -380,11 +443,12 @@ fn check_row_ptrs_alloc<I: Index>(layout: &Layout) -> Result<(), ParseError> {
 fn scalar_csr<T: Scalar, I: Index>(
     bytes: &[u8],
     options: &ReadOptions,
+    progress: Progress<'_>,
 ) -> Result<Csr<T, I>, ReadError> {
     let layout = parse_header(bytes)?;
     check_row_ptrs_alloc::<I>(&layout)?;
-    let file = read_scalar::<T, I>(bytes, options)?;
-    Ok(assemble(file.data, options.duplicates)?)
+    let (_, entries) = scalar_entries::<T, I>(bytes, &layout, options, progress)?;
+    Ok(assemble(entries, options.duplicates)?)
 }
 
 /// Builds a CSR matrix from triplets. Files listed row by row (as this crate's writer and
@@ -392,14 +456,16 @@ fn scalar_csr<T: Scalar, I: Index>(
 /// matrix's, so peak memory stays near the triplets' size. Other files go through the
 /// counting sort of [`Csr::from_matrix_data_with`].
 fn assemble<T: crate::Element, I: Index>(
-    data: MatrixData<T, I>,
+    entries: Entries<T, I>,
     duplicates: Duplicates,
 ) -> Result<Csr<T, I>> {
-    let by_row = if data.len() >= crate::parallel::MIN_PARALLEL_WORK {
-        data.rows().par_windows(2).all(|w| w[0] <= w[1])
-    } else {
-        data.rows().windows(2).all(|w| w[0] <= w[1])
-    };
+    let Entries { data, row_major } = entries;
+    let by_row = row_major
+        || if data.len() >= crate::parallel::MIN_PARALLEL_WORK {
+            data.rows().par_windows(2).all(|w| w[0] <= w[1])
+        } else {
+            data.rows().windows(2).all(|w| w[0] <= w[1])
+        };
     if !by_row {
         return Csr::from_matrix_data_with(&data, duplicates);
     }
@@ -414,8 +480,15 @@ fn assemble<T: crate::Element, I: Index>(
         *ptr = I::truncate(k);
     }
     drop(rows);
-    let mut a = Csr::try_from_parts(nrows, ncols, ptrs, cols, vals)?;
-    if duplicates == Duplicates::Sum && (!a.is_sorted_by_column_index() || a.has_duplicates()) {
+    // SAFETY: the pointers start at 0, never decrease and end at nnz (every row index is
+    // below nrows, so the scan passes every entry), nnz fits `I` (checked above), and every
+    // column index is below ncols (`MatrixData`'s invariant).
+    let mut a = unsafe { Csr::from_parts_unchecked(nrows, ncols, ptrs, cols, vals) };
+    // Entries strictly increasing by (row, column) are sorted without duplicates.
+    if duplicates == Duplicates::Sum
+        && !row_major
+        && (!a.is_sorted_by_column_index() || a.has_duplicates())
+    {
         a.sum_duplicates();
     }
     Ok(a)
@@ -425,15 +498,13 @@ fn pattern_csr<I: Index>(bytes: &[u8]) -> Result<CsrPattern<I>, ReadError> {
     let layout = parse_header(bytes)?;
     check_row_ptrs_alloc::<I>(&layout)?;
     let narrow = false;
-    let data: MatrixData<(), I> = read_triplets(bytes, &layout, &|_, _| (), narrow)?;
-    let data = if layout.header.symmetry == Symmetry::General {
-        data
+    let entries: Entries<(), I> = read_entries(bytes, &layout, &|_, _| (), narrow, &no_progress)?;
+    let entries = if layout.header.symmetry == Symmetry::General {
+        entries
     } else {
-        mirror(data, |()| ())?
+        mirror(entries, |()| ())
     };
-    let (nrows, ncols, rows, cols, vals) = data.into_parts();
-    let data = MatrixData::try_from_triplets(nrows, ncols, rows, cols, vals)?;
-    Ok(assemble(data, Duplicates::Sum)?)
+    Ok(assemble(entries, Duplicates::Sum)?)
 }
 
 fn dense<T: Scalar>(bytes: &[u8]) -> Result<Dense<T>, ReadError> {
@@ -456,414 +527,4 @@ fn dense<T: Scalar>(bytes: &[u8]) -> Result<Dense<T>, ReadError> {
         values[r * h.ncols + c] += v;
     }
     Ok(Dense::try_from_row_major(h.nrows, h.ncols, values)?)
-}
-
-/// What a data line must hold.
-#[derive(Clone, Copy)]
-struct LineSpec {
-    field: Field,
-    vector: bool,
-    symmetry: Symmetry,
-    nrows: usize,
-    ncols: usize,
-    narrow: bool,
-}
-
-impl LineSpec {
-    /// Parses the value (or real and imaginary parts) at `pos`.
-    #[inline]
-    fn value(&self, line: &[u8], pos: &mut usize) -> Result<(f64, f64), String> {
-        Ok(match self.field {
-            Field::Real => (parse_real(line, pos, self.narrow)?, 0.0),
-            Field::Integer => (parse_integer(line, pos)?, 0.0),
-            Field::Complex => (
-                parse_real(line, pos, self.narrow)?,
-                parse_real(line, pos, self.narrow)?,
-            ),
-            Field::Pattern => (1.0, 0.0),
-        })
-    }
-
-    /// Checks a diagonal value against the symmetry. (A hermitian diagonal with an imaginary
-    /// part is kept as stored, as scipy and fast_matrix_market do: real files have them.)
-    #[inline]
-    fn check_diagonal(&self, re: f64, im: f64) -> Result<(), String> {
-        match self.symmetry {
-            Symmetry::SkewSymmetric if re != 0.0 || im != 0.0 => {
-                Err("nonzero diagonal entry in a skew-symmetric matrix".into())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Parses one coordinate entry starting at `pos`, leaving `pos` after its last field.
-    #[inline]
-    fn coordinate(&self, line: &[u8], pos: &mut usize) -> Result<(usize, usize, f64, f64), String> {
-        let r = parse_index(line, pos, "row", self.nrows)?;
-        let c = if self.vector {
-            0
-        } else {
-            parse_index(line, pos, "column", self.ncols)?
-        };
-        // Text after the entry is ignored, like fast_matrix_market and Ginkgo do: real
-        // pattern files carry a value column.
-        let (re, im) = self.value(line, pos)?;
-        if r == c {
-            self.check_diagonal(re, im)?;
-        }
-        Ok((r, c, re, im))
-    }
-}
-
-/// Position of the `k`-th value of an array file, column by column.
-#[derive(Clone, Copy)]
-struct ArrayPos {
-    row: usize,
-    col: usize,
-    nrows: usize,
-    /// First stored row of column `j` is `j + first` (triangular storage), or 0.
-    triangle: Option<usize>,
-}
-
-impl ArrayPos {
-    fn start(nrows: usize, symmetry: Symmetry, k: usize) -> Self {
-        let triangle = match symmetry {
-            Symmetry::General => None,
-            Symmetry::Symmetric | Symmetry::Hermitian => Some(0),
-            Symmetry::SkewSymmetric => Some(1),
-        };
-        let Some(first) = triangle else {
-            return Self {
-                row: k % nrows.max(1),
-                col: k / nrows.max(1),
-                nrows,
-                triangle,
-            };
-        };
-        let (mut col, mut k) = (0, k);
-        loop {
-            let len = nrows.saturating_sub(col + first);
-            if k < len || len == 0 {
-                break;
-            }
-            k -= len;
-            col += 1;
-        }
-        Self {
-            row: col + first + k,
-            col,
-            nrows,
-            triangle,
-        }
-    }
-
-    #[inline]
-    fn advance(&mut self) {
-        self.row += 1;
-        if self.row >= self.nrows {
-            self.col += 1;
-            self.row = match self.triangle {
-                None => 0,
-                Some(first) => self.col + first,
-            };
-        }
-    }
-}
-
-/// Per-chunk counts from the first pass.
-#[derive(Clone, Copy, Default)]
-struct ChunkCount {
-    lines: usize,
-    entries: usize,
-}
-
-fn count_chunk(chunk: &[u8]) -> ChunkCount {
-    let mut c = ChunkCount::default();
-    if memchr::memchr(b'\r', chunk).is_none() {
-        // Only `\n` line ends: find them with one SIMD scan; most lines start with a digit.
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', chunk) {
-            let line = &chunk[start..nl];
-            c.lines += 1;
-            let entry = line.first().is_some_and(u8::is_ascii_digit) || !is_blank_or_comment(line);
-            c.entries += usize::from(entry);
-            start = nl + 1;
-        }
-        if start < chunk.len() {
-            c.lines += 1;
-            c.entries += usize::from(!is_blank_or_comment(&chunk[start..]));
-        }
-        return c;
-    }
-    for line in Lines::new(chunk) {
-        c.lines += 1;
-        c.entries += usize::from(!is_blank_or_comment(line));
-    }
-    c
-}
-
-/// The 1-based line of entry `k` (0-based, counted over the whole data section).
-fn line_of_entry(
-    data: &[u8],
-    chunks: &[std::ops::Range<usize>],
-    counts: &[ChunkCount],
-    first_line: usize,
-    k: usize,
-) -> usize {
-    let (mut line, mut seen) = (first_line, 0);
-    for (range, count) in chunks.iter().zip(counts) {
-        if seen + count.entries <= k {
-            seen += count.entries;
-            line += count.lines;
-            continue;
-        }
-        for l in Lines::new(&data[range.clone()]) {
-            if !is_blank_or_comment(l) {
-                if seen == k {
-                    return line;
-                }
-                seen += 1;
-            }
-            line += 1;
-        }
-    }
-    line
-}
-
-/// One chunk's share of the second pass.
-struct Job<'a, I, T> {
-    range: std::ops::Range<usize>,
-    first_line: usize,
-    start_entry: usize,
-    rows: &'a mut [I],
-    cols: &'a mut [I],
-    vals: &'a mut [T],
-}
-
-/// Reads every entry of the data section into triplets (symmetry as stored).
-fn read_triplets<T, I, M>(
-    bytes: &[u8],
-    layout: &Layout,
-    make: &M,
-    narrow: bool,
-) -> Result<MatrixData<T, I>, ReadError>
-where
-    T: crate::Element,
-    I: Index,
-    M: Fn(f64, f64) -> T + Sync,
-{
-    let h = layout.header;
-    for (n, what) in [(h.nrows, "rows"), (h.ncols, "columns")] {
-        if n > I::MAX_USIZE {
-            return Err(ParseError::new(
-                layout.size_line,
-                format!(
-                    "{n} {what} do not fit index type {} (max {}); use a wider index type",
-                    I::NAME,
-                    I::MAX_USIZE
-                ),
-            )
-            .into());
-        }
-    }
-    let data = &bytes[layout.data_offset..];
-    let parts = if data.len() < PARALLEL_MIN_BYTES {
-        1
-    } else {
-        (data.len() / CHUNK_BYTES).max(2 * rayon::current_num_threads())
-    };
-    let chunks = newline_chunks(data, parts);
-    let counts: Vec<ChunkCount> = if chunks.len() == 1 {
-        vec![count_chunk(data)]
-    } else {
-        chunks
-            .par_iter()
-            .map(|r| count_chunk(&data[r.clone()]))
-            .collect()
-    };
-    let found: usize = counts.iter().map(|c| c.entries).sum();
-    let total_lines: usize = counts.iter().map(|c| c.lines).sum();
-    let expected = h.entries;
-    let n = found.min(expected);
-    let spec = LineSpec {
-        field: h.field,
-        vector: h.object == Object::Vector,
-        symmetry: h.symmetry,
-        nrows: h.nrows,
-        ncols: h.ncols,
-        narrow,
-    };
-
-    // Second pass: each chunk parses its share of the first `n` entries into its own slice.
-    let mut first_lines = Vec::with_capacity(chunks.len());
-    let mut quotas = Vec::with_capacity(chunks.len());
-    let (mut line, mut left) = (layout.data_line, n);
-    for c in &counts {
-        first_lines.push(line);
-        line += c.lines;
-        let q = c.entries.min(left);
-        quotas.push(q);
-        left -= q;
-    }
-    let coordinate = h.format == Format::Coordinate;
-    let mut rows = vec![I::ZERO; if coordinate { n } else { 0 }];
-    let mut cols = vec![I::ZERO; if coordinate { n } else { 0 }];
-    let mut vals = vec![T::default(); n];
-    {
-        let mut jobs = Vec::with_capacity(chunks.len());
-        let (mut rr, mut cc, mut vv) = (&mut rows[..], &mut cols[..], &mut vals[..]);
-        let mut start_entry = 0;
-        for (k, range) in chunks.iter().enumerate() {
-            let q = quotas[k];
-            let (r0, r1) = rr.split_at_mut(if coordinate { q } else { 0 });
-            let (c0, c1) = cc.split_at_mut(if coordinate { q } else { 0 });
-            let (v0, v1) = vv.split_at_mut(q);
-            (rr, cc, vv) = (r1, c1, v1);
-            jobs.push(Job {
-                range: range.clone(),
-                first_line: first_lines[k],
-                start_entry,
-                rows: r0,
-                cols: c0,
-                vals: v0,
-            });
-            start_entry += q;
-        }
-        let run = |job: Job<'_, I, T>| {
-            let chunk = &data[job.range];
-            if coordinate {
-                parse_coordinate_chunk(
-                    chunk,
-                    job.first_line,
-                    &spec,
-                    make,
-                    job.rows,
-                    job.cols,
-                    job.vals,
-                )
-            } else {
-                parse_array_chunk(
-                    chunk,
-                    job.first_line,
-                    job.start_entry,
-                    &spec,
-                    make,
-                    job.vals,
-                )
-            }
-        };
-        let errors: Vec<Result<(), ParseError>> = if jobs.len() == 1 {
-            jobs.into_iter().map(run).collect()
-        } else {
-            jobs.into_par_iter().map(run).collect()
-        };
-        if let Some(err) = errors.into_iter().find_map(Result::err) {
-            return Err(err.into());
-        }
-    }
-    if found > expected {
-        let line = line_of_entry(data, &chunks, &counts, layout.data_line, expected);
-        return Err(ParseError::new(
-            line,
-            format!(
-                "more entries than the {expected} declared on line {}",
-                layout.size_line
-            ),
-        )
-        .into());
-    }
-    if found < expected {
-        let last = layout.data_line + total_lines - 1;
-        let line = last.max(layout.size_line);
-        return Err(ParseError::new(
-            line,
-            format!("file ends after {found} of the {expected} declared entries"),
-        )
-        .into());
-    }
-    if !coordinate {
-        let mut pos = ArrayPos::start(h.nrows, h.symmetry, 0);
-        rows.reserve_exact(n);
-        cols.reserve_exact(n);
-        for _ in 0..n {
-            rows.push(I::truncate(pos.row));
-            cols.push(I::truncate(pos.col));
-            pos.advance();
-        }
-    }
-    Ok(MatrixData::try_from_triplets(
-        h.nrows, h.ncols, rows, cols, vals,
-    )?)
-}
-
-fn parse_coordinate_chunk<T, I: Index, M: Fn(f64, f64) -> T>(
-    chunk: &[u8],
-    first_line: usize,
-    spec: &LineSpec,
-    make: &M,
-    rows: &mut [I],
-    cols: &mut [I],
-    vals: &mut [T],
-) -> Result<(), ParseError> {
-    // A cursor over the chunk, line by line, without first finding each line's end.
-    let quota = vals.len();
-    let (mut k, mut line_no, mut p) = (0, first_line, 0);
-    while k < quota && p < chunk.len() {
-        skip_ws(chunk, &mut p);
-        match chunk.get(p) {
-            None => break,
-            Some(b'\n' | b'\r') => {}
-            Some(b'%') => p = find_eol(chunk, p),
-            Some(_) => {
-                let (r, c, re, im) = spec
-                    .coordinate(chunk, &mut p)
-                    .map_err(|what| ParseError::new(line_no, what))?;
-                rows[k] = I::truncate(r);
-                cols[k] = I::truncate(c);
-                vals[k] = make(re, im);
-                k += 1;
-                if chunk.get(p).is_some_and(|&b| !is_eol(b)) {
-                    p = find_eol(chunk, p);
-                }
-            }
-        }
-        p = skip_eol(chunk, p);
-        line_no += 1;
-    }
-    Ok(())
-}
-
-fn parse_array_chunk<T, M: Fn(f64, f64) -> T>(
-    chunk: &[u8],
-    first_line: usize,
-    start_entry: usize,
-    spec: &LineSpec,
-    make: &M,
-    vals: &mut [T],
-) -> Result<(), ParseError> {
-    let quota = vals.len();
-    let mut pos = ArrayPos::start(spec.nrows, spec.symmetry, start_entry);
-    let (mut k, mut line_no) = (0, first_line);
-    for line in Lines::new(chunk) {
-        if k == quota {
-            break;
-        }
-        if !is_blank_or_comment(line) {
-            let parse = || {
-                let mut p = 0;
-                let (re, im) = spec.value(line, &mut p)?;
-                expect_end(line, &mut p, "value")?;
-                if pos.row == pos.col {
-                    spec.check_diagonal(re, im)?;
-                }
-                Ok::<_, String>((re, im))
-            };
-            let (re, im) = parse().map_err(|what| ParseError::new(line_no, what))?;
-            vals[k] = make(re, im);
-            pos.advance();
-            k += 1;
-        }
-        line_no += 1;
-    }
-    Ok(())
 }

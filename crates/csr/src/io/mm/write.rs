@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::{Csr, CsrPattern, Dense, Element, Index, Scalar, Symmetry};
 
 use super::header::{Field, Format};
+use super::progress::{Progress, Stage, no_progress};
 
 /// Entries formatted per parallel piece; a piece's text (about 25 bytes an entry) is held in
 /// memory until it is written.
@@ -24,6 +25,11 @@ pub struct WriteOptions {
     pub symmetry: Symmetry,
     /// `Coordinate` (the default) or `Array` (every value, column by column, zeros included).
     pub format: Format,
+    /// Field to declare: `None` (the default) writes `real` or `complex` after the value
+    /// type; `Integer` writes every value as an integer (each must be a real whole number
+    /// within ±2⁶³, else [`Error::ValueNotInField`]); `Pattern` writes the structure only
+    /// (coordinate, not skew-symmetric nor hermitian, else [`Error::InvalidMmHeader`]).
+    pub field: Option<Field>,
     /// Extra comment text, written after the producer line (each line prefixed by `%`).
     pub comment: Option<String>,
     /// Flush the file to disk (`fsync`) before renaming it into place, so that even a power
@@ -44,6 +50,13 @@ impl WriteOptions {
     #[must_use]
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
+        self
+    }
+
+    /// Sets the field to declare (see [`WriteOptions::field`]).
+    #[must_use]
+    pub fn field(mut self, field: Field) -> Self {
+        self.field = Some(field);
         self
     }
 }
@@ -89,18 +102,101 @@ pub fn write_csr_to<W: Write, T: Scalar, I: Index>(
     a: &Csr<T, I>,
     options: &WriteOptions,
 ) -> Result<()> {
-    let field = if T::IS_COMPLEX {
-        Field::Complex
-    } else {
-        Field::Real
-    };
+    write_csr_reporting(w, a, options, &no_progress)
+}
+
+/// Writes `a` to `path` like [`write_csr`], reporting the entries written so far to
+/// `progress` ([`Stage::Writing`]) every few hundred thousand entries.
+///
+/// # Errors
+/// As [`write_csr`].
+pub fn write_csr_with_progress<T: Scalar, I: Index>(
+    path: impl AsRef<Path>,
+    a: &Csr<T, I>,
+    options: &WriteOptions,
+    progress: Progress<'_>,
+) -> Result<()> {
+    write_atomically(path.as_ref(), options.sync, |w| {
+        write_csr_reporting(w, a, options, progress)
+    })
+}
+
+fn write_csr_reporting<W: Write, T: Scalar, I: Index>(
+    w: W,
+    a: &Csr<T, I>,
+    options: &WriteOptions,
+    progress: Progress<'_>,
+) -> Result<()> {
     let mirror = move |v: T| match options.symmetry {
         Symmetry::General | Symmetry::Symmetric => v,
         Symmetry::SkewSymmetric => -v,
         Symmetry::Hermitian => v.conj(),
     };
-    write_sparse(w, a, options, field, mirror, push_scalar::<T>)
+    match options.field {
+        None | Some(Field::Real | Field::Complex) => {
+            let field = if T::IS_COMPLEX {
+                Field::Complex
+            } else {
+                Field::Real
+            };
+            write_sparse(w, a, options, field, mirror, push_scalar::<T>, progress)
+        }
+        Some(Field::Integer) => {
+            check_integers(a)?;
+            write_sparse(
+                w,
+                a,
+                options,
+                Field::Integer,
+                mirror,
+                push_integer::<T>,
+                progress,
+            )
+        }
+        Some(Field::Pattern) => write_pattern_to(w, &a.to_pattern(), options),
+    }
 }
+
+/// Checks that every value of `a` is a real whole number that an `integer` file can hold.
+fn check_integers<T: Scalar, I: Index>(a: &Csr<T, I>) -> Result<()> {
+    let bad = (0..a.nrows()).into_par_iter().find_map_first(|r| {
+        let (cols, vals) = a.row(r);
+        cols.iter()
+            .zip(vals)
+            .find_map(|(c, &v)| Some((r, c.to_usize(), integer_problem(v)?)))
+    });
+    not_integer(bad)
+}
+
+/// The error for the first value that is not a whole number, if any.
+fn not_integer(bad: Option<(usize, usize, &'static str)>) -> Result<()> {
+    match bad {
+        None => Ok(()),
+        Some((row, col, reason)) => Err(Error::ValueNotInField {
+            field: Field::Integer.name(),
+            row,
+            col,
+            reason,
+        }),
+    }
+}
+
+/// Why `v` cannot be written in an `integer` file, if it cannot.
+fn integer_problem<T: Scalar>(v: T) -> Option<&'static str> {
+    let re = real_to_f64(v.re());
+    if real_to_f64(v.im()) != 0.0 {
+        Some("it has an imaginary part")
+    } else if !re.is_finite() || re.fract() != 0.0 {
+        Some("it is not a whole number")
+    } else if re.abs() >= INTEGER_LIMIT {
+        Some("it does not fit 64 bits")
+    } else {
+        None
+    }
+}
+
+/// Integer values are written as `i64`: magnitudes must stay below 2⁶³.
+const INTEGER_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
 /// Writes a pattern matrix to `path` atomically (see [`write_csr`]).
 ///
@@ -116,32 +212,48 @@ pub fn write_pattern<I: Index>(
     })
 }
 
-/// Writes a pattern matrix (field `pattern`, coordinate only) to any writer.
+/// Writes a pattern matrix (field `pattern`) to any writer. A pattern `array` file does not
+/// exist: with `options.format == Array` the matrix is written as `real` ones and zeros.
 ///
 /// # Errors
-/// As [`write_csr`]; a pattern cannot be written as `array` or `skew-symmetric` or
-/// `hermitian` ([`Error::NotSymmetric`] for the latter two).
+/// As [`write_csr`]; [`Error::InvalidMmHeader`] for `skew-symmetric` or `hermitian` coordinate
+/// output, which the Matrix Market format does not allow for a pattern.
 pub fn write_pattern_to<W: Write, I: Index>(
     w: W,
     a: &CsrPattern<I>,
     options: &WriteOptions,
 ) -> Result<()> {
-    let mut options = options.clone();
     if options.format == Format::Array {
+        let options = WriteOptions {
+            field: None,
+            ..options.clone()
+        };
         return write_csr_to(w, &a.to_valued::<f64>(), &options);
     }
-    if matches!(
-        options.symmetry,
-        Symmetry::SkewSymmetric | Symmetry::Hermitian
-    ) {
-        return Err(Error::NotSymmetric {
+    let reason = match options.symmetry {
+        Symmetry::General | Symmetry::Symmetric => None,
+        Symmetry::SkewSymmetric => {
+            Some("the mirror of a stored entry is its negation, which a pattern cannot hold")
+        }
+        Symmetry::Hermitian => Some("hermitian storage needs complex values"),
+    };
+    if let Some(reason) = reason {
+        return Err(Error::InvalidMmHeader {
+            format: Format::Coordinate.name(),
+            field: Field::Pattern.name(),
             symmetry: options.symmetry.name(),
-            row: 0,
-            col: 0,
+            reason,
         });
     }
-    options.format = Format::Coordinate;
-    write_sparse(w, a, &options, Field::Pattern, |v| v, |_, (), _| {})
+    write_sparse(
+        w,
+        a,
+        options,
+        Field::Pattern,
+        |v| v,
+        |_, (), _| {},
+        &no_progress,
+    )
 }
 
 /// Writes a dense matrix to `path` atomically (see [`write_csr`]); `array` format unless
@@ -159,7 +271,8 @@ pub fn write_dense<T: Scalar>(
     })
 }
 
-/// Writes a dense matrix as an `array` file to any writer.
+/// Writes a dense matrix as an `array` file to any writer. `options.field` may ask for
+/// `Integer`; `Pattern` is not a dense field and writes the values as without it.
 ///
 /// # Errors
 /// As [`write_csr`].
@@ -198,7 +311,22 @@ pub fn write_dense_to<W: Write, T: Scalar>(
             }
         }
     }
-    let field = if T::IS_COMPLEX { "complex" } else { "real" };
+    let integer = options.field == Some(Field::Integer);
+    if integer {
+        let bad = (0..nrows)
+            .find_map(|i| (0..ncols).find_map(|j| Some((i, j, integer_problem(d.row(i)[j])?))));
+        not_integer(bad)?;
+    }
+    let field = match (integer, T::IS_COMPLEX) {
+        (true, _) => "integer",
+        (false, true) => "complex",
+        (false, false) => "real",
+    };
+    let push = if integer {
+        push_integer::<T>
+    } else {
+        push_scalar::<T>
+    };
     let io = |e: std::io::Error| Error::io(None, &e);
     let first_row = |j: usize| match sym {
         Symmetry::General => 0,
@@ -224,7 +352,7 @@ pub fn write_dense_to<W: Write, T: Scalar>(
                 push_usize(&mut buf, j + 1);
                 buf.push(b' ');
             }
-            push_scalar(&mut buf, d.row(i)[j], &mut ryu);
+            push(&mut buf, d.row(i)[j], &mut ryu);
             buf.push(b'\n');
             if buf.len() >= 1 << 16 {
                 w.write_all(&buf).map_err(io)?;
@@ -308,6 +436,7 @@ fn write_sparse<W, T, I, M, F>(
     field: Field,
     mirror: M,
     push_value: F,
+    progress: Progress<'_>,
 ) -> Result<()>
 where
     W: Write,
@@ -374,6 +503,7 @@ where
     };
     let ranges: Vec<_> = bounds.windows(2).map(|b| b[0]..b[1]).collect();
     let batch = 2 * rayon::current_num_threads().max(1);
+    let total = a.nnz() as u64;
     for group in ranges.chunks(batch) {
         let texts: Vec<Vec<u8>> = if group.len() == 1 {
             vec![format_rows(group[0].clone())]
@@ -383,6 +513,8 @@ where
         for t in texts {
             w.write_all(&t).map_err(io)?;
         }
+        let done = a.row_ptrs()[group[group.len() - 1].end].to_usize();
+        progress(Stage::Writing, done as u64, total);
     }
     w.flush().map_err(io)
 }
@@ -446,6 +578,26 @@ fn push_usize(buf: &mut Vec<u8>, mut n: usize) {
         }
     }
     buf.extend_from_slice(&tmp[i..]);
+}
+
+/// A real value (`f32` or `f64`) as `f64`.
+#[inline]
+fn real_to_f64<R: Scalar>(x: R) -> f64 {
+    bytemuck::try_cast::<R, f64>(x)
+        .or_else(|_| bytemuck::try_cast::<R, f32>(x).map(f64::from))
+        .unwrap_or(f64::NAN)
+}
+
+/// Appends a whole value (checked by [`check_integers`]) as an integer.
+#[inline]
+fn push_integer<T: Scalar>(buf: &mut Vec<u8>, v: T, _: &mut ryu::Buffer) {
+    // In range and whole: checked before writing, so the cast is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    let n = real_to_f64(v.re()) as i64;
+    if n < 0 {
+        buf.push(b'-');
+    }
+    push_usize(buf, usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX));
 }
 
 /// Appends the shortest text that parses back to exactly `x` (an `f32` or `f64`).

@@ -609,3 +609,94 @@ fn label(r: &serde_json::Value) -> String {
         format!("{k}:{s}")
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// csr info and csr convert on Matrix Market files
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn info_json_has_the_issue_keys() {
+    let dir = TempDir::new("info-json");
+    let a = dir.file("a.mtx", A);
+    let o = csr(&["info", s(&a), "--json"]);
+    assert_success(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    for (key, want) in [
+        ("rows", serde_json::json!(3)),
+        ("cols", serde_json::json!(3)),
+        ("nnz", serde_json::json!(4)),
+        ("field", serde_json::json!("real")),
+        ("symmetry", serde_json::json!("general")),
+        ("format", serde_json::json!("coordinate")),
+        ("row_nnz_min", serde_json::json!(1)),
+        ("row_nnz_max", serde_json::json!(2)),
+        ("empty_rows", serde_json::json!(0)),
+        ("sorted", serde_json::json!(true)),
+        ("duplicates", serde_json::json!(false)),
+        ("explicit_zeros", serde_json::json!(0)),
+    ] {
+        assert_eq!(v[key], want, "{key} in {v}");
+    }
+    assert!(
+        v["row_nnz_mean"]
+            .as_f64()
+            .is_some_and(|m| (m - 4.0 / 3.0).abs() < 1e-12),
+        "{v}"
+    );
+}
+
+#[test]
+fn bad_files_exit_2_with_file_and_line() {
+    let dir = TempDir::new("bad-file");
+    let bad = dir.file(
+        "bad.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1\n",
+    );
+    let needle = format!("error: {}:3: row index 3 exceeds the 2 declared", s(&bad));
+    for args in [vec!["info", s(&bad)], vec!["convert", s(&bad), "out.mtx"]] {
+        let o = csr(&args);
+        assert_fails(&o, 2, &needle);
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    let o = csr(&["info", s(&dir.path("missing.mtx"))]);
+    assert_fails(&o, 1, "missing.mtx");
+}
+
+#[test]
+fn convert_keeps_the_field_and_handles_gzip() {
+    let dir = TempDir::new("convert-field");
+    let b = dir.file("b.mtx", B23);
+    let gz = dir.path("b.mtx.gz");
+    assert_success(&csr(&["convert", s(&b), s(&gz)]));
+    let back = dir.path("back.mtx");
+    assert_success(&csr(&["convert", s(&gz), s(&back)]));
+    let text = std::fs::read_to_string(&back).expect("written");
+    assert!(
+        text.starts_with("%%MatrixMarket matrix coordinate integer general\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("2 3 3\n1 1 1\n2 2 1\n2 3 1\n"), "{text}");
+
+    let p = dir.file(
+        "p.mtx",
+        "%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 3\n",
+    );
+    let out = dir.path("p2.mtx");
+    assert_success(&csr(&["convert", s(&p), s(&out)]));
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.starts_with("%%MatrixMarket matrix coordinate pattern symmetric\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("3 3 2\n2 1\n3 3\n"), "{text}");
+    assert_success(&csr(&["convert", s(&p), s(&out), "--general"]));
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.ends_with("3 3 3\n1 2\n2 1\n3 3\n"), "{text}");
+    // An array cannot be pattern: ones and zeros as real values.
+    assert_success(&csr(&["convert", s(&p), s(&out), "--format", "array"]));
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.starts_with("%%MatrixMarket matrix array real symmetric\n"),
+        "{text}"
+    );
+}

@@ -7,7 +7,7 @@ use super::common::{csr_convertible_format, row_starts};
 use super::format::MatrixFormat;
 use super::padded::{self, Overflow};
 use crate::error::{Error, Result};
-use crate::parallel::{balanced_row_blocks, piece_count, zeroed_output};
+use crate::parallel::{MIN_PARALLEL_WORK, balanced_row_blocks, piece_count, zeroed_output};
 use crate::{Coo, Csr, CsrRef, Ell, Index, Scalar};
 
 /// How a [`Hybrid`] matrix chooses its ELL width from the row lengths (Ginkgo's strategies,
@@ -98,9 +98,46 @@ fn imbalance_limit(row_lengths: &[usize], percent: f32) -> usize {
     } else {
         n - 1
     };
-    // The value Ginkgo reads after sorting, found by selection in O(n).
-    let mut lengths = row_lengths.to_vec();
-    *lengths.select_nth_unstable(pos).1
+    nth_smallest(row_lengths, pos)
+}
+
+/// Row lengths up to this are counted in a histogram by [`nth_smallest`]; longer ones are
+/// selected among themselves.
+const HISTOGRAM_LEN: usize = 4096;
+
+/// The value at position `pos` (`< lengths.len()`) of the sorted lengths, as Ginkgo reads it
+/// after sorting: counted in parallel into a histogram of the short lengths, the long ones
+/// (rarer) kept aside and selected among themselves only if the position falls there. No
+/// copy of the lengths, no sort.
+fn nth_smallest(lengths: &[usize], pos: usize) -> usize {
+    let count = |chunk: &[usize]| {
+        let mut hist = vec![0usize; HISTOGRAM_LEN + 1];
+        let mut long = Vec::new();
+        for &l in chunk {
+            match hist.get_mut(l) {
+                Some(h) => *h += 1,
+                None => long.push(l),
+            }
+        }
+        (hist, long)
+    };
+    let (hist, mut long) = lengths.par_chunks(MIN_PARALLEL_WORK).map(count).reduce(
+        || count(&[]),
+        |(mut h, mut l), (h2, l2)| {
+            h.iter_mut().zip(h2).for_each(|(a, b)| *a += b);
+            l.extend(l2);
+            (h, l)
+        },
+    );
+    let mut seen = 0;
+    for (len, &n) in hist.iter().enumerate() {
+        seen += n;
+        if pos < seen {
+            return len;
+        }
+    }
+    // pos < lengths.len() = seen + long.len().
+    *long.select_nth_unstable(pos - seen).1
 }
 
 fn bounded_limit(row_lengths: &[usize], percent: f32, ratio: f32) -> usize {
@@ -162,12 +199,20 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
     /// # Errors
     /// [`Error::SizeOverflow`] if the ELL part cannot be allocated.
     pub fn from_csr_with(a: CsrRef<'_, T, I>, strategy: HybridStrategy) -> Result<Self> {
-        let lengths: Vec<usize> = a.row_lengths().collect();
+        let ptrs = a.row_ptrs();
+        let mut lengths = Vec::with_capacity(a.nrows());
+        (0..a.nrows())
+            .into_par_iter()
+            .map(|r| ptrs[r + 1].to_usize() - ptrs[r].to_usize())
+            .collect_into_vec(&mut lengths);
         let width = strategy.ell_width::<T, I>(&lengths).min(a.ncols());
         let ell = Ell::from_csr_parts(a, width, a.nrows())?;
         // COO part: entries width.. of each row.
-        let ptrs = a.row_ptrs();
         let extra = |r: usize| lengths[r].saturating_sub(width);
+        if lengths.par_iter().all(|&l| l <= width) {
+            let coo = Coo::try_from_parts(a.nrows(), a.ncols(), vec![], vec![], vec![])?;
+            return Ok(Self { ell, coo });
+        }
         let mut starts = Vec::with_capacity(a.nrows() + 1);
         starts.push(0usize);
         let mut total = 0usize;
@@ -279,3 +324,33 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
 }
 
 csr_convertible_format!(Hybrid, "hybrid");
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{HISTOGRAM_LEN, nth_smallest};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The counted selection equals reading the sorted lengths, with lengths on both
+        /// sides of the histogram's end and enough of them for several parallel pieces.
+        #[test]
+        fn nth_smallest_is_the_sorted_value(
+            short in prop::collection::vec(0..12usize, 0..3000),
+            long in prop::collection::vec(HISTOGRAM_LEN - 2..HISTOGRAM_LEN + 3000, 0..50),
+            copies in 1..80usize,
+            at in 0.0..1.0f64,
+        ) {
+            let mut lengths: Vec<usize> = short.iter().chain(&long).copied().collect();
+            lengths = lengths.repeat(copies);
+            prop_assume!(!lengths.is_empty());
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "a test position")]
+            let pos = ((lengths.len() as f64 * at) as usize).min(lengths.len() - 1);
+            let mut sorted = lengths.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(nth_smallest(&lengths, pos), sorted[pos]);
+        }
+    }
+}

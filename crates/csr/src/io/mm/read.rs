@@ -62,18 +62,22 @@ pub struct MmFile<T, I> {
     pub data: MatrixData<T, I>,
 }
 
-/// The bytes of a file: mapped, or decompressed or read into memory.
-enum Bytes {
+/// The text of a file: mapped, decompressed or read into memory, or the caller's. The
+/// readers drop it (unmapping or freeing it) as soon as the entries are parsed, before
+/// building the matrix, so that the text and the matrix's assembly are never both held.
+enum Bytes<'a> {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+    Borrowed(&'a [u8]),
 }
 
-impl Deref for Bytes {
+impl Deref for Bytes<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
             Bytes::Mapped(m) => m,
             Bytes::Owned(v) => v,
+            Bytes::Borrowed(b) => b,
         }
     }
 }
@@ -115,7 +119,7 @@ fn gunzip(bytes: &[u8], path: Option<&Path>, progress: Progress<'_>) -> Result<V
     Ok(out)
 }
 
-fn load_path(path: &Path, progress: Progress<'_>) -> Result<Bytes> {
+fn load_path(path: &Path, progress: Progress<'_>) -> Result<Bytes<'static>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path), &e))?;
     let len = file
         .metadata()
@@ -140,15 +144,15 @@ fn load_path(path: &Path, progress: Progress<'_>) -> Result<Bytes> {
     Ok(bytes)
 }
 
-fn load_reader<R: Read>(mut reader: R) -> Result<Vec<u8>> {
+fn load_reader<R: Read>(mut reader: R) -> Result<Bytes<'static>> {
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(None, &e))?;
     if is_gzip(&bytes) {
-        return gunzip(&bytes, None, &no_progress);
+        return Ok(Bytes::Owned(gunzip(&bytes, None, &no_progress)?));
     }
-    Ok(bytes)
+    Ok(Bytes::Owned(bytes))
 }
 
 /// Reads only the header of a file (the whole file is decompressed if gzipped).
@@ -184,7 +188,7 @@ pub fn read_matrix_data<T: Scalar, I: Index>(
 ) -> Result<MmFile<T, I>> {
     let path = path.as_ref();
     let bytes = load_path(path, &no_progress)?;
-    read_scalar(&bytes, options).map_err(|e| e.into_error(Some(path)))
+    read_scalar(bytes, options).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads triplets from any reader (plain or gzipped text).
@@ -196,7 +200,7 @@ pub fn read_matrix_data_from<R: Read, T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<MmFile<T, I>> {
     let bytes = load_reader(reader)?;
-    read_scalar(&bytes, options).map_err(|e| e.into_error(None))
+    read_scalar(bytes, options).map_err(|e| e.into_error(None))
 }
 
 /// Reads triplets from text in memory (not gzipped).
@@ -207,7 +211,7 @@ pub fn read_matrix_data_from_bytes<T: Scalar, I: Index>(
     bytes: &[u8],
     options: &ReadOptions,
 ) -> Result<MmFile<T, I>> {
-    read_scalar(bytes, options).map_err(|e| e.into_error(None))
+    read_scalar(Bytes::Borrowed(bytes), options).map_err(|e| e.into_error(None))
 }
 
 /// Reads a file into a [`Csr`], expanding symmetry and summing duplicates (like
@@ -237,7 +241,7 @@ pub fn read_csr_with<T: Scalar, I: Index>(
 ) -> Result<Csr<T, I>> {
     let path = path.as_ref();
     let bytes = load_path(path, &no_progress)?;
-    scalar_csr(&bytes, options, &no_progress).map_err(|e| e.into_error(Some(path)))
+    scalar_csr(bytes, options, &no_progress).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads a file into a [`Csr`] like [`read_csr_with`], reporting how far it has got to
@@ -263,7 +267,7 @@ pub fn read_csr_with_progress<T: Scalar, I: Index>(
 ) -> Result<Csr<T, I>> {
     let path = path.as_ref();
     let bytes = load_path(path, progress)?;
-    scalar_csr(&bytes, options, progress).map_err(|e| e.into_error(Some(path)))
+    scalar_csr(bytes, options, progress).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads a [`Csr`] from any reader (plain or gzipped text).
@@ -275,7 +279,7 @@ pub fn read_csr_from<R: Read, T: Scalar, I: Index>(
     options: &ReadOptions,
 ) -> Result<Csr<T, I>> {
     let bytes = load_reader(reader)?;
-    scalar_csr(&bytes, options, &no_progress).map_err(|e| e.into_error(None))
+    scalar_csr(bytes, options, &no_progress).map_err(|e| e.into_error(None))
 }
 
 /// Reads the structure of any file (values are checked, then dropped) into a pattern matrix,
@@ -286,7 +290,7 @@ pub fn read_csr_from<R: Read, T: Scalar, I: Index>(
 pub fn read_pattern<I: Index>(path: impl AsRef<Path>) -> Result<CsrPattern<I>> {
     let path = path.as_ref();
     let bytes = load_path(path, &no_progress)?;
-    pattern_csr(&bytes).map_err(|e| e.into_error(Some(path)))
+    pattern_csr(bytes).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads a file into a [`Dense`] matrix (symmetry expanded, duplicates summed); `array` and
@@ -298,7 +302,7 @@ pub fn read_pattern<I: Index>(path: impl AsRef<Path>) -> Result<CsrPattern<I>> {
 pub fn read_dense<T: Scalar>(path: impl AsRef<Path>) -> Result<Dense<T>> {
     let path = path.as_ref();
     let bytes = load_path(path, &no_progress)?;
-    dense(&bytes).map_err(|e| e.into_error(Some(path)))
+    dense(bytes).map_err(|e| e.into_error(Some(path)))
 }
 
 /// Reads a [`Dense`] matrix from any reader (plain or gzipped text).
@@ -307,7 +311,7 @@ pub fn read_dense<T: Scalar>(path: impl AsRef<Path>) -> Result<Dense<T>> {
 /// As [`read_dense`].
 pub fn read_dense_from<R: Read, T: Scalar>(reader: R) -> Result<Dense<T>> {
     let bytes = load_reader(reader)?;
-    dense(&bytes).map_err(|e| e.into_error(None))
+    dense(bytes).map_err(|e| e.into_error(None))
 }
 
 /// An error that is either already an [`Error`] or still needs the path.
@@ -343,10 +347,10 @@ fn narrow<T: Scalar>() -> bool {
 }
 
 fn read_scalar<T: Scalar, I: Index>(
-    bytes: &[u8],
+    bytes: Bytes<'_>,
     options: &ReadOptions,
 ) -> Result<MmFile<T, I>, ReadError> {
-    let layout = parse_header(bytes)?;
+    let layout = parse_header(&bytes)?;
     let (symmetry, entries) = scalar_entries(bytes, &layout, options, &no_progress)?;
     Ok(MmFile {
         header: layout.header,
@@ -355,10 +359,10 @@ fn read_scalar<T: Scalar, I: Index>(
     })
 }
 
-/// The entries of a file of values, with symmetry expanded if `options` say so, and the
-/// symmetry they have.
+/// The entries of a file of values, with symmetry expanded if `options` say so (after the
+/// text is dropped), and the symmetry they have.
 fn scalar_entries<T: Scalar, I: Index>(
-    bytes: &[u8],
+    bytes: Bytes<'_>,
     layout: &Layout,
     options: &ReadOptions,
     progress: Progress<'_>,
@@ -374,12 +378,13 @@ fn scalar_entries<T: Scalar, I: Index>(
         .into());
     }
     let mut entries = read_entries(
-        bytes,
+        &bytes,
         layout,
         &|re, im| T::from_re_im(re, im),
         narrow::<T>(),
         progress,
     )?;
+    drop(bytes);
     let mut symmetry = layout.header.symmetry;
     if options.expand_symmetry && symmetry != Symmetry::General {
         entries = mirror(entries, |v: T| match symmetry {
@@ -441,11 +446,11 @@ fn check_row_ptrs_alloc<I: Index>(layout: &Layout) -> Result<(), ParseError> {
 }
 
 fn scalar_csr<T: Scalar, I: Index>(
-    bytes: &[u8],
+    bytes: Bytes<'_>,
     options: &ReadOptions,
     progress: Progress<'_>,
 ) -> Result<Csr<T, I>, ReadError> {
-    let layout = parse_header(bytes)?;
+    let layout = parse_header(&bytes)?;
     check_row_ptrs_alloc::<I>(&layout)?;
     let (_, entries) = scalar_entries::<T, I>(bytes, &layout, options, progress)?;
     Ok(assemble(entries, options.duplicates)?)
@@ -494,11 +499,12 @@ fn assemble<T: crate::Element, I: Index>(
     Ok(a)
 }
 
-fn pattern_csr<I: Index>(bytes: &[u8]) -> Result<CsrPattern<I>, ReadError> {
-    let layout = parse_header(bytes)?;
+fn pattern_csr<I: Index>(bytes: Bytes<'_>) -> Result<CsrPattern<I>, ReadError> {
+    let layout = parse_header(&bytes)?;
     check_row_ptrs_alloc::<I>(&layout)?;
     let narrow = false;
-    let entries: Entries<(), I> = read_entries(bytes, &layout, &|_, _| (), narrow, &no_progress)?;
+    let entries: Entries<(), I> = read_entries(&bytes, &layout, &|_, _| (), narrow, &no_progress)?;
+    drop(bytes);
     let entries = if layout.header.symmetry == Symmetry::General {
         entries
     } else {
@@ -507,8 +513,8 @@ fn pattern_csr<I: Index>(bytes: &[u8]) -> Result<CsrPattern<I>, ReadError> {
     Ok(assemble(entries, Duplicates::Sum)?)
 }
 
-fn dense<T: Scalar>(bytes: &[u8]) -> Result<Dense<T>, ReadError> {
-    let layout = parse_header(bytes)?;
+fn dense<T: Scalar>(bytes: Bytes<'_>) -> Result<Dense<T>, ReadError> {
+    let layout = parse_header(&bytes)?;
     let h = layout.header;
     let too_big = || {
         ParseError::new(

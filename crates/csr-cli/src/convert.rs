@@ -13,7 +13,7 @@ use csr::{
 
 use crate::CmdResult;
 use crate::args::{ConvertArgs, FormatArg, IndexType, LayoutArg};
-use crate::progress::with_progress;
+use crate::progress::{with_progress, writing};
 
 /// Runs `csr convert`.
 pub fn run(args: &ConvertArgs, out: &mut impl Write) -> CmdResult {
@@ -60,7 +60,7 @@ fn convert<T: Scalar>(input: &Path, output: &Path, options: &WriteOptions) -> Cm
     let a = with_progress(input, "reading", |progress| {
         mm::read_csr_with_progress::<T, i64>(input, &read, progress)
     })?;
-    with_progress(input, "writing", |progress| {
+    writing(input, output, |progress| {
         mm::write_csr_with_progress(output, &a, options, progress)
     })?;
     Ok(())
@@ -144,7 +144,7 @@ fn through<T: Scalar, I: Index>(
         ms(p.back)
     )?;
     let output = &args.output;
-    with_progress(input, "writing", |progress| {
+    writing(input, output, |progress| {
         mm::write_csr_with_progress(output, &p.csr, options, progress)
     })?;
     Ok(())

@@ -9,6 +9,9 @@
 //! | [`Strategy::Compressed`] | `compressed` | nnz-balanced row blocks over a compact index encoding made with the handle: runs of rows sharing one pattern of column offsets read no column indices |
 //! | [`Strategy::Automatic`] | `automatic` | picks one of the above from row statistics when the handle is made |
 //!
+//! `classical` and `load_balance` prefetch `x` ahead of its reads when a sample of rows shows
+//! scattered columns (most entries more than 32 768 columns from their row).
+//!
 //! A strategy travels with the matrix ([`Csr::set_strategy`](crate::Csr::set_strategy)), like
 //! Ginkgo's `set_strategy`; the kernel reads it when it makes a handle, computes the
 //! partition once, and reports what it runs with

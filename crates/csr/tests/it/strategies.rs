@@ -328,6 +328,30 @@ fn patterned_c64_i64() {
     patterned_matrices_match_the_reference::<Complex<f64>, i64>();
 }
 
+/// Scattered columns (most entries far from their row): the row loops prefetch `x`, and
+/// every strategy still matches the reference bit for bit.
+#[test]
+fn scattered_columns_match_the_reference() {
+    let mut rng = SplitMix64(11);
+    let ncols = 150_000;
+    let rows: Vec<Vec<(usize, f64)>> = (0..60_000)
+        .map(|_| {
+            (0..1 + rng.below(5))
+                .map(|_| (rng.below(ncols), rng.below(9) as f64 - 4.0))
+                .collect()
+        })
+        .collect();
+    let a = from_rows(ncols, rows);
+    check_exact(&a, 1.5, 0.0, 4);
+    check_exact(&a, -1.0, 0.5, 5);
+    in_pool(2, || {
+        let h = handle(&a, Strategy::Automatic);
+        assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
+        let why = h.strategy_reason().unwrap();
+        assert!(why.ends_with("scattered columns: x prefetched"), "{why}");
+    });
+}
+
 /// A matrix from explicit rows of `(column, value)`.
 fn from_rows(ncols: usize, rows: Vec<Vec<(usize, f64)>>) -> Csr<f64, i32> {
     NaiveCsr {

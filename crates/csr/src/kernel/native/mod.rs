@@ -3,7 +3,7 @@
 //! - [`spmv`]: SpMV and SpMM with a [`Strategy`](crate::Strategy) per handle, its partition
 //!   computed once when the handle is made: [`rows`] (`classical`, `load_balance`),
 //!   [`merge_path`], [`sparselib`], [`compressed`]; [`automatic`] picks one; [`dot`] holds
-//!   the inner loops;
+//!   the inner loops, [`locality`] tells when the row loops prefetch `x`;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows.
 //!
@@ -14,6 +14,7 @@
 mod automatic;
 mod compressed;
 mod dot;
+mod locality;
 mod merge_path;
 mod rows;
 mod sparselib;

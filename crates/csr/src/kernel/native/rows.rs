@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, finish};
+use super::dot::{Block, accumulate, dot, dot_prefetch, finish};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -32,13 +32,15 @@ pub(super) fn chunks<'y, T>(
     out
 }
 
-/// `y = alpha * A * x + beta * y` on rows `rows`, `y` holding exactly those rows.
+/// `y = alpha * A * x + beta * y` on rows `rows`, `y` holding exactly those rows; with
+/// `prefetch`, `x` is asked for ahead of its reads (for scattered columns).
 ///
 /// # Safety
 /// `rows.end <= a.nrows()` and `x.len() >= a.ncols()`.
 unsafe fn vec_rows<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     rows: Range<usize>,
+    prefetch: bool,
     alpha: T,
     x: &[T],
     beta: T,
@@ -52,17 +54,23 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
         // column (caller).
         let sum = unsafe {
             let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
-            dot(cols, vals, x, range)
+            if prefetch {
+                dot_prefetch(cols, vals, x, range)
+            } else {
+                dot(cols, vals, x, range)
+            }
         };
         *yr = finish(alpha, sum, beta, *yr);
     }
 }
 
 /// `y = alpha * A * x + beta * y` over the row blocks `bounds` (a partition of the rows;
-/// one block runs on the calling thread). Shapes already checked.
+/// one block runs on the calling thread), prefetching `x` with `prefetch`. Shapes already
+/// checked.
 pub(super) fn mult_vec<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     bounds: &[usize],
+    prefetch: bool,
     alpha: T,
     x: &[T],
     beta: T,
@@ -73,7 +81,7 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
     let work = |(rows, yc): (Range<usize>, &mut [T])| {
         // SAFETY: the blocks partition 0..nrows (checked when the plan was made for this
         // matrix) and x.len() == ncols (checked by the kernel).
-        unsafe { vec_rows(a, rows, alpha, x, beta, yc) }
+        unsafe { vec_rows(a, rows, prefetch, alpha, x, beta, yc) }
     };
     let blocks = chunks(bounds, 1, y);
     if blocks.len() <= 1 {

@@ -5,7 +5,7 @@
 use super::compressed::Compressed;
 use super::merge_path::Tiles;
 use super::sparselib::{self, Operands, Vendor};
-use super::{automatic, merge_path, rows};
+use super::{automatic, locality, merge_path, rows};
 use crate::error::Result;
 use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{CsrRef, Dense, Index, RowStats, Scalar, Strategy};
@@ -13,9 +13,10 @@ use crate::{CsrRef, Dense, Index, RowStats, Scalar, Strategy};
 /// How a strategy splits the work.
 #[derive(Clone, Debug)]
 enum Layout {
-    /// Contiguous row blocks (`classical`, `load_balance`): `parts + 1` boundaries; a single
-    /// block runs on the calling thread.
-    Rows(Vec<usize>),
+    /// Contiguous row blocks (`classical`, `load_balance`): `parts + 1` boundaries (a single
+    /// block runs on the calling thread), and whether the columns are scattered enough to
+    /// prefetch `x`.
+    Rows(Vec<usize>, bool),
     /// Merge-path tiles (`merge_path`).
     Merge(Tiles),
     /// The vendor library (`sparselib`): MKL's matrices, prepared once.
@@ -46,7 +47,7 @@ impl Default for SpmvPlan {
             nrows: usize::MAX,
             nnz: usize::MAX,
             cols_at: 0,
-            layout: Layout::Rows(Vec::new()),
+            layout: Layout::Rows(Vec::new(), false),
         }
     }
 }
@@ -62,17 +63,22 @@ impl SpmvPlan {
             Strategy::Automatic => automatic::choose(a, &RowStats::of(a), threads, parts),
             requested => (requested, String::from("requested"), None),
         };
+        let scattered = || locality::is_scattered(a);
         let layout = match strategy {
-            Strategy::Classical => Layout::Rows(rows::equal_rows(nrows, parts)),
+            Strategy::Classical => Layout::Rows(rows::equal_rows(nrows, parts), scattered()),
             Strategy::MergePath => Layout::Merge(Tiles::new(a.row_ptrs())),
             Strategy::Sparselib => Layout::Sparselib(Vendor::new(a)),
             Strategy::Compressed => Layout::Compressed(compressed.unwrap_or_else(|| {
                 Box::new(Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts)))
             })),
             Strategy::LoadBalance | Strategy::Automatic => {
-                Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts))
+                Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts), scattered())
             }
         };
+        let mut reason = reason;
+        if a.strategy() == Strategy::Automatic && matches!(layout, Layout::Rows(_, true)) {
+            reason.push_str("; scattered columns: x prefetched");
+        }
         Self {
             strategy,
             reason,
@@ -123,7 +129,9 @@ impl SpmvPlan {
     ) -> Result<()> {
         let mut fresh = None;
         match &self.for_matrix(a, &mut fresh).layout {
-            Layout::Rows(bounds) => rows::mult_vec(a, bounds, alpha, x, beta, y),
+            Layout::Rows(bounds, prefetch) => {
+                rows::mult_vec(a, bounds, *prefetch, alpha, x, beta, y);
+            }
             Layout::Merge(tiles) => merge_path::mult_vec(a, tiles, alpha, x, beta, y),
             Layout::Compressed(c) => c.mult_vec(a, alpha, x, beta, y),
             Layout::Sparselib(vendor) => {
@@ -147,7 +155,7 @@ impl SpmvPlan {
     ) -> Result<()> {
         let mut fresh = None;
         match &self.for_matrix(a, &mut fresh).layout {
-            Layout::Rows(bounds) => rows::mult_dense(a, bounds, alpha, x, beta, y),
+            Layout::Rows(bounds, _) => rows::mult_dense(a, bounds, alpha, x, beta, y),
             Layout::Merge(tiles) => merge_path::mult_dense(a, tiles, alpha, x, beta, y),
             // Several right-hand sides make x and y the bulk of the traffic, so the encoding
             // would save little: its row blocks run the plain row loop.

@@ -4,8 +4,8 @@
 //!
 //! The files are written once into `$CSR_MM_BENCH_DIR` (default: the system temp folder) by
 //! this crate's writer, and reused. Throughput is the file's size, so criterion reports MB/s.
-//! Run: `cargo bench -p csr --bench mm_io`; scipy's side is `bench/scipy_mm.py` on the same
-//! files. See `benches/README.md` for a recorded run.
+//! Run: `cargo bench -p csr --bench mm_io`; csr, sprs and scipy side by side in rounds:
+//! `benches/mm_io_vs_scipy.py` (same files). See `benches/README.md` for a recorded run.
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -64,6 +64,16 @@ fn header_problems_name_their_line() {
         1,
         "pattern",
     );
+    assert_err(
+        "%%MatrixMarket matrix coordinate pattern hermitian\n2 2 1\n2 1\n",
+        1,
+        "cannot be hermitian",
+    );
+    assert_err(
+        "\n%%MatrixMarket matrix coordinate pattern skew-symmetric\n2 2 1\n2 1\n",
+        2,
+        "cannot be skew-symmetric",
+    );
     assert_err(H, 2, "size line");
     assert_err(&format!("{H}% c\n\n3 -3 1\n"), 4, "negative");
     assert_err(&format!("{H}3 x 1\n"), 2, "non-negative integer");
@@ -217,7 +227,7 @@ const VALID: &[&str] = &[
     "%%MatrixMarket matrix coordinate real general\n% c\n3 3 3\n1 1 1.5\n2 3 -2e-3\n3 1 4\n",
     "%%MatrixMarket matrix coordinate complex hermitian\n2 2 2\n1 1 1 0\n2 1 2 -3\n",
     "%%MatrixMarket matrix array real symmetric\n2 2\n1\n2\n3\n",
-    "%%MatrixMarket matrix coordinate pattern skew-symmetric\n3 3 1\n2 1\n",
+    "%%MatrixMarket matrix coordinate pattern symmetric\n3 3 1\n2 1\n",
     "%%MatrixMarket vector array integer general\n2\n7\n-8\n",
 ];
 

@@ -238,6 +238,13 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Layout, ParseError> {
             "a pattern file cannot be hermitian (use symmetric)",
         ));
     }
+    if field == Field::Pattern && symmetry == Symmetry::SkewSymmetric {
+        return Err(ParseError::new(
+            banner_line,
+            "a pattern file cannot be skew-symmetric: its mirrored entries would need the \
+             negated values a pattern does not store (use symmetric)",
+        ));
+    }
 
     // Comments and blank lines, then the size line.
     let size = loop {

@@ -102,10 +102,18 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     /// use csr::kernel::{Kernel, NativeKernel};
     /// use csr::{Csr, Strategy};
     ///
-    /// let a = Csr::<f64, i32>::identity(10)?; // small: automatic runs one serial row loop
+    /// // Every row of the identity holds one entry at offset 0 from the row: one run of
+    /// // rows sharing their column offsets, which `automatic` encodes compactly.
+    /// let a = Csr::<f64, i32>::identity(10)?;
     /// let h = Kernel::<f64, i32>::to_handle(&NativeKernel, a.view())?;
-    /// assert_eq!(h.strategy(), Some(Strategy::Classical));
-    /// assert!(h.strategy_reason().unwrap().contains("serial"));
+    /// assert_eq!(h.strategy(), Some(Strategy::Compressed));
+    /// assert!(h.strategy_reason().unwrap().contains("runs of rows"));
+    ///
+    /// // Named strategies run as asked.
+    /// let named = a.view().with_strategy(Strategy::LoadBalance);
+    /// let h = Kernel::<f64, i32>::to_handle(&NativeKernel, named)?;
+    /// assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
+    /// assert_eq!(h.strategy_reason(), Some("requested"));
     /// # Ok::<(), csr::Error>(())
     /// ```
     #[must_use]

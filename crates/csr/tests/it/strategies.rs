@@ -333,7 +333,7 @@ fn patterned_c64_i64() {
 #[test]
 fn scattered_columns_match_the_reference() {
     let mut rng = SplitMix64(11);
-    let ncols = 150_000;
+    let ncols = 1_100_000; // x of 8.8 MB: past the cache-resident size
     let rows: Vec<Vec<(usize, f64)>> = (0..60_000)
         .map(|_| {
             (0..1 + rng.below(5))

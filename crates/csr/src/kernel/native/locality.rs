@@ -49,9 +49,18 @@ pub(super) fn far_share<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 {
     }
 }
 
-/// Whether `a`'s columns are scattered (see [`SCATTERED_SHARE`]).
+/// `x` smaller than this stays in the last-level cache (35.8 MiB here, shared), where its
+/// scattered reads are cheap enough that prefetching them costs more than it saves:
+/// powerlaw:1m (8 MB of f64) ran 47.7–50.6 ms without the prefetch and 50.7–55.6 ms with it
+/// (`csr bench --reps 7 --spmv-only powerlaw:1m`, quiet machine, `compressed` against
+/// `load_balance`), while the permuted stencil (32 MB) gained 1.32× from it.
+const MIN_SCATTERED_X_BYTES: usize = 8 << 20;
+
+/// Whether `a`'s columns are scattered (see [`SCATTERED_SHARE`]) over an `x` too large for
+/// the cache.
 pub(super) fn is_scattered<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> bool {
-    far_share(a) >= SCATTERED_SHARE
+    a.ncols().saturating_mul(size_of::<T>()) >= MIN_SCATTERED_X_BYTES
+        && far_share(a) >= SCATTERED_SHARE
 }
 
 #[cfg(test)]
@@ -70,7 +79,18 @@ mod tests {
         // 160 000 rows numbered at random: about (1 - span / n)² = 63% of the entries far.
         let share = far_share(p.view());
         assert!((0.4..0.8).contains(&share), "far share {share}");
-        assert!(is_scattered(p.view()));
+        // Scattered, but x (1.3 MB) stays in cache: no prefetch.
+        assert!(!is_scattered(p.view()));
+        let big: Csr<f64, i32> = permute_symmetric(
+            &"poisson2d:1100"
+                .parse::<Generator>()
+                .unwrap()
+                .build(3)
+                .unwrap(),
+            5,
+        )
+        .unwrap();
+        assert!(is_scattered(big.view()));
         assert_eq!(far_share(Csr::<f64, i32>::empty(3, 0).unwrap().view()), 0.0);
     }
 }

@@ -19,7 +19,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{dot, finish};
+use super::dot::{dot, finish, prefetch};
+use super::locality::sample_windows;
 use super::rows::chunks;
 use super::stream;
 use crate::{CsrRef, Index, Scalar};
@@ -219,19 +220,8 @@ const SAMPLE_WINDOWS: usize = 32;
 /// [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows spread evenly over `a` (all of `a` when
 /// it is that small), so that `automatic` can rule the encoding out cheaply.
 pub(super) fn sampled_coverage<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 {
-    let n = a.nrows();
-    let windows: Vec<Range<usize>> = if n <= SAMPLE_ROWS * SAMPLE_WINDOWS {
-        std::iter::once(0..n).collect()
-    } else {
-        (0..SAMPLE_WINDOWS)
-            .map(|w| {
-                let start = (n - SAMPLE_ROWS) * w / (SAMPLE_WINDOWS - 1);
-                start..start + SAMPLE_ROWS
-            })
-            .collect()
-    };
     let (mut covered, mut total) = (0, 0);
-    for rows in windows {
+    for rows in sample_windows(a.nrows(), SAMPLE_ROWS, SAMPLE_WINDOWS) {
         let ptrs = a.row_ptrs();
         total += ptrs[rows.end].to_usize() - ptrs[rows.start].to_usize();
         covered += Encoder::of_rows(a, rows).pattern_entries;
@@ -374,20 +364,6 @@ unsafe fn fixed_rows<T: Scalar, const L: usize>(
         }
         out.write(acc, yr);
     }
-}
-
-/// Asks for the cache line holding `p` (which may lie past the end of its array: a prefetch
-/// never faults and reads nothing into registers).
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` is a hint (SSE, part of x86-64): it has no effect on memory and
-    // cannot fault, whatever the address.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// [`pattern_rows`] for any row length (a loop over the offsets).

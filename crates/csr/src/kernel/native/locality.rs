@@ -23,20 +23,12 @@ const SAMPLE_WINDOWS: usize = 64;
 /// estimated on [`SAMPLE_WINDOWS`] windows of [`SAMPLE_ROWS`] rows spread over `a` (all of
 /// `a` when it is that small).
 pub(super) fn far_share<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 {
-    let n = a.nrows();
-    let windows: Vec<Range<usize>> = if n <= SAMPLE_ROWS * SAMPLE_WINDOWS {
-        std::iter::once(0..n).collect()
-    } else {
-        (0..SAMPLE_WINDOWS)
-            .map(|w| {
-                let start = (n - SAMPLE_ROWS) * w / (SAMPLE_WINDOWS - 1);
-                start..start + SAMPLE_ROWS
-            })
-            .collect()
-    };
     let (ptrs, cols) = (a.row_ptrs(), a.col_idxs());
     let (mut far, mut total) = (0usize, 0usize);
-    for r in windows.into_iter().flatten() {
+    for r in sample_windows(a.nrows(), SAMPLE_ROWS, SAMPLE_WINDOWS)
+        .into_iter()
+        .flatten()
+    {
         for c in &cols[ptrs[r].to_usize()..ptrs[r + 1].to_usize()] {
             total += 1;
             far += usize::from(c.to_usize().abs_diff(r) > LOCAL_SPAN);
@@ -55,6 +47,22 @@ pub(super) fn far_share<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 {
 /// (`csr bench --reps 7 --spmv-only powerlaw:1m`, quiet machine, `compressed` against
 /// `load_balance`), while the permuted stencil (32 MB) gained 1.32× from it.
 const MIN_SCATTERED_X_BYTES: usize = 8 << 20;
+
+/// `windows` windows of `rows` consecutive rows spread evenly over `0..n`, first and last
+/// included, or all of `0..n` when it is no longer than them together: the rows a plan
+/// samples to judge a matrix cheaply.
+pub(super) fn sample_windows(n: usize, rows: usize, windows: usize) -> Vec<Range<usize>> {
+    if n <= rows * windows || windows < 2 {
+        std::iter::once(0..n).collect()
+    } else {
+        (0..windows)
+            .map(|w| {
+                let start = (n - rows) * w / (windows - 1);
+                start..start + rows
+            })
+            .collect()
+    }
+}
 
 /// Whether `a`'s columns are scattered (see [`SCATTERED_SHARE`]) over an `x` too large for
 /// the cache.
@@ -92,5 +100,12 @@ mod tests {
         .unwrap();
         assert!(is_scattered(big.view()));
         assert_eq!(far_share(Csr::<f64, i32>::empty(3, 0).unwrap().view()), 0.0);
+    }
+
+    #[test]
+    fn sample_windows_span_the_rows() {
+        assert_eq!(sample_windows(10, 4, 3), vec![0..10]);
+        assert_eq!(sample_windows(100, 10, 3), vec![0..10, 45..55, 90..100]);
+        assert_eq!(sample_windows(0, 10, 3), vec![0..0]);
     }
 }

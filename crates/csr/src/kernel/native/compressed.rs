@@ -294,17 +294,17 @@ unsafe fn pattern_rows<T: Scalar>(
     out: Out<T>,
     y: &mut [T],
 ) {
+    // The first length that matches runs its unrolled loop; no fallback values are needed.
     macro_rules! unrolled {
         ($($len:literal)*) => {
-            match offs.len() {
-                $($len => {
-                    let offs: &[isize; $len] = offs.try_into().unwrap_or(&[0; $len]);
+            $(
+                if let Ok(offs) = <&[isize; $len]>::try_from(offs) {
                     // SAFETY: forwarded from the caller.
-                    unsafe { fixed_rows::<T, $len>(vals, x, offs, rows, base, out, y) }
-                })*
-                // SAFETY: forwarded from the caller.
-                _ => unsafe { any_rows(vals, x, offs, rows, base, out, y) },
-            }
+                    return unsafe { fixed_rows::<T, $len>(vals, x, offs, rows, base, out, y) };
+                }
+            )*
+            // SAFETY: forwarded from the caller.
+            unsafe { any_rows(vals, x, offs, rows, base, out, y) }
         };
     }
     unrolled!(1 2 3 4 5 6 7 8);

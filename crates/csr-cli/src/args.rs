@@ -167,8 +167,8 @@ pub struct SpmvArgs {
     #[arg(long, value_name = "KERNEL", value_parser = parse_kernel)]
     pub kernel: Option<csr::kernel::KernelId>,
     /// The SpMV strategy of the native kernel: classical, load_balance, merge_path,
-    /// sparselib, compressed or automatic (default: automatic). Naming one picks the native
-    /// kernel.
+    /// sparselib, compressed, tiled or automatic (default: automatic). Naming one picks the
+    /// native kernel.
     #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
     pub strategy: Option<csr::Strategy>,
     /// Write y to this file (default: print it to stdout).

@@ -7,6 +7,7 @@
 //! | [`Strategy::MergePath`] | `merge_path` | Merrill–Garland merge-path tiles of rows + entries; long rows are split, a carry pass finishes them |
 //! | [`Strategy::Sparselib`] | `sparselib` | the vendor library (MKL's inspector–executor SpMV) |
 //! | [`Strategy::Compressed`] | `compressed` | nnz-balanced row blocks over a compact index encoding made with the handle: runs of rows sharing one pattern of column offsets read no column indices |
+//! | [`Strategy::Tiled`] | `tiled` | bands of 65 536 rows over a copy of the matrix cut into 65 536-column tiles with 16-bit in-tile indices: scattered reads of `x` hit the L2 cache |
 //! | [`Strategy::Automatic`] | `automatic` | picks one of the above from row statistics when the handle is made |
 //!
 //! `classical` and `load_balance` prefetch `x` ahead of its reads when a sample of rows shows
@@ -24,8 +25,9 @@ use crate::error::{Error, Result};
 
 /// How the native kernel splits SpMV and SpMM work (`mult_vec`, `mult_dense`) over threads.
 ///
-/// Every strategy except `merge_path` sums each row left to right in storage order, so their
-/// results are bit-identical to each other and to the reference kernel. `merge_path` splits
+/// Every strategy except `merge_path` (and `tiled` on rows whose columns are not sorted)
+/// sums each row left to right in storage order, so their results are bit-identical to each
+/// other and to the reference kernel. `merge_path` splits
 /// rows longer than one of its tiles and adds the pieces in order afterwards; its tiles do not
 /// depend on the thread count, so its results do not either.
 ///
@@ -59,6 +61,13 @@ pub enum Strategy {
     /// (a stencil's interior) share one copy of them, so SpMV reads only values, `x` and
     /// `y` there. Sums every row like `classical`, bit for bit.
     Compressed,
+    /// Bands of 65 536 rows over a copy of the matrix made when the handle is made, cut into
+    /// tiles of 65 536 columns with 16-bit in-tile row and column indices and the values
+    /// copied in tile order. A band runs its tiles left to right, so the part of `x` a tile
+    /// reads and the band's row sums stay in the L2 cache: for scattered columns over an `x`
+    /// far larger than that cache. Costs a second copy of the values. Sums every row like
+    /// `classical`, bit for bit, when the rows' columns are sorted.
+    Tiled,
     /// Chosen when the handle is made from the matrix's row statistics and the thread count
     /// (the default).
     #[default]
@@ -67,12 +76,13 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy, in the order tables list them.
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::Classical,
         Strategy::LoadBalance,
         Strategy::MergePath,
         Strategy::Sparselib,
         Strategy::Compressed,
+        Strategy::Tiled,
         Strategy::Automatic,
     ];
 
@@ -85,6 +95,7 @@ impl Strategy {
             Strategy::MergePath => "merge_path",
             Strategy::Sparselib => "sparselib",
             Strategy::Compressed => "compressed",
+            Strategy::Tiled => "tiled",
             Strategy::Automatic => "automatic",
         }
     }
@@ -132,7 +143,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown SpMV strategy \"csr5\"; known strategies: classical, load_balance, \
-             merge_path, sparselib, compressed, automatic"
+             merge_path, sparselib, compressed, tiled, automatic"
         );
     }
 }

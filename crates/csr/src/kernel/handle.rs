@@ -27,7 +27,7 @@ pub(crate) enum KernelState<T, I> {
     Native {
         /// The SpMV strategy and its partition; a placeholder after a mutation until the
         /// kernel replans (the kernel then plans per call).
-        spmv: Box<SpmvPlan>,
+        spmv: Box<SpmvPlan<T>>,
         /// `Aᵀ`, computed lazily once.
         transpose: OnceLock<Csr<T, I>>,
         /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with

@@ -328,20 +328,26 @@ fn patterned_c64_i64() {
     patterned_matrices_match_the_reference::<Complex<f64>, i64>();
 }
 
-/// Scattered columns (most entries far from their row): the row loops prefetch `x`, and
-/// every strategy still matches the reference bit for bit.
-#[test]
-fn scattered_columns_match_the_reference() {
-    let mut rng = SplitMix64(11);
-    let ncols = 1_100_000; // x of 8.8 MB: past the cache-resident size
-    let rows: Vec<Vec<(usize, f64)>> = (0..60_000)
+/// `rows` rows of 1 to `max_len` entries with random columns below `ncols`.
+fn scattered(seed: u64, rows: usize, ncols: usize, max_len: usize) -> Csr<f64, i32> {
+    let mut rng = SplitMix64(seed);
+    let rows: Vec<Vec<(usize, f64)>> = (0..rows)
         .map(|_| {
-            (0..1 + rng.below(5))
+            (0..1 + rng.below(max_len))
                 .map(|_| (rng.below(ncols), rng.below(9) as f64 - 4.0))
                 .collect()
         })
         .collect();
-    let a = from_rows(ncols, rows);
+    from_rows(ncols, rows)
+}
+
+/// Scattered columns (most entries far from their row) over an `x` of 8.8 MB, too few per
+/// tile for `tiled`: the row loops prefetch `x`, and every strategy still matches the
+/// reference bit for bit.
+#[test]
+fn scattered_columns_match_the_reference() {
+    // 2 entries per row on average: 0.86 per cache line of x in a tile.
+    let a = scattered(11, 60_000, 1_100_000, 3);
     check_exact(&a, 1.5, 0.0, 4);
     check_exact(&a, -1.0, 0.5, 5);
     in_pool(2, || {
@@ -349,6 +355,22 @@ fn scattered_columns_match_the_reference() {
         assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
         let why = h.strategy_reason().unwrap();
         assert!(why.ends_with("scattered columns: x prefetched"), "{why}");
+    });
+}
+
+/// Scattered columns dense enough per tile (1.5 entries per cache line of x): `automatic`
+/// picks `tiled`, which, on these sorted rows, matches the reference bit for bit like every
+/// other strategy, over two bands of rows.
+#[test]
+fn dense_scattered_columns_pick_tiled() {
+    let a = scattered(12, 70_000, 1_100_000, 11);
+    check_exact(&a, 1.5, 0.0, 4);
+    check_exact(&a, -1.0, 0.5, 5);
+    in_pool(2, || {
+        let h = handle(&a, Strategy::Automatic);
+        assert_eq!(h.strategy(), Some(Strategy::Tiled));
+        let why = h.strategy_reason().unwrap();
+        assert!(why.ends_with("tiles keep x in the L2 cache"), "{why}");
     });
 }
 

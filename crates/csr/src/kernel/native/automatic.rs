@@ -5,6 +5,8 @@
 //! `docs/spmv-strategies.md`, with the command that produced it).
 
 use super::compressed::{self, Compressed};
+use super::locality::{self, SCATTERED_SHARE};
+use super::tiled;
 use crate::parallel::{MIN_PARALLEL_WORK, balanced_row_blocks};
 use crate::{CsrRef, Index, RowStats, Scalar, Strategy};
 
@@ -18,6 +20,18 @@ pub(super) const LONG_ROW_SHARE: f64 = 0.025;
 /// `compressed` is picked when its encoding replaces the column indices of at least this
 /// share of the entries: then SpMV reads about 8 B per entry instead of 12 (f64 values).
 pub(super) const COMPRESSED_MIN_COVERAGE: f64 = 0.5;
+
+/// `tiled` needs an `x` larger than a core's L2 cache (2 MiB here): a smaller one stays in
+/// the L2 cache under the row loops too.
+pub(super) const TILED_MIN_X_BYTES: usize = 2 << 20;
+
+/// `tiled` needs at least this many entries per cache line of a tile's slice of `x` (for
+/// evenly spread columns; [`tiled::entries_per_line`]): each tile reads its whole slice, and
+/// sparser tiles pay for it more than the cache hits save. Measured
+/// (`csr bench --spmv-only --reps 5`, f64): the permuted stencil (0.66 per line) ran 107 ms
+/// tiled against 105 for `classical`; `powerlaw:4m:5` (0.66) 111 against 124;
+/// `powerlaw:4m:8` (1.05) 131 against 179; `powerlaw:4m` (2.1) 195 against 384.
+pub(super) const TILED_MIN_ENTRIES_PER_LINE: f64 = 1.0;
 
 /// The strategy `automatic` runs for matrix `a` (row statistics `stats`) on `threads`
 /// threads in `parts` row blocks, why, and the encoding when it picked `compressed`.
@@ -34,7 +48,10 @@ pub(super) fn choose<T: Scalar, I: Index>(
     // Rows of even length: worth checking whether they repeat a pattern of offsets. A sample
     // of rows decides cheaply before the whole matrix is encoded.
     if compressed::sampled_coverage(a) < COMPRESSED_MIN_COVERAGE {
-        return (strategy, why, None);
+        return match tiled_reason(a) {
+            Some(why) => (Strategy::Tiled, why, None),
+            None => (strategy, why, None),
+        };
     }
     let encoding = Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts));
     let coverage = encoding.coverage(stats.nnz);
@@ -49,6 +66,31 @@ pub(super) fn choose<T: Scalar, I: Index>(
         100.0 * COMPRESSED_MIN_COVERAGE
     );
     (Strategy::Compressed, why, Some(Box::new(encoding)))
+}
+
+/// Why `tiled` suits `a`, if it does: an `x` larger than the L2 cache, scattered columns and
+/// tiles dense enough.
+fn tiled_reason<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Option<String> {
+    let x_bytes = a.ncols().saturating_mul(size_of::<T>());
+    if x_bytes < TILED_MIN_X_BYTES {
+        return None;
+    }
+    let per_line = tiled::entries_per_line::<T>(a.nrows(), a.ncols(), a.nnz());
+    if per_line < TILED_MIN_ENTRIES_PER_LINE {
+        return None;
+    }
+    let far = locality::far_share(a);
+    (far >= SCATTERED_SHARE).then(|| {
+        format!(
+            "x is {:.1} MiB (>= {} MiB) and {:.0}% of the entries lie far from their row \
+             (>= {:.0}%), about {per_line:.1} entries per cache line of x in a tile \
+             (>= {TILED_MIN_ENTRIES_PER_LINE}): tiles keep x in the L2 cache",
+            x_bytes as f64 / f64::from(1 << 20),
+            TILED_MIN_X_BYTES >> 20,
+            100.0 * far,
+            100.0 * SCATTERED_SHARE
+        )
+    })
 }
 
 /// The choice among the plain strategies from the row lengths alone. Row blocks are

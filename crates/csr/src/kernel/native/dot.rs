@@ -80,6 +80,19 @@ pub(super) fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Asks for the cache line holding `p` into the L2 cache.
+#[inline(always)]
+pub(super) fn prefetch_l2<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht1` is a hint (SSE, part of x86-64): it has no effect on memory and
+    // cannot fault, whatever the address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T1 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// A row-major block of right-hand sides: row `c` is `values[c * stride..][..k]`.
 #[derive(Clone, Copy)]
 pub(super) struct Block<'x, T> {

@@ -2,7 +2,7 @@
 //!
 //! - [`spmv`]: SpMV and SpMM with a [`Strategy`](crate::Strategy) per handle, its partition
 //!   computed once when the handle is made: [`rows`] (`classical`, `load_balance`),
-//!   [`merge_path`], [`sparselib`], [`compressed`]; [`automatic`] picks one; [`dot`] holds
+//!   [`merge_path`], [`sparselib`], [`compressed`], [`tiled`]; [`automatic`] picks one; [`dot`] holds
 //!   the inner loops, [`locality`] tells when the row loops prefetch `x`;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows.
@@ -21,6 +21,7 @@ mod sparselib;
 mod spgemm;
 mod spmv;
 mod stream;
+mod tiled;
 
 use std::sync::{Mutex, OnceLock};
 
@@ -62,8 +63,8 @@ fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmW
 /// The SpMV plan stored in a handle, or a fresh one if it has none.
 fn plan<'h, T: Scalar, I: Index>(
     h: &'h Handle<'_, T, I>,
-    fresh: &'h mut Option<SpmvPlan>,
-) -> &'h SpmvPlan {
+    fresh: &'h mut Option<SpmvPlan<T>>,
+) -> &'h SpmvPlan<T> {
     match &h.state {
         KernelState::Native { spmv, .. } => spmv,
         _ => fresh.insert(SpmvPlan::new(h.matrix())),

@@ -5,6 +5,7 @@
 use super::compressed::Compressed;
 use super::merge_path::Tiles;
 use super::sparselib::{self, Operands, Vendor};
+use super::tiled::Tiled;
 use super::{automatic, locality, merge_path, rows};
 use crate::error::Result;
 use crate::parallel::{balanced_row_blocks, piece_count};
@@ -12,7 +13,7 @@ use crate::{CsrRef, Dense, Index, RowStats, Scalar, Strategy};
 
 /// How a strategy splits the work.
 #[derive(Clone, Debug)]
-enum Layout {
+enum Layout<T> {
     /// Contiguous row blocks (`classical`, `load_balance`): `parts + 1` boundaries (a single
     /// block runs on the calling thread), and whether the columns are scattered enough to
     /// prefetch `x`.
@@ -23,11 +24,13 @@ enum Layout {
     Sparselib(Vendor),
     /// The compact index encoding (`compressed`) and its row blocks.
     Compressed(Box<Compressed>),
+    /// The tiled copy (`tiled`).
+    Tiled(Box<Tiled<T>>),
 }
 
 /// The SpMV strategy and partition of one matrix.
 #[derive(Clone, Debug)]
-pub(crate) struct SpmvPlan {
+pub(crate) struct SpmvPlan<T> {
     strategy: Strategy,
     reason: String,
     /// The matrix the plan was made for: its shape and where its column indices live (a
@@ -35,10 +38,10 @@ pub(crate) struct SpmvPlan {
     nrows: usize,
     nnz: usize,
     cols_at: usize,
-    layout: Layout,
+    layout: Layout<T>,
 }
 
-impl Default for SpmvPlan {
+impl<T> Default for SpmvPlan<T> {
     /// A plan for no matrix: never used, the kernel makes a fresh one instead.
     fn default() -> Self {
         Self {
@@ -52,10 +55,10 @@ impl Default for SpmvPlan {
     }
 }
 
-impl SpmvPlan {
+impl<T: Scalar> SpmvPlan<T> {
     /// Plans SpMV for `a` with its strategy ([`CsrRef::strategy`]) on the current rayon
     /// pool; `automatic` decides from `a`'s row statistics.
-    pub(crate) fn new<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Self {
+    pub(crate) fn new<I: Index>(a: CsrRef<'_, T, I>) -> Self {
         let threads = rayon::current_num_threads();
         let (nrows, nnz) = (a.nrows(), a.nnz());
         let parts = piece_count(nnz + nrows);
@@ -71,6 +74,7 @@ impl SpmvPlan {
             Strategy::Compressed => Layout::Compressed(compressed.unwrap_or_else(|| {
                 Box::new(Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts)))
             })),
+            Strategy::Tiled => Layout::Tiled(Box::new(Tiled::new(a))),
             Strategy::LoadBalance | Strategy::Automatic => {
                 Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts), scattered())
             }
@@ -100,11 +104,11 @@ impl SpmvPlan {
     }
 
     /// `self` if it was made for `a`'s shape, else a fresh plan in `fresh`.
-    fn for_matrix<'p, T: Scalar, I: Index>(
+    fn for_matrix<'p, I: Index>(
         &'p self,
         a: CsrRef<'_, T, I>,
-        fresh: &'p mut Option<SpmvPlan>,
-    ) -> &'p SpmvPlan {
+        fresh: &'p mut Option<SpmvPlan<T>>,
+    ) -> &'p SpmvPlan<T> {
         if self.nrows == a.nrows()
             && self.nnz == a.nnz()
             && self.cols_at == a.col_idxs().as_ptr() as usize
@@ -119,7 +123,7 @@ impl SpmvPlan {
     ///
     /// # Errors
     /// Only `sparselib`: [`crate::Error::KernelUnavailable`] when the vendor library is.
-    pub(super) fn mult_vec<T: Scalar, I: Index>(
+    pub(super) fn mult_vec<I: Index>(
         &self,
         a: CsrRef<'_, T, I>,
         alpha: T,
@@ -134,6 +138,7 @@ impl SpmvPlan {
             }
             Layout::Merge(tiles) => merge_path::mult_vec(a, tiles, alpha, x, beta, y),
             Layout::Compressed(c) => c.mult_vec(a, alpha, x, beta, y),
+            Layout::Tiled(t) => t.mult_vec(alpha, x, beta, y),
             Layout::Sparselib(vendor) => {
                 return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Vec { x, y });
             }
@@ -145,7 +150,7 @@ impl SpmvPlan {
     ///
     /// # Errors
     /// Only `sparselib`: [`crate::Error::KernelUnavailable`] when the vendor library is.
-    pub(super) fn mult_dense<T: Scalar, I: Index>(
+    pub(super) fn mult_dense<I: Index>(
         &self,
         a: CsrRef<'_, T, I>,
         alpha: T,
@@ -160,6 +165,7 @@ impl SpmvPlan {
             // Several right-hand sides make x and y the bulk of the traffic, so the encoding
             // would save little: its row blocks run the plain row loop.
             Layout::Compressed(c) => rows::mult_dense(a, c.bounds(), alpha, x, beta, y),
+            Layout::Tiled(t) => rows::mult_dense(a, &t.bounds(), alpha, x, beta, y),
             Layout::Sparselib(vendor) => {
                 return sparselib::multiply::<T, I>(vendor, alpha, beta, Operands::Dense { x, y });
             }

@@ -94,7 +94,7 @@ impl Report {
             .collect()
     }
 
-    /// Prints the table.
+    /// Prints the table (times below 0.1 ms with four decimals, so that microseconds show).
     pub fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(
@@ -113,11 +113,11 @@ impl Report {
             let name = r.label();
             writeln!(
                 out,
-                "{:<26} {:<16} {:<22} {:>10.2} {:>8} {:>7.1} {:>5.0}% {:>8.2} {:>9}  {}",
+                "{:<26} {:<16} {:<22} {:>10} {:>8} {:>7.1} {:>5.0}% {:>8.2} {:>9}  {}",
                 r.workload,
                 r.op,
                 name,
-                secs * 1e3,
+                milliseconds(secs),
                 if r.flops > 0.0 {
                     format!("{:.2}", r.flops / secs / 1e9)
                 } else {
@@ -212,5 +212,27 @@ impl Report {
         let doc = serde_json::json!({ "bandwidth_gbps": self.bandwidth / 1e9, "results": results });
         std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
         Ok(())
+    }
+}
+
+/// `secs` in milliseconds for the table: two decimals, four below 0.1 ms.
+fn milliseconds(secs: f64) -> String {
+    let ms = secs * 1e3;
+    if ms < 0.1 {
+        format!("{ms:.4}")
+    } else {
+        format!("{ms:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::milliseconds;
+
+    #[test]
+    fn short_times_keep_their_microseconds() {
+        assert_eq!(milliseconds(0.0123), "12.30");
+        assert_eq!(milliseconds(0.000_123_4), "0.12");
+        assert_eq!(milliseconds(0.000_012_34), "0.0123");
     }
 }

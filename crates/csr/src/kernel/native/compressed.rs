@@ -29,13 +29,16 @@ use crate::{CsrRef, Index, Scalar};
 /// shorter run would cost more in run records than it saves in index traffic.
 pub(super) const MIN_RUN_ROWS: usize = 4;
 
-/// Rows ahead of the current one whose values and leading `x` entry are prefetched: a core
-/// keeps only about ten cache misses in flight, which caps one thread's streaming rate well
-/// below the memory's; asking early keeps more lines coming. Measured on poisson2d(2000),
-/// 2 threads, in-run ratio to MKL's optimized SpMV: 0.59–0.66 without prefetch, 0.72–0.87 at
-/// 64 rows (`csr bench --spmv-only --reps 9 poisson2d:2000`, several runs; 16 rows gave
-/// less).
-const PREFETCH_ROWS: usize = 64;
+/// Rows ahead of the current one whose values (every cache line of them) and leading `x`
+/// entry are prefetched: a core keeps only about ten cache misses in flight, which caps one
+/// thread's streaming rate below the memory's; asking early keeps more lines coming.
+/// Measured on poisson2d(2000), 2 threads, in-run ratio to MKL's optimized SpMV
+/// (`csr bench --spmv-only --reps 9 poisson2d:2000`): 0.59–0.66 without prefetch on a loaded
+/// machine, 0.72–0.87 with one line per group of rows at 64 rows. On the quiet machine of
+/// the fourth session, alternating runs: one line per group at 64 rows 13.3–13.9 ms, no
+/// prefetch 12.1–13.4, every line at 64 rows 13.8, at 128 rows 11.7–12.2, at 192 rows
+/// 11.5–12.1, at 256 rows 12.8 (MKL 10.8–12.0 in the same runs).
+const PREFETCH_ROWS: usize = 128;
 
 /// Rows of a pattern run summed side by side.
 const GROUP: usize = 4;
@@ -337,7 +340,12 @@ unsafe fn fixed_rows<T: Scalar, const L: usize>(
     let (grouped, rest) = y.split_at_mut(done);
     for (g, yg) in grouped.chunks_exact_mut(GROUP).enumerate() {
         let i = g * GROUP;
-        prefetch(v.wrapping_add((i + PREFETCH_ROWS) * L));
+        // Every line of the group's values PREFETCH_ROWS rows ahead (the last one may be
+        // asked for twice, by this group and the next).
+        let ahead = v.wrapping_add((i + PREFETCH_ROWS) * L).cast::<u8>();
+        for line in (0..GROUP * L * size_of::<T>()).step_by(64) {
+            prefetch(ahead.wrapping_add(line));
+        }
         prefetch(lead.wrapping_add(first + i + PREFETCH_ROWS));
         let mut acc = [T::zero(); GROUP];
         for (k, xk) in xs.iter().enumerate() {

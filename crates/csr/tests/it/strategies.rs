@@ -341,13 +341,13 @@ fn scattered(seed: u64, rows: usize, ncols: usize, max_len: usize) -> Csr<f64, i
     from_rows(ncols, rows)
 }
 
-/// Scattered columns (most entries far from their row) over an `x` of 8.8 MB, too few per
+/// Scattered columns (most entries far from their row) over an `x` of 17.6 MB, too few per
 /// tile for `tiled`: the row loops prefetch `x`, and every strategy still matches the
 /// reference bit for bit.
 #[test]
 fn scattered_columns_match_the_reference() {
-    // 2 entries per row on average: 0.86 per cache line of x in a tile.
-    let a = scattered(11, 60_000, 1_100_000, 3);
+    // One entry per row: 0.25 per cache line of x in a tile.
+    let a = scattered(11, 140_000, 2_200_000, 1);
     check_exact(&a, 1.5, 0.0, 4);
     check_exact(&a, -1.0, 0.5, 5);
     in_pool(2, || {
@@ -358,12 +358,12 @@ fn scattered_columns_match_the_reference() {
     });
 }
 
-/// Scattered columns dense enough per tile (1.5 entries per cache line of x): `automatic`
+/// Scattered columns dense enough per tile (3 entries per cache line of x): `automatic`
 /// picks `tiled`, which, on these sorted rows, matches the reference bit for bit like every
 /// other strategy, over two bands of rows.
 #[test]
 fn dense_scattered_columns_pick_tiled() {
-    let a = scattered(12, 70_000, 1_100_000, 11);
+    let a = scattered(12, 140_000, 1_100_000, 11);
     check_exact(&a, 1.5, 0.0, 4);
     check_exact(&a, -1.0, 0.5, 5);
     in_pool(2, || {

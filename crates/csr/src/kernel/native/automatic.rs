@@ -28,10 +28,10 @@ pub(super) const TILED_MIN_X_BYTES: usize = 2 << 20;
 /// `tiled` needs at least this many entries per cache line of a tile's slice of `x` (for
 /// evenly spread columns; [`tiled::entries_per_line`]): each tile reads its whole slice, and
 /// sparser tiles pay for it more than the cache hits save. Measured
-/// (`csr bench --spmv-only --reps 5`, f64): the permuted stencil (0.66 per line) ran 107 ms
-/// tiled against 105 for `classical`; `powerlaw:4m:5` (0.66) 111 against 124;
-/// `powerlaw:4m:8` (1.05) 131 against 179; `powerlaw:4m` (2.1) 195 against 384.
-pub(super) const TILED_MIN_ENTRIES_PER_LINE: f64 = 1.0;
+/// (`csr bench --spmv-only --reps 5`, f64, best plain strategy against `tiled`):
+/// `powerlaw:4m:2` (0.51 per line) 59 ms against 68; `powerlaw:4m:3` (0.77) 85 against 70;
+/// the permuted stencil (1.28) 104–124 against 83–84; powerlaw:1m (15) 45–47 against 24.
+pub(super) const TILED_MIN_ENTRIES_PER_LINE: f64 = 0.65;
 
 /// The strategy `automatic` runs for matrix `a` (row statistics `stats`) on `threads`
 /// threads in `parts` row blocks, why, and the encoding when it picked `compressed`.

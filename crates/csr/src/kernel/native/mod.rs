@@ -2,8 +2,8 @@
 //!
 //! - [`spmv`]: SpMV and SpMM with a [`Strategy`](crate::Strategy) per handle, its partition
 //!   computed once when the handle is made: [`rows`] (`classical`, `load_balance`),
-//!   [`merge_path`], [`sparselib`], [`compressed`], [`tiled`]; [`automatic`] picks one; [`dot`] holds
-//!   the inner loops, [`locality`] tells when the row loops prefetch `x`;
+//!   [`merge_path`], [`sparselib`], [`compressed`], [`tiled`]; [`automatic`] picks one;
+//!   [`dot`] holds the inner loops, [`locality`] tells when the row loops prefetch `x`;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows.
 //!

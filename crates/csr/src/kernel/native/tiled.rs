@@ -1,12 +1,17 @@
-//! The `tiled` strategy: a copy of the matrix cut into square tiles of [`TILE`] rows and
-//! columns, made when the handle is made, for matrices whose columns are scattered over an
-//! `x` far larger than the L2 cache.
+//! The `tiled` strategy: a copy of the matrix cut into bands of [`BAND_ROWS`] rows and
+//! tiles of [`TILE_COLS`] columns, made when the handle is made, for matrices whose columns
+//! are scattered over an `x` far larger than the L2 cache.
 //!
 //! Row by row, such a matrix reads `x` at random: every read misses the core's L2 cache and
 //! waits on the shared L3 cache or on memory, and SpMV runs at a fraction of the bandwidth.
-//! Here each band of [`TILE`] rows runs its tiles left to right: a tile reads only its
-//! [`TILE`]-column slice of `x` (512 KiB of `f64`), and the band's row sums (as much) stay
-//! beside it, so after the first touch the reads hit the L2 cache.
+//! Here each band runs its tiles left to right: a tile reads only its slice of `x` (256 KiB
+//! of `f64`), and the band's row sums (1 MiB) stay beside it, so after the first touch the
+//! reads hit the L2 cache (2 MiB per core here). An in-band row and an in-tile column fill a
+//! `u32` together (17 + 15 bits); taller bands than tiles are wide put more entries in each
+//! tile for the same cache: on the permuted stencil, bands of 131 072 rows and tiles of
+//! 32 768 columns ran 83–84 ms where 65 536 × 65 536 ran 108–111 ms, and on powerlaw:1m
+//! 23.5–23.8 ms against 27.1–29.0 (`csr bench --spmv-only --reps 5 powerlaw:1m
+//! permuted:poisson2d:2000`, alternating builds; 262 144 × 16 384 was no better).
 //!
 //! A tile's entries are copied (values included) in one of two forms, per row: a row with
 //! at least [`RUN_MIN`] entries in the tile stores them as a *run* (a segment header with the
@@ -30,13 +35,20 @@ use super::dot::{finish, prefetch_l2};
 use super::stream;
 use crate::{CsrRef, Index, Scalar};
 
-/// Rows per band and columns per tile: in-tile positions fit in 16 bits, and a tile's slice
-/// of `x` plus its band's row sums (2 × 512 KiB of `f64`) fit in this machine's 2 MiB L2.
-pub(super) const TILE: usize = 1 << 16;
+/// Columns per tile: a tile's slice of `x` and its band's row sums (256 KiB + 1 MiB of
+/// `f64`) fit together in this machine's 2 MiB L2 cache.
+pub(super) const TILE_COLS: usize = 1 << COL_BITS;
+
+/// Rows per band.
+pub(super) const BAND_ROWS: usize = 1 << ROW_BITS;
+
+/// Bits of an in-tile column and of an in-band row: together they fill a `u32`.
+const COL_BITS: u32 = 15;
+const ROW_BITS: u32 = 32 - COL_BITS;
 
 /// Entries in one segment at most (its count is 16 bits); a longer run of one row's entries
 /// in one tile continues in the next segment.
-const MAX_SEGMENT: usize = (1 << 16) - 1;
+const MAX_SEGMENT: usize = (1 << COL_BITS) - 1;
 
 /// A row with at least this many entries in a tile has them stored as a run (summed in a
 /// register); fewer are stored as singles.
@@ -46,8 +58,8 @@ const RUN_MIN: usize = 8;
 /// `nrows x ncols` matrix with `nnz` entries spread evenly over its tiles: how often, on
 /// average, the line a tile brings into the cache is read.
 pub(super) fn entries_per_line<T>(nrows: usize, ncols: usize, nnz: usize) -> f64 {
-    let tiles = nrows.div_ceil(TILE) * ncols.div_ceil(TILE);
-    let lines = (ncols.min(TILE) * size_of::<T>()).div_ceil(64);
+    let tiles = nrows.div_ceil(BAND_ROWS) * ncols.div_ceil(TILE_COLS);
+    let lines = (ncols.min(TILE_COLS) * size_of::<T>()).div_ceil(64);
     if tiles == 0 || lines == 0 {
         0.0
     } else {
@@ -62,7 +74,7 @@ pub(crate) struct Tiled<T> {
     nrows: usize,
 }
 
-/// One band of at most [`TILE`] rows: its tiles, in increasing column order.
+/// One band of at most [`BAND_ROWS`] rows: its tiles, in increasing column order.
 ///
 /// A row's entries in one tile form a *run* when there are [`RUN_MIN`] or more of them:
 /// the run is stored as segments (a header, then the entries), summed in a register. Fewer
@@ -105,9 +117,9 @@ impl<T: Scalar> Tiled<T> {
     /// The tiled copy of `a`, built band by band in parallel.
     pub(super) fn new<I: Index>(a: CsrRef<'_, T, I>) -> Self {
         let nrows = a.nrows();
-        let bands = (0..nrows.div_ceil(TILE))
+        let bands = (0..nrows.div_ceil(BAND_ROWS))
             .into_par_iter()
-            .map(|b| Band::new(a, b * TILE..((b + 1) * TILE).min(nrows)))
+            .map(|b| Band::new(a, b * BAND_ROWS..((b + 1) * BAND_ROWS).min(nrows)))
             .collect();
         Self { bands, nrows }
     }
@@ -115,7 +127,7 @@ impl<T: Scalar> Tiled<T> {
     /// The bands as row blocks (`bands + 1` boundaries), for the row loops of `mult_dense`.
     pub(super) fn bounds(&self) -> Vec<usize> {
         (0..=self.bands.len())
-            .map(|b| (b * TILE).min(self.nrows))
+            .map(|b| (b * BAND_ROWS).min(self.nrows))
             .collect()
     }
 
@@ -143,12 +155,12 @@ impl<T: Scalar> Tiled<T> {
             let mut sums = Vec::new();
             self.bands
                 .iter()
-                .zip(y.chunks_mut(TILE))
+                .zip(y.chunks_mut(BAND_ROWS))
                 .for_each(|item| work(&mut sums, item));
         } else {
             self.bands
                 .par_iter()
-                .zip(y.par_chunks_mut(TILE))
+                .zip(y.par_chunks_mut(BAND_ROWS))
                 .for_each_init(Vec::new, work);
         }
         if streamed {
@@ -158,11 +170,11 @@ impl<T: Scalar> Tiled<T> {
 }
 
 impl<T: Scalar> Band<T> {
-    /// The tiles of rows `rows` of `a` (at most [`TILE`] rows).
+    /// The tiles of rows `rows` of `a` (at most [`BAND_ROWS`] rows).
     fn new<I: Index>(a: CsrRef<'_, T, I>, rows: Range<usize>) -> Self {
-        debug_assert!(rows.len() <= TILE);
+        debug_assert!(rows.len() <= BAND_ROWS);
         let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
-        let ntiles = a.ncols().div_ceil(TILE);
+        let ntiles = a.ncols().div_ceil(TILE_COLS);
         let row_entries = |r: usize| ptrs[r].to_usize()..ptrs[r + 1].to_usize();
         let mut groups = RowGroups::new(ntiles);
 
@@ -199,7 +211,7 @@ impl<T: Scalar> Band<T> {
             }
             if segment_count[t] > 0 || q > first_single {
                 tiles.push(Tile {
-                    first_col: t * TILE,
+                    first_col: t * TILE_COLS,
                     segments: s..s + segment_count[t],
                     first_run_entry: e,
                     singles: first_single..q,
@@ -227,21 +239,21 @@ impl<T: Scalar> Band<T> {
                 let mut left = n;
                 while n >= RUN_MIN && left > 0 {
                     let len = left.min(MAX_SEGMENT);
-                    band.segments[next_segment[t]] = (local | len << 16) as u32;
+                    band.segments[next_segment[t]] = (local | len << ROW_BITS) as u32;
                     next_segment[t] += 1;
                     left -= len;
                 }
             }
             for j in entries {
                 let c = cols[j].to_usize();
-                let (t, in_tile) = (c / TILE, c % TILE);
+                let (t, in_tile) = (c / TILE_COLS, c % TILE_COLS);
                 if groups.size_of(t) >= RUN_MIN {
                     band.run_cols[next_run[t]] = in_tile as u16;
                     band.run_vals[next_run[t]] = vals[j];
                     next_run[t] += 1;
                 } else {
                     let slot = &mut next_single[t * RUN_MIN + rank[t]];
-                    band.singles[*slot] = (local << 16 | in_tile) as u32;
+                    band.singles[*slot] = (local << COL_BITS | in_tile) as u32;
                     band.single_vals[*slot] = vals[j];
                     *slot += 1;
                     rank[t] += 1;
@@ -260,12 +272,12 @@ impl<T: Scalar> Band<T> {
             let xs = &x[tile.first_col..];
             // Ask for the tile's slice of x at once: its lines arrive in parallel, instead
             // of one miss at a time as the entries first meet them.
-            for line in (0..xs.len().min(TILE) * size_of::<T>()).step_by(64) {
+            for line in (0..xs.len().min(TILE_COLS) * size_of::<T>()).step_by(64) {
                 prefetch_l2(xs.as_ptr().wrapping_byte_add(line));
             }
             let mut e = tile.first_run_entry;
             for &seg in &self.segments[tile.segments.clone()] {
-                let (r, len) = ((seg & 0xFFFF) as usize, (seg >> 16) as usize);
+                let (r, len) = ((seg as usize) & (BAND_ROWS - 1), (seg >> ROW_BITS) as usize);
                 // SAFETY: the band was built from a validated CSR: `r` is a row of the band
                 // (sums.len() rows), entries e..e + len lie inside run_cols/run_vals (a
                 // tile's segments count exactly its run entries), and every in-tile column
@@ -285,7 +297,7 @@ impl<T: Scalar> Band<T> {
                 // band and whose columns are columns of x past `first_col`.
                 unsafe {
                     let p = *self.singles.get_unchecked(k) as usize;
-                    let (r, c) = (p >> 16, p & 0xFFFF);
+                    let (r, c) = (p >> COL_BITS, p & (TILE_COLS - 1));
                     *sums.get_unchecked_mut(r) +=
                         *self.single_vals.get_unchecked(k) * *xs.get_unchecked(c);
                 }
@@ -318,7 +330,7 @@ impl RowGroups {
         self.sizes.clear();
         let mut touched = Vec::new();
         for c in cols {
-            let t = c.to_usize() / TILE;
+            let t = c.to_usize() / TILE_COLS;
             if self.count[t] == 0 {
                 touched.push(t);
             }
@@ -359,7 +371,7 @@ mod tests {
     /// 70 000 entries in one tile (repeated columns) needs two segments. Rows are sorted, or
     /// reversed with `reversed`.
     fn spread(reversed: bool) -> Csr<f64, i64> {
-        let (nrows, ncols) = (2 * TILE + 77, 3 * TILE + 5);
+        let (nrows, ncols) = (2 * BAND_ROWS + 77, 3 * TILE_COLS + 5);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -370,8 +382,11 @@ mod tests {
         let (mut ptrs, mut cols, mut vals) = (vec![0i64], Vec::new(), Vec::new());
         for r in 0..nrows {
             let mut row: Vec<i64> = match r {
-                5 => (0..70_000).map(|k| (TILE + k % 1000) as i64).collect(),
-                7 => (0..ncols).step_by(TILE / 10).map(|c| c as i64).collect(),
+                5 => (0..70_000).map(|k| (TILE_COLS + k % 1000) as i64).collect(),
+                7 => (0..ncols)
+                    .step_by(TILE_COLS / 10)
+                    .map(|c| c as i64)
+                    .collect(),
                 _ => (0..r * 7919 % 41)
                     .map(|_| (next() % ncols as u64) as i64)
                     .collect(),
@@ -432,7 +447,7 @@ mod tests {
         let mut y = vec![f64::NAN; a.nrows()];
         Tiled::new(a.view()).mult_vec(1.0, &x, 0.0, &mut y);
         assert!(y.iter().all(|v| v.is_finite()));
-        for (nrows, ncols) in [(0, 0), (0, 5), (TILE + 3, 0), (3, 2 * TILE)] {
+        for (nrows, ncols) in [(0, 0), (0, 5), (BAND_ROWS + 3, 0), (3, 2 * TILE_COLS)] {
             let e: Csr<f64, i64> = Csr::empty(nrows, ncols).unwrap();
             let mut y = vec![f64::NAN; nrows];
             Tiled::new(e.view()).mult_vec(2.0, &vec![1.0; ncols], 0.0, &mut y);
@@ -442,11 +457,11 @@ mod tests {
 
     #[test]
     fn entries_per_line_counts_evenly_spread_entries() {
-        // 16 x 16 tiles of 8192 lines (f64): 15 entries per row make 7.5 per line.
-        let n = 16 * TILE;
-        assert_eq!(entries_per_line::<f64>(n, n, 15 * n), 7.5);
+        // 8 bands x 32 tiles of 4096 lines (f64): 15 entries per row make 15 per line.
+        let n = 1 << 20;
+        assert_eq!(entries_per_line::<f64>(n, n, 15 * n), 15.0);
         // f32 lines hold twice the values.
-        assert_eq!(entries_per_line::<f32>(n, n, 15 * n), 15.0);
+        assert_eq!(entries_per_line::<f32>(n, n, 15 * n), 30.0);
         assert_eq!(entries_per_line::<f64>(0, n, 0), 0.0);
         assert_eq!(entries_per_line::<f64>(n, 0, 0), 0.0);
     }

@@ -97,20 +97,24 @@ fn spmv(
     let mut runs: Vec<SpmvRun<'_>> = Vec::new();
     for &k in kernels {
         if k.id() != KernelId::Native {
+            let made = Instant::now();
+            let h = k.to_handle(a)?;
+            let note = handle_note(made.elapsed());
             runs.push(run(
                 k.name(),
                 String::new(),
-                String::new(),
-                kernel_call(k, k.to_handle(a)?, x.clone()),
+                note,
+                kernel_call(k, h, x.clone()),
             ));
             continue;
         }
         for s in Strategy::ALL {
+            let made = Instant::now();
             let h = k.to_handle(a.with_strategy(s))?;
-            let note = match (s, h.strategy()) {
-                (Strategy::Automatic, Some(picked)) => format!("picked {picked}"),
-                _ => String::new(),
-            };
+            let mut note = handle_note(made.elapsed());
+            if let (Strategy::Automatic, Some(picked)) = (s, h.strategy()) {
+                note = format!("picked {picked}; {note}");
+            }
             let mut call = kernel_call(k, h, x.clone());
             match call.run() {
                 Err(e)
@@ -311,4 +315,10 @@ pub fn max_rel_err(x: &[f64], r: &[f64]) -> f64 {
         .zip(r)
         .map(|(x, r)| (x - r).abs() / r.abs().max(f64::MIN_POSITIVE))
         .fold(0.0, f64::max)
+}
+
+/// How long making the handle took (the strategy's or the vendor's preparation), for the
+/// note column.
+fn handle_note(took: Duration) -> String {
+    format!("handle {:.1} ms", took.as_secs_f64() * 1e3)
 }

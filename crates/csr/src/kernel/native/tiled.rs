@@ -328,16 +328,16 @@ impl RowGroups {
             self.count[t] = 0;
         }
         self.sizes.clear();
-        let mut touched = Vec::new();
         for c in cols {
             let t = c.to_usize() / TILE_COLS;
             if self.count[t] == 0 {
-                touched.push(t);
+                self.sizes.push((t, 0));
             }
             self.count[t] += 1;
         }
-        self.sizes
-            .extend(touched.into_iter().map(|t| (t, self.count[t])));
+        for (t, n) in &mut self.sizes {
+            *n = self.count[*t];
+        }
     }
 
     /// The current row's entries in tile `t`.

@@ -21,9 +21,18 @@ pub(super) const LONG_ROW_SHARE: f64 = 0.025;
 /// share of the entries: then SpMV reads about 8 B per entry instead of 12 (f64 values).
 pub(super) const COMPRESSED_MIN_COVERAGE: f64 = 0.5;
 
-/// `tiled` needs an `x` larger than a core's L2 cache (2 MiB here): a smaller one stays in
-/// the L2 cache under the row loops too.
-pub(super) const TILED_MIN_X_BYTES: usize = 2 << 20;
+/// `tiled` needs an `x` of at least this many bytes (half a core's 2 MiB L2 cache): a
+/// smaller one stays in the L2 cache under the row loops too. Measured (sweep below, f64):
+/// `powerlaw:100k:16:1.1` (x 0.8 MB) ran 3.50 ms `tiled` against 3.25 `classical`;
+/// `powerlaw:200k` (x 1.6 MB) 5.13 against 6.90.
+pub(super) const TILED_MIN_X_BYTES: usize = 1 << 20;
+
+/// `tiled` runs each band on one thread, so one row holding more than this share of the work
+/// would leave the other threads idle: above it `merge_path` splits the row instead. A guard
+/// from the thread count of this machine (half of the work on one of 2 threads), not a
+/// measured break-even; below it, `tiled` goes before `merge_path` (`powerlaw:200k`, longest
+/// row above `LONG_ROW_SHARE`: 5.13 ms `tiled` against 7.55 `merge_path`).
+pub(super) const TILED_MAX_ROW_SHARE: f64 = 0.5;
 
 /// `tiled` needs at least this many entries per cache line of a tile's slice of `x` (for
 /// evenly spread columns; [`tiled::entries_per_line`]): each tile reads its whole slice, and
@@ -42,16 +51,17 @@ pub(super) fn choose<T: Scalar, I: Index>(
     parts: usize,
 ) -> (Strategy, String, Option<Box<Compressed>>) {
     let (strategy, why) = by_row_lengths(stats, threads);
-    if strategy == Strategy::MergePath || stats.nnz == 0 {
+    if stats.nnz == 0 {
         return (strategy, why, None);
+    }
+    if let Some(why) = tiled_reason(a, stats) {
+        return (Strategy::Tiled, why, None);
     }
     // Rows of even length: worth checking whether they repeat a pattern of offsets. A sample
     // of rows decides cheaply before the whole matrix is encoded.
-    if compressed::sampled_coverage(a) < COMPRESSED_MIN_COVERAGE {
-        return match tiled_reason(a) {
-            Some(why) => (Strategy::Tiled, why, None),
-            None => (strategy, why, None),
-        };
+    if strategy == Strategy::MergePath || compressed::sampled_coverage(a) < COMPRESSED_MIN_COVERAGE
+    {
+        return (strategy, why, None);
     }
     let encoding = Compressed::new(a, balanced_row_blocks(a.row_ptrs(), parts));
     let coverage = encoding.coverage(stats.nnz);
@@ -68,11 +78,12 @@ pub(super) fn choose<T: Scalar, I: Index>(
     (Strategy::Compressed, why, Some(Box::new(encoding)))
 }
 
-/// Why `tiled` suits `a`, if it does: an `x` larger than the L2 cache, scattered columns and
-/// tiles dense enough.
-fn tiled_reason<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Option<String> {
+/// Why `tiled` suits `a` (row statistics `stats`), if it does: an `x` past half the L2
+/// cache, scattered columns, tiles dense enough and no row holding most of the work.
+fn tiled_reason<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, stats: &RowStats) -> Option<String> {
     let x_bytes = a.ncols().saturating_mul(size_of::<T>());
-    if x_bytes < TILED_MIN_X_BYTES {
+    let work = stats.nnz + stats.nrows;
+    if x_bytes < TILED_MIN_X_BYTES || stats.max as f64 > TILED_MAX_ROW_SHARE * work as f64 {
         return None;
     }
     let per_line = tiled::entries_per_line::<T>(a.nrows(), a.ncols(), a.nnz());

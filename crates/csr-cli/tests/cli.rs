@@ -496,7 +496,7 @@ fn info_prints_the_strategy_automatic_picks() {
     let o = csr(&["info", "--generate", "powerlaw:50k"]);
     assert_success(&o);
     assert!(
-        stdout(&o).contains("spmv strategy   merge_path (automatic, "),
+        stdout(&o).contains("spmv strategy   load_balance (automatic, "),
         "{}",
         stdout(&o)
     );

@@ -22,12 +22,14 @@ pub(crate) enum KernelState<T, I> {
     /// Nothing (reference kernel, products).
     #[default]
     None,
-    /// Native kernel: the SpMV plan (strategy and partition), computed when the handle is
-    /// made, and the transpose, built on first use by `mult_abt` and kept.
+    /// Native kernel: the SpMV plan (strategy and partition), and the transpose, built on
+    /// first use by `mult_abt` and kept.
     Native {
-        /// The SpMV strategy and its partition; a placeholder after a mutation until the
-        /// kernel replans (the kernel then plans per call).
-        spmv: Box<SpmvPlan<T>>,
+        /// The SpMV strategy and its partition, made once: when `to_handle` makes the
+        /// handle; for a product's handle, or after a mutation, on first use (SpMV or
+        /// [`Handle::strategy`]), so that products nobody multiplies by a vector do not pay
+        /// for a plan (`tiled` copies the matrix).
+        spmv: OnceLock<Box<SpmvPlan<T>>>,
         /// `Aᵀ`, computed lazily once.
         transpose: OnceLock<Csr<T, I>>,
         /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with
@@ -119,7 +121,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     #[must_use]
     pub fn strategy(&self) -> Option<Strategy> {
         match &self.state {
-            KernelState::Native { spmv, .. } => Some(spmv.strategy()),
+            KernelState::Native { spmv, .. } => Some(self.plan(spmv).strategy()),
             _ => None,
         }
     }
@@ -129,9 +131,14 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     #[must_use]
     pub fn strategy_reason(&self) -> Option<&str> {
         match &self.state {
-            KernelState::Native { spmv, .. } => Some(spmv.reason()),
+            KernelState::Native { spmv, .. } => Some(self.plan(spmv).reason()),
             _ => None,
         }
+    }
+
+    /// The native SpMV plan in `spmv` (this handle's), made now if it was not yet.
+    pub(crate) fn plan<'s>(&'s self, spmv: &'s OnceLock<Box<SpmvPlan<T>>>) -> &'s SpmvPlan<T> {
+        spmv.get_or_init(|| Box::new(SpmvPlan::new(self.matrix())))
     }
 
     /// `(nrows, ncols)` of the matrix.
@@ -159,7 +166,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             // MKL's matrices point into the old arrays: drop them; the kernel rebuilds them.
             KernelState::None | KernelState::Mkl(_) => KernelState::None,
             KernelState::Native { .. } => KernelState::Native {
-                spmv: Box::default(),
+                spmv: OnceLock::new(),
                 transpose: OnceLock::new(),
                 workspaces: Mutex::new(Vec::new()),
             },

@@ -43,10 +43,15 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;
 
-/// The handle state for matrix `a`: its SpMV plan and an empty transpose cache.
-fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> KernelState<T, I> {
+/// The handle state for matrix `a`: its SpMV plan (made now when `plan_now`, else on first
+/// use) and an empty transpose cache.
+fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, plan_now: bool) -> KernelState<T, I> {
+    let spmv = OnceLock::new();
+    if plan_now {
+        let _ = spmv.set(Box::new(SpmvPlan::new(a)));
+    }
     KernelState::Native {
-        spmv: Box::new(SpmvPlan::new(a)),
+        spmv,
         transpose: OnceLock::new(),
         workspaces: Mutex::new(Vec::new()),
     }
@@ -60,13 +65,14 @@ fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmW
     }
 }
 
-/// The SpMV plan stored in a handle, or a fresh one if it has none.
+/// The SpMV plan stored in a handle (made on first use), or a fresh one if it has no place
+/// for one.
 fn plan<'h, T: Scalar, I: Index>(
     h: &'h Handle<'_, T, I>,
     fresh: &'h mut Option<SpmvPlan<T>>,
 ) -> &'h SpmvPlan<T> {
     match &h.state {
-        KernelState::Native { spmv, .. } => spmv,
+        KernelState::Native { spmv, .. } => h.plan(spmv),
         _ => fresh.insert(SpmvPlan::new(h.matrix())),
     }
 }
@@ -81,7 +87,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     }
 
     fn to_handle<'a>(&self, a: CsrRef<'a, T, I>) -> Result<Handle<'a, T, I>> {
-        Ok(Handle::borrowed(KernelId::Native, a, native_state(a)))
+        Ok(Handle::borrowed(KernelId::Native, a, native_state(a, true)))
     }
 
     fn from_handle(&self, h: &Handle<'_, T, I>) -> Result<Csr<T, I>> {
@@ -92,7 +98,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     fn order_columns(&self, h: &mut Handle<'_, T, I>) -> Result<()> {
         h.check_kernel(KernelId::Native, "order_columns")?;
         h.matrix_mut().sort_by_column_index();
-        h.state = native_state(h.matrix());
+        h.state = native_state(h.matrix(), true);
         Ok(())
     }
 
@@ -128,7 +134,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         a.check_kernel(KernelId::Native, "mult_ab")?;
         b.check_kernel(KernelId::Native, "mult_ab")?;
         let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab", workspaces(b))?;
-        let state = native_state(c.view());
+        let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
     }
 
@@ -155,7 +161,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
                 spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?
             }
         };
-        let state = native_state(c.view());
+        let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
     }
 }

@@ -41,20 +41,6 @@ pub(crate) struct SpmvPlan<T> {
     layout: Layout<T>,
 }
 
-impl<T> Default for SpmvPlan<T> {
-    /// A plan for no matrix: never used, the kernel makes a fresh one instead.
-    fn default() -> Self {
-        Self {
-            strategy: Strategy::Automatic,
-            reason: String::from("not planned"),
-            nrows: usize::MAX,
-            nnz: usize::MAX,
-            cols_at: 0,
-            layout: Layout::Rows(Vec::new(), false),
-        }
-    }
-}
-
 impl<T: Scalar> SpmvPlan<T> {
     /// Plans SpMV for `a` with its strategy ([`CsrRef::strategy`]) on the current rayon
     /// pool; `automatic` decides from `a`'s row statistics.
@@ -93,7 +79,7 @@ impl<T: Scalar> SpmvPlan<T> {
         }
     }
 
-    /// The strategy the plan runs (never `automatic`, except on a placeholder plan).
+    /// The strategy the plan runs (never `automatic`).
     pub(crate) fn strategy(&self) -> Strategy {
         self.strategy
     }

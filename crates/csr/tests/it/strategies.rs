@@ -374,6 +374,18 @@ fn dense_scattered_columns_pick_tiled() {
     });
 }
 
+/// `tiled` on a matrix too wide to tile (2^32 columns, 64-bit indices) runs `load_balance`
+/// and says why, instead of allocating gigabytes of per-tile counters.
+#[test]
+fn too_wide_for_tiles_falls_back_to_load_balance() {
+    let a = Csr::<f64, i64>::empty(3, 1 << 32)
+        .unwrap()
+        .with_strategy(Strategy::Tiled);
+    let h = NativeKernel.to_handle(a.view()).unwrap();
+    assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
+    assert!(h.strategy_reason().unwrap().contains("tiles per band"));
+}
+
 /// A matrix from explicit rows of `(column, value)`.
 fn from_rows(ncols: usize, rows: Vec<Vec<(usize, f64)>>) -> Csr<f64, i32> {
     NaiveCsr {

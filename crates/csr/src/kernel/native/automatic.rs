@@ -90,7 +90,10 @@ pub(super) fn choose<T: Scalar, I: Index>(
 fn tiled_reason<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, stats: &RowStats) -> Option<String> {
     let x_bytes = a.ncols().saturating_mul(size_of::<T>());
     let work = stats.nnz + stats.nrows;
-    if x_bytes < TILED_MIN_X_BYTES || stats.max as f64 > TILED_MAX_ROW_SHARE * work as f64 {
+    if x_bytes < TILED_MIN_X_BYTES
+        || stats.max as f64 > TILED_MAX_ROW_SHARE * work as f64
+        || !tiled::fits(a.ncols())
+    {
         return None;
     }
     let per_line = tiled::entries_per_line::<T>(a.nrows(), a.ncols(), a.nnz());

@@ -66,32 +66,38 @@ pub(super) unsafe fn dot_prefetch<T: Scalar, I: Index>(
 /// How far ahead [`dot_prefetch`] asks for `x`, in entries.
 pub(super) const PREFETCH_ENTRIES: usize = 24;
 
-/// Asks for the cache line holding `p` (which may lie outside its array: a prefetch never
-/// faults and reads nothing into registers).
+/// Asks for the cache line holding `p` into the L1 cache (`p` may lie outside its array: a
+/// prefetch never faults and reads nothing into registers).
 #[inline(always)]
 pub(super) fn prefetch<T>(p: *const T) {
+    prefetch_with::<3, T>(p);
+}
+
+/// Asks for the cache line holding `p` into the L2 cache (as [`prefetch`]).
+#[inline(always)]
+pub(super) fn prefetch_l2<T>(p: *const T) {
+    prefetch_with::<2, T>(p);
+}
+
+/// `prefetcht0` (`HINT` 3, `_MM_HINT_T0`) or `prefetcht1` (2, `_MM_HINT_T1`) of `p`; nothing
+/// off x86-64.
+#[inline(always)]
+fn prefetch_with<const HINT: i32, T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` is a hint (SSE, part of x86-64): it has no effect on memory and
-    // cannot fault, whatever the address.
+    // SAFETY: `prefetcht0/1` are hints (SSE, part of x86-64): they have no effect on memory
+    // and cannot fault, whatever the address.
     unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+        core::arch::x86_64::_mm_prefetch::<HINT>(p.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
 
-/// Asks for the cache line holding `p` into the L2 cache.
-#[inline(always)]
-pub(super) fn prefetch_l2<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht1` is a hint (SSE, part of x86-64): it has no effect on memory and
-    // cannot fault, whatever the address.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T1 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(
+    core::arch::x86_64::_MM_HINT_T0 == 3 && core::arch::x86_64::_MM_HINT_T1 == 2,
+    "prefetch hints"
+);
 
 /// A row-major block of right-hand sides: row `c` is `values[c * stride..][..k]`.
 #[derive(Clone, Copy)]

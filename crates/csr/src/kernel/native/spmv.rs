@@ -6,7 +6,7 @@ use super::compressed::Compressed;
 use super::merge_path::Tiles;
 use super::sparselib::{self, Operands, Vendor};
 use super::tiled::Tiled;
-use super::{automatic, locality, merge_path, rows};
+use super::{automatic, locality, merge_path, rows, tiled};
 use crate::error::Result;
 use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{CsrRef, Dense, Index, RowStats, Scalar, Strategy};
@@ -51,6 +51,17 @@ impl<T: Scalar> SpmvPlan<T> {
         let (strategy, reason, compressed) = match a.strategy() {
             Strategy::Automatic => automatic::choose(a, &RowStats::of(a), threads, parts),
             requested => (requested, String::from("requested"), None),
+        };
+        let (strategy, reason) = if strategy == Strategy::Tiled && !tiled::fits(a.ncols()) {
+            let why = format!(
+                "tiled was asked for, but {} columns make more than {} tiles per band: \
+                 load_balance instead",
+                a.ncols(),
+                tiled::MAX_TILES
+            );
+            (Strategy::LoadBalance, why)
+        } else {
+            (strategy, reason)
         };
         let scattered = || locality::is_scattered(a);
         let layout = match strategy {

@@ -54,6 +54,16 @@ const MAX_SEGMENT: usize = (1 << COL_BITS) - 1;
 /// register); fewer are stored as singles.
 const RUN_MIN: usize = 8;
 
+/// Tiles per band at most: a band's layout keeps a few counters per tile, so a wider matrix
+/// (more than 2^31 columns, only with 64-bit indices) would cost gigabytes before the first
+/// entry; [`fits`] tells, and the plan runs `load_balance` instead.
+pub(super) const MAX_TILES: usize = 1 << 16;
+
+/// Whether a matrix with `ncols` columns can be tiled (see [`MAX_TILES`]).
+pub(super) fn fits(ncols: usize) -> bool {
+    ncols.div_ceil(TILE_COLS) <= MAX_TILES
+}
+
 /// Expected entries per cache line of a tile's slice of `x` (64-byte lines of `T`) in an
 /// `nrows x ncols` matrix with `nnz` entries spread evenly over its tiles: how often, on
 /// average, the line a tile brings into the cache is read.

@@ -341,21 +341,26 @@ fn scattered(seed: u64, rows: usize, ncols: usize, max_len: usize) -> Csr<f64, i
     from_rows(ncols, rows)
 }
 
+/// Every strategy matches the reference on `a` (exactly: small integer values), and on 2
+/// threads `automatic` picks `picked` with a reason ending in `why_ends`.
+fn check_scattered(a: &Csr<f64, i32>, picked: Strategy, why_ends: &str) {
+    check_exact(a, 1.5, 0.0, 4);
+    check_exact(a, -1.0, 0.5, 5);
+    in_pool(2, || {
+        let h = handle(a, Strategy::Automatic);
+        assert_eq!(h.strategy(), Some(picked));
+        let why = h.strategy_reason().unwrap();
+        assert!(why.ends_with(why_ends), "{why}");
+    });
+}
+
 /// Scattered columns (most entries far from their row) over an `x` of 17.6 MB, too few per
-/// tile for `tiled`: the row loops prefetch `x`, and every strategy still matches the
-/// reference bit for bit.
+/// tile for `tiled` (one entry per row: 0.25 per cache line of x in a tile): the row loops
+/// prefetch `x`, and every strategy still matches the reference bit for bit.
 #[test]
 fn scattered_columns_match_the_reference() {
-    // One entry per row: 0.25 per cache line of x in a tile.
     let a = scattered(11, 140_000, 2_200_000, 1);
-    check_exact(&a, 1.5, 0.0, 4);
-    check_exact(&a, -1.0, 0.5, 5);
-    in_pool(2, || {
-        let h = handle(&a, Strategy::Automatic);
-        assert_eq!(h.strategy(), Some(Strategy::LoadBalance));
-        let why = h.strategy_reason().unwrap();
-        assert!(why.ends_with("scattered columns: x prefetched"), "{why}");
-    });
+    check_scattered(&a, Strategy::LoadBalance, "scattered columns: x prefetched");
 }
 
 /// Scattered columns dense enough per tile (3 entries per cache line of x): `automatic`
@@ -364,14 +369,7 @@ fn scattered_columns_match_the_reference() {
 #[test]
 fn dense_scattered_columns_pick_tiled() {
     let a = scattered(12, 140_000, 1_100_000, 11);
-    check_exact(&a, 1.5, 0.0, 4);
-    check_exact(&a, -1.0, 0.5, 5);
-    in_pool(2, || {
-        let h = handle(&a, Strategy::Automatic);
-        assert_eq!(h.strategy(), Some(Strategy::Tiled));
-        let why = h.strategy_reason().unwrap();
-        assert!(why.ends_with("tiles keep x in the L2 cache"), "{why}");
-    });
+    check_scattered(&a, Strategy::Tiled, "tiles keep x in the L2 cache");
 }
 
 /// `tiled` on a matrix too wide to tile (2^32 columns, 64-bit indices) runs `load_balance`

@@ -29,9 +29,12 @@ pub(super) const LONG_ROW_SHARE: f64 = 0.25;
 pub(super) const COMPRESSED_MIN_COVERAGE: f64 = 0.5;
 
 /// `tiled` needs an `x` of at least this many bytes (half a core's 2 MiB L2 cache): a
-/// smaller one stays in the L2 cache under the row loops too. Measured (sweep below, f64):
-/// `powerlaw:100k:16:1.1` (x 0.8 MB) ran 3.50 ms `tiled` against 3.25 `classical`;
-/// `powerlaw:200k` (x 1.6 MB) 5.13 against 6.90.
+/// smaller one mostly stays in the L2 cache under the row loops too. Measured
+/// (`csr bench --spmv-only`, f64, `tiled` against the faster of `classical` and
+/// `load_balance`): at x = 0.8 MB the runs were mixed, `powerlaw:100k:16:1.1` 3.50 ms against
+/// 3.25 and 3.46 against 3.81, `powerlaw:100k:2:1.1` 0.64 against 0.63, `powerlaw:100k:4:1.1`
+/// 1.22 against 1.66; at 1.6 MB (`powerlaw:200k`) 5.13 against 6.90 and 4.79 against 7.99.
+/// So the threshold sits where `tiled` won every run; below it is left to a finer sweep.
 pub(super) const TILED_MIN_X_BYTES: usize = 1 << 20;
 
 /// `tiled` runs each band on one thread, so one row holding more than this share of the work

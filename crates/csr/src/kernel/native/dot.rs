@@ -18,17 +18,8 @@ pub(super) unsafe fn dot<T: Scalar, I: Index>(
     x: &[T],
     range: std::ops::Range<usize>,
 ) -> T {
-    debug_assert!(range.end <= cols.len() && range.end <= vals.len());
-    let mut acc = T::zero();
-    for j in range {
-        // SAFETY: j < range.end <= cols.len() == vals.len() and cols[j] < ncols <= x.len()
-        // (the caller's contract: a validated CSR and a shape-checked x).
-        unsafe {
-            let c = cols.get_unchecked(j).to_usize();
-            acc += *vals.get_unchecked(j) * *x.get_unchecked(c);
-        }
-    }
-    acc
+    // SAFETY: the caller's contract.
+    unsafe { dot_with::<false, T, I>(cols, vals, x, range) }
 }
 
 /// [`dot`] that also asks for the entry of `x` that the entry [`PREFETCH_ENTRIES`] ahead
@@ -45,14 +36,31 @@ pub(super) unsafe fn dot_prefetch<T: Scalar, I: Index>(
     x: &[T],
     range: std::ops::Range<usize>,
 ) -> T {
+    // SAFETY: the caller's contract.
+    unsafe { dot_with::<true, T, I>(cols, vals, x, range) }
+}
+
+/// [`dot`], prefetching `x` ahead when `AHEAD` (a constant, so each caller gets its own loop
+/// without the test).
+///
+/// # Safety
+/// As [`dot`].
+#[inline(always)]
+unsafe fn dot_with<const AHEAD: bool, T: Scalar, I: Index>(
+    cols: &[I],
+    vals: &[T],
+    x: &[T],
+    range: std::ops::Range<usize>,
+) -> T {
     debug_assert!(range.end <= cols.len() && range.end <= vals.len());
     let mut acc = T::zero();
     let ahead = cols.len().saturating_sub(PREFETCH_ENTRIES);
     for j in range {
-        // SAFETY: as in `dot`; the entry ahead is read only when it exists (j < ahead), and
-        // a prefetch of any address is harmless.
+        // SAFETY: j < range.end <= cols.len() == vals.len() and cols[j] < ncols <= x.len()
+        // (the caller's contract: a validated CSR and a shape-checked x); the entry ahead is
+        // read only when it exists (j < ahead), and a prefetch of any address is harmless.
         unsafe {
-            if j < ahead {
+            if AHEAD && j < ahead {
                 let c = cols.get_unchecked(j + PREFETCH_ENTRIES).to_usize();
                 prefetch(x.as_ptr().wrapping_add(c));
             }

@@ -46,7 +46,7 @@ pub(super) const BAND_ROWS: usize = 1 << ROW_BITS;
 const COL_BITS: u32 = 15;
 const ROW_BITS: u32 = 32 - COL_BITS;
 
-/// Entries in one segment at most (its count is 16 bits); a longer run of one row's entries
+/// Entries in one segment at most (its count has 15 bits); a longer run of one row's entries
 /// in one tile continues in the next segment.
 const MAX_SEGMENT: usize = (1 << COL_BITS) - 1;
 
@@ -96,15 +96,15 @@ pub(crate) struct Tiled<T> {
 #[derive(Clone, Debug)]
 struct Band<T> {
     tiles: Vec<Tile>,
-    /// Per segment: the row's position in the band (low 16 bits) and its entry count
-    /// (high 16 bits, at least 1).
+    /// Per segment: the row's position in the band (low 17 bits) and its entry count
+    /// (high 15 bits, at least 1).
     segments: Vec<u32>,
     /// Per run entry: its column minus its tile's first column.
     run_cols: Vec<u16>,
     /// Per run entry: its value.
     run_vals: Vec<T>,
-    /// Per single: its row's position in the band (high 16 bits) and its column minus its
-    /// tile's first column (low 16 bits).
+    /// Per single: its row's position in the band (high 17 bits) and its column minus its
+    /// tile's first column (low 15 bits).
     singles: Vec<u32>,
     /// Per single: its value.
     single_vals: Vec<T>,
@@ -378,7 +378,7 @@ mod tests {
 
     /// Three bands (the last short) over four tiles (the last narrow), with scattered rows
     /// of 0 to 40 entries (singles and short runs), a row with a run in every tile, and a row whose run of
-    /// 70 000 entries in one tile (repeated columns) needs two segments. Rows are sorted, or
+    /// 70 000 entries in one tile (repeated columns) needs three segments. Rows are sorted, or
     /// reversed with `reversed`.
     fn spread(reversed: bool) -> Csr<f64, i64> {
         let (nrows, ncols) = (2 * BAND_ROWS + 77, 3 * TILE_COLS + 5);

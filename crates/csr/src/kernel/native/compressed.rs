@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::dot::{dot, finish, prefetch};
 use super::locality::sample_windows;
 use super::rows::chunks;
-use super::stream;
+use super::stream::{self, Streaming};
 use crate::{CsrRef, Index, Scalar};
 
 /// Rows that share a pattern must number at least this many to form a pattern run: a
@@ -157,16 +157,15 @@ impl Compressed {
         debug_assert!(x.len() == a.ncols() && y.len() == a.nrows());
         // With beta = 0 the old y is not read: a large one is written past the cache.
         let stream = beta == T::zero() && stream::worth_streaming::<T>(y.len());
-        let out = Out {
-            alpha,
-            beta,
-            stream,
-        };
         let work = |(rows, yc): (Range<usize>, &mut [T])| {
+            // Fenced when dropped, on the thread that stored.
+            let streaming = stream.then(Streaming::begin);
+            let out = Out {
+                alpha,
+                beta,
+                stream: streaming.as_ref(),
+            };
             self.block(a, rows, x, out, yc);
-            if stream {
-                stream::fence();
-            }
         };
         let blocks = chunks(&self.bounds, 1, y);
         if blocks.len() <= 1 {
@@ -239,20 +238,20 @@ pub(super) fn sampled_coverage<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 
 /// How results are written: `y = alpha * sum + beta * y` (`beta = 0` ignores the old `y`),
 /// streamed past the cache or not.
 #[derive(Clone, Copy)]
-struct Out<T> {
+struct Out<'s, T> {
     alpha: T,
     beta: T,
     /// Streaming stores (only with `beta = 0`: the old value is never read).
-    stream: bool,
+    stream: Option<&'s Streaming>,
 }
 
-impl<T: Scalar> Out<T> {
+impl<T: Scalar> Out<'_, T> {
     /// Writes row sum `sum` into `*y`.
     #[inline(always)]
     fn write(self, sum: T, y: &mut T) {
-        if self.stream {
+        if let Some(streaming) = self.stream {
             // SAFETY: a `&mut T` is valid for writes and aligned.
-            unsafe { stream::store(y, self.alpha * sum) }
+            unsafe { streaming.store(y, self.alpha * sum) }
         } else {
             *y = finish(self.alpha, sum, self.beta, *y);
         }
@@ -537,6 +536,24 @@ mod tests {
     }
 
     #[test]
+    fn streamed_products_are_fenced_on_the_threads_that_stored() {
+        // A 2^21-row diagonal (16 MiB of f64 output: streamed) in 8 row blocks on 2 threads.
+        let n: usize = 1 << 21;
+        let a = Csr::<f64, i32>::identity(n).unwrap();
+        let bounds: Vec<usize> = (0..=8).map(|b| b * n / 8).collect();
+        let c = Compressed::new(a.view(), bounds);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let x = vec![2.0; n];
+        let mut y = vec![f64::NAN; n];
+        pool.install(|| c.mult_vec(a.view(), 1.0, &x, 0.0, &mut y));
+        assert!(y.iter().all(|&v| v == 2.0));
+        stream::tests::assert_every_thread_fenced(&pool);
+    }
+
+    #[test]
     fn streamed_results_equal_stored_ones() {
         // A 1D stencil with an irregular row in the middle: pattern runs of lengths 3 and
         // plain rows, every unrolled and grouped path (GROUP) and the remainder rows.
@@ -553,15 +570,15 @@ mod tests {
         let a = from_entries(n, &t);
         let c = encode(&a);
         let x: Vec<f64> = (0..n).map(|j| 1.0 / (1.0 + j as f64)).collect();
-        let run = |stream| {
+        let run = |stream: bool| {
             let mut y = vec![f64::NAN; n];
+            let streaming = stream.then(Streaming::begin);
             let out = Out {
                 alpha: -1.5,
                 beta: 0.0,
-                stream,
+                stream: streaming.as_ref(),
             };
             c.block(a.view(), 0..n, &x, out, &mut y);
-            crate::kernel::native::stream::fence();
             y
         };
         let (streamed, stored) = (run(true), run(false));

@@ -32,7 +32,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::dot::{finish, prefetch_l2};
-use super::stream;
+use super::stream::{self, Streaming};
 use crate::{CsrRef, Index, Scalar};
 
 /// Columns per tile: a tile's slice of `x` and its band's row sums (256 KiB + 1 MiB of
@@ -151,9 +151,11 @@ impl<T: Scalar> Tiled<T> {
             sums.resize(yb.len(), T::zero());
             band.accumulate(x, sums);
             if streamed {
+                // Fenced when dropped, on this (worker) thread.
+                let streaming = Streaming::begin();
                 for (yi, &s) in yb.iter_mut().zip(sums.iter()) {
                     // SAFETY: `yi` is a valid, aligned `&mut T`.
-                    unsafe { stream::store(yi, alpha * s) };
+                    unsafe { streaming.store(yi, alpha * s) };
                 }
             } else {
                 for (yi, &s) in yb.iter_mut().zip(sums.iter()) {
@@ -172,9 +174,6 @@ impl<T: Scalar> Tiled<T> {
                 .par_iter()
                 .zip(y.par_chunks_mut(BAND_ROWS))
                 .for_each_init(Vec::new, work);
-        }
-        if streamed {
-            stream::fence();
         }
     }
 }
@@ -463,6 +462,21 @@ mod tests {
             Tiled::new(e.view()).mult_vec(2.0, &vec![1.0; ncols], 0.0, &mut y);
             assert!(y.iter().all(|&v| v == 0.0), "{nrows} x {ncols}");
         }
+    }
+
+    #[test]
+    fn streamed_products_are_fenced_on_the_threads_that_stored() {
+        // 16 MiB of f64 output: large enough to stream; 16 bands over a 2-thread pool.
+        let a: Csr<f64, i64> = Csr::empty(1 << 21, 1).unwrap();
+        let t = Tiled::new(a.view());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let mut y = vec![f64::NAN; a.nrows()];
+        pool.install(|| t.mult_vec(1.0, &[1.0], 0.0, &mut y));
+        assert!(y.iter().all(|&v| v == 0.0));
+        stream::tests::assert_every_thread_fenced(&pool);
     }
 
     #[test]

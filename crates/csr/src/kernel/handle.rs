@@ -138,7 +138,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
 
     /// The native SpMV plan in `spmv` (this handle's), made now if it was not yet.
     pub(crate) fn plan<'s>(&'s self, spmv: &'s OnceLock<Box<SpmvPlan<T>>>) -> &'s SpmvPlan<T> {
-        spmv.get_or_init(|| Box::new(SpmvPlan::new(self.matrix())))
+        get_or_build(spmv, || Box::new(SpmvPlan::new(self.matrix()))).as_ref()
     }
 
     /// `(nrows, ncols)` of the matrix.
@@ -188,4 +188,21 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         }
         Ok(())
     }
+}
+
+/// The value in `cell`, built by `build` first if the cell is empty.
+///
+/// Unlike [`OnceLock::get_or_init`], `build` runs outside the cell. The builds here run rayon
+/// work, and a rayon worker waiting for that work steals other tasks: one that needs the same
+/// cell would re-enter `get_or_init` on the thread already initialising it, which std
+/// documents as a deadlock. Here it builds its own value instead. Threads that race may each
+/// build one; the first stored is kept and the others are dropped (the builds are
+/// deterministic, so every caller sees equal values).
+pub(crate) fn get_or_build<V>(cell: &OnceLock<V>, build: impl FnOnce() -> V) -> &V {
+    if let Some(v) = cell.get() {
+        return v;
+    }
+    let built = build();
+    // Initialising with a ready value runs no user code: it cannot re-enter.
+    cell.get_or_init(|| built)
 }

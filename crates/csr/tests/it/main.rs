@@ -20,6 +20,7 @@ mod ops_support;
 mod oracle_sprs;
 mod permute;
 mod proptests;
+mod reentrancy;
 mod sorting;
 mod spgeam;
 mod strategies;

@@ -28,6 +28,7 @@ use std::sync::{Mutex, OnceLock};
 pub(crate) use spgemm::Workspace as SpgemmWorkspace;
 pub(crate) use spmv::SpmvPlan;
 
+use super::handle::get_or_build;
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -154,7 +155,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
                 ..
             } => {
                 // Bᵀ has B's rows as columns: its workspaces live with B's handle.
-                let bt = transpose.get_or_init(|| bm.transpose());
+                let bt = get_or_build(transpose, || bm.transpose());
                 spgemm::multiply(am, bt.view(), "mult_abt", Some(workspaces))?
             }
             KernelState::None | KernelState::Mkl(_) => {

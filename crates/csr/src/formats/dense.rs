@@ -197,6 +197,11 @@ impl<T: Scalar> Dense<T> {
         (&self.values, self.stride)
     }
 
+    /// The storage, writable, and its row stride (`values.len() == nrows * stride`).
+    pub(crate) fn strided_mut(&mut self) -> (&mut [T], usize) {
+        (&mut self.values, self.stride)
+    }
+
     /// The value at `(row, col)`, or `None` outside the matrix.
     #[must_use]
     pub fn get(&self, row: usize, col: usize) -> Option<T> {

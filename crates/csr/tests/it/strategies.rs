@@ -101,7 +101,7 @@ fn native_vec<T: Scalar, I: Index>(
 }
 
 /// `alpha * A * X + beta * Y0` by the native kernel with `strategy`, as a row-major vector.
-fn native_dense<T: Scalar, I: Index>(
+fn native_dense<T: TestScalar, I: Index>(
     a: &Csr<T, I>,
     strategy: Strategy,
     alpha: T,
@@ -111,12 +111,30 @@ fn native_dense<T: Scalar, I: Index>(
 ) -> Option<Vec<T>> {
     let h = handle(a, strategy);
     let mut y = y0.clone();
+    let storage = y.values().as_ptr();
     ran(
         strategy,
         NativeKernel.mult_dense(&h, alpha, x, beta, &mut y),
     )
     .map(|()| {
+        // Written in place: same storage, same stride, padding untouched.
         assert_eq!(y.shape(), y0.shape());
+        assert_eq!(
+            (y.stride(), y.values().as_ptr()),
+            (y0.stride(), storage),
+            "{strategy}: Y replaced"
+        );
+        let padding = |d: &Dense<T>| -> Vec<T> {
+            d.values()
+                .chunks(d.stride().max(1))
+                .flat_map(|row| row[d.ncols()..].to_vec())
+                .collect()
+        };
+        assert_bits_eq(
+            &padding(&y),
+            &padding(y0),
+            &format!("{strategy}: padding of Y"),
+        );
         y.to_row_major_vec()
     })
 }
@@ -158,7 +176,8 @@ fn check_exact<T: TestScalar, I: TestIndex>(a: &Csr<T, I>, alpha: T, beta: T, se
     let expected = reference_vec(a, alpha, &x, beta, &y0);
     let k = 3;
     let xd = Dense::try_from_row_major(ncols, k, small(ncols * k)).unwrap();
-    let yd0 = Dense::try_from_row_major(nrows, k, small(nrows * k)).unwrap();
+    // A padded Y (stride k + 2), which every kernel must write in place.
+    let yd0 = Dense::try_from_parts(nrows, k, k + 2, small(nrows * (k + 2))).unwrap();
     let r = ReferenceKernel;
     let mut expected_d = yd0.clone();
     r.mult_dense(

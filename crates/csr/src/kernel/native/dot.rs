@@ -166,6 +166,14 @@ pub(super) fn finish<T: Scalar>(alpha: T, sum: T, beta: T, old: T) -> T {
     }
 }
 
+/// `y[l] = finish(alpha, sums[l], beta, y[l])` for one row of `k` right-hand sides.
+#[inline]
+pub(super) fn finish_row<T: Scalar>(alpha: T, sums: &[T], beta: T, y: &mut [T]) {
+    for (o, &s) in y.iter_mut().zip(sums) {
+        *o = finish(alpha, s, beta, *o);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, finish};
+use super::dot::{Block, accumulate, dot, finish, finish_row};
 use crate::parallel::{MIN_PARALLEL_WORK, partition_point};
 use crate::{CsrRef, Dense, Index, Scalar};
 
@@ -189,7 +189,8 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
 }
 
 /// `Y = alpha * A * X + beta * Y` over the merge-path `tiles` of `a`, for row-major `X`
-/// (`ncols x k`) and `Y` (`nrows x k`), shapes already checked.
+/// (`ncols x k`) and `Y` (`nrows x k`), shapes already checked. `Y` is written in place,
+/// its stride and padding kept.
 pub(super) fn mult_dense<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     tiles: &Tiles,
@@ -207,47 +208,43 @@ pub(super) fn mult_dense<T: Scalar, I: Index>(
     // SAFETY: every r passed is <= nrows (tile rows and their end), and row_ptrs has
     // nrows + 1 entries (validated CsrRef).
     let ptr = |r: usize| unsafe { ptrs.get_unchecked(r).to_usize() };
-    // Sums first (as `rows::mult_dense`, into a fresh row-major array), alpha/beta last.
-    let mut out = vec![T::zero(); nrows * k];
-    let partials = run_tiles(tiles, k, &mut out, |t, yc| {
+    // The sum of entries `range` of a row, k values.
+    let sums = |range: Range<usize>| {
+        let mut acc = vec![T::zero(); k];
+        // SAFETY: every range passed lies inside one row's entries (validated row_ptrs) and
+        // X has ncols rows of k values (checked by the kernel).
+        unsafe { accumulate(cols, vals, xb, range, &mut acc) };
+        acc
+    };
+    let (ys, stride) = y.strided_mut();
+    let partials = run_tiles(tiles, stride, ys, |t, yc| {
         let (rows, entries) = bounds(tiles, t);
         let mut head = None;
-        for (r, acc) in rows.clone().zip(yc.chunks_exact_mut(k)) {
-            let range = ptr(r).max(entries.start)..ptr(r + 1);
-            // SAFETY: the range lies inside row r's entries (validated row_ptrs) and X has
-            // ncols rows of k values (checked by the kernel).
-            unsafe { accumulate(cols, vals, xb, range, acc) };
+        for (r, yr) in rows.clone().zip(yc.chunks_exact_mut(stride)) {
+            let acc = sums(ptr(r).max(entries.start)..ptr(r + 1));
             if ptr(r) < entries.start {
-                head = Some((r, acc.to_vec()));
+                head = Some((r, acc)); // begun in an earlier tile: the fix-up writes it
+            } else {
+                finish_row(alpha, &acc, beta, &mut yr[..k]);
             }
         }
         let tail =
             (rows.end < nrows && ptr(rows.end).max(entries.start) < entries.end).then(|| {
-                let mut acc = vec![T::zero(); k];
-                let range = ptr(rows.end).max(entries.start)..entries.end;
-                // SAFETY: as above; entries.end <= row_ptrs[rows.end + 1].
-                unsafe { accumulate(cols, vals, xb, range, &mut acc) };
-                (rows.end, acc)
+                (
+                    rows.end,
+                    sums(ptr(rows.end).max(entries.start)..entries.end),
+                )
             });
         Partials { head, tail }
     });
     for (r, pieces) in split_rows(partials) {
-        let row = &mut out[r * k..(r + 1) * k];
-        row.fill(T::zero());
+        let mut acc = vec![T::zero(); k];
         for piece in pieces {
-            for (s, p) in row.iter_mut().zip(piece) {
+            for (s, p) in acc.iter_mut().zip(piece) {
                 *s += p;
             }
         }
-    }
-    for (r, row) in out.chunks_exact_mut(k).enumerate() {
-        for (s, &o) in row.iter_mut().zip(y.row(r)) {
-            *s = finish(alpha, *s, beta, o);
-        }
-    }
-    // The shapes were checked, so the length is right.
-    if let Ok(d) = Dense::try_from_row_major(nrows, k, out) {
-        *y = d;
+        finish_row(alpha, &acc, beta, &mut ys[r * stride..r * stride + k]);
     }
 }
 

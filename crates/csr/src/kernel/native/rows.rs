@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, dot_prefetch, finish};
+use super::dot::{Block, accumulate, dot, dot_prefetch, finish, finish_row};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -92,8 +92,9 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
 }
 
 /// `Y = alpha * A * X + beta * Y` over the row blocks `bounds`, for row-major `X`
-/// (`ncols x k`) and `Y` (`nrows x k`), shapes already checked. Column `l` of `Y` equals
-/// `mult_vec` of column `l` of `X` bit for bit.
+/// (`ncols x k`) and `Y` (`nrows x k`), shapes already checked. `Y` is written in place,
+/// its stride and padding kept. Column `l` of `Y` equals `mult_vec` of column `l` of `X`
+/// bit for bit.
 pub(super) fn mult_dense<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     bounds: &[usize],
@@ -102,37 +103,30 @@ pub(super) fn mult_dense<T: Scalar, I: Index>(
     beta: T,
     y: &mut Dense<T>,
 ) {
-    let (nrows, k) = (a.nrows(), x.ncols());
-    if nrows == 0 || k == 0 {
+    let k = x.ncols();
+    if a.nrows() == 0 || k == 0 {
         return;
     }
     let xb = Block::of(x);
-    // `Dense` keeps its storage private, so the result is built in a new row-major array
-    // (each block writes its own rows) and then replaces `y`.
-    let mut out = vec![T::zero(); nrows * k];
-    let old: &Dense<T> = y;
     let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
+    let (ys, stride) = y.strided_mut();
     let work = |(rows, yc): (Range<usize>, &mut [T])| {
-        for (r, acc) in rows.zip(yc.chunks_exact_mut(k)) {
+        let mut acc = vec![T::zero(); k];
+        for (r, yr) in rows.zip(yc.chunks_exact_mut(stride)) {
+            acc.fill(T::zero());
             // SAFETY: r < nrows (the blocks partition the rows), row_ptrs is a validated
             // CsrRef's, and X has ncols rows of k values (checked by the kernel).
             unsafe {
                 let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
-                accumulate(cols, vals, xb, range, acc);
+                accumulate(cols, vals, xb, range, &mut acc);
             }
-            for (s, &o) in acc.iter_mut().zip(old.row(r)) {
-                *s = finish(alpha, *s, beta, o);
-            }
+            finish_row(alpha, &acc, beta, &mut yr[..k]);
         }
     };
-    let blocks = chunks(bounds, k, &mut out);
+    let blocks = chunks(bounds, stride, ys);
     if blocks.len() <= 1 {
         blocks.into_iter().for_each(work);
     } else {
         blocks.into_par_iter().for_each(work);
-    }
-    // The shapes were checked, so the length is right.
-    if let Ok(d) = Dense::try_from_row_major(nrows, k, out) {
-        *y = d;
     }
 }

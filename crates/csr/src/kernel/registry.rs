@@ -1,6 +1,6 @@
 //! Kernel names, availability, the process default and the thread-local active kernel.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -145,14 +145,31 @@ fn choose_default(
     Ok((KernelId::Native, "MKL is unavailable"))
 }
 
+/// The calling thread's kernel choices: the one [`set_kernel`] made outside any
+/// [`use_kernel`] scope (`base`), and one entry per live guard, innermost last.
+#[derive(Default)]
+struct Choices {
+    base: Option<KernelId>,
+    /// `(guard token, kernel)` of every live guard, in the order they were made.
+    scopes: Vec<(u64, Option<KernelId>)>,
+    next_token: u64,
+}
+
+impl Choices {
+    /// The choice in force: the innermost live guard's, else the base.
+    fn active(&self) -> Option<KernelId> {
+        self.scopes.last().map_or(self.base, |&(_, id)| id)
+    }
+}
+
 thread_local! {
-    static ACTIVE: Cell<Option<KernelId>> = const { Cell::new(None) };
+    static CHOICES: RefCell<Choices> = RefCell::default();
 }
 
 /// The calling thread's active kernel id: the one set by [`set_kernel`] or [`use_kernel`],
 /// else the process default.
 fn active_id() -> Result<KernelId> {
-    match ACTIVE.with(Cell::get) {
+    match CHOICES.with(|c| c.borrow().active()) {
         Some(id) => Ok(id),
         None => Ok(default_kernel()?.0),
     }
@@ -191,7 +208,8 @@ pub fn get_kernel<T: Scalar, I: Index>(name: &str) -> Result<&'static dyn Kernel
 }
 
 /// Makes `name` the calling thread's active kernel; `None` goes back to the process default.
-/// Other threads are not affected.
+/// Other threads are not affected. Inside a [`use_kernel`] scope the change lasts until that
+/// scope's guard is dropped (which restores what was active before the scope).
 ///
 /// # Errors
 /// [`Error::UnknownKernel`], [`Error::KernelUnavailable`]; the active kernel is then
@@ -205,12 +223,28 @@ pub fn set_kernel(name: Option<&str>) -> Result<()> {
         }
         None => None,
     };
-    ACTIVE.with(|a| a.set(id));
+    CHOICES.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.scopes.last_mut() {
+            Some((_, innermost)) => *innermost = id,
+            None => c.base = id,
+        }
+    });
     Ok(())
 }
 
 /// Makes `name` the calling thread's active kernel until the returned guard is dropped,
 /// which restores the kernel that was active before (so nested guards unwind correctly).
+///
+/// Guards form a stack per thread, and dropping one out of order is handled: the active
+/// kernel is always the innermost *live* guard's (or, with none, the thread's
+/// [`set_kernel`] choice or the process default). Dropping an outer guard while an inner
+/// one lives removes only the outer scope.
+///
+/// The choice is per thread: rayon workers that run the operations of a kernel do not see
+/// it, and need not (a kernel, once chosen, runs its own parallel work). Code that picks a
+/// kernel *inside* a rayon task sees that worker's choice (usually the process default):
+/// pass a kernel from [`kernel`] into the task rather than calling [`kernel`] there.
 ///
 /// # Errors
 /// [`Error::UnknownKernel`], [`Error::KernelUnavailable`]; nothing changes then.
@@ -232,9 +266,15 @@ pub fn set_kernel(name: Option<&str>) -> Result<()> {
 pub fn use_kernel(name: &str) -> Result<KernelGuard> {
     let id: KernelId = name.parse()?;
     id.availability()?;
-    let previous = ACTIVE.with(|a| a.replace(Some(id)));
+    let token = CHOICES.with(|c| {
+        let mut c = c.borrow_mut();
+        let token = c.next_token;
+        c.next_token += 1;
+        c.scopes.push((token, Some(id)));
+        token
+    });
     Ok(KernelGuard {
-        previous,
+        token,
         _not_send: std::marker::PhantomData,
     })
 }
@@ -244,13 +284,18 @@ pub fn use_kernel(name: &str) -> Result<KernelGuard> {
 #[must_use = "the kernel is restored as soon as the guard is dropped"]
 #[derive(Debug)]
 pub struct KernelGuard {
-    previous: Option<KernelId>,
+    /// This guard's entry in the thread's scope stack.
+    token: u64,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for KernelGuard {
     fn drop(&mut self) {
-        ACTIVE.with(|a| a.set(self.previous));
+        // `try_with`: a guard dropped while the thread's locals are being destroyed has
+        // nothing left to restore.
+        let _ = CHOICES.try_with(|c| {
+            c.borrow_mut().scopes.retain(|&(t, _)| t != self.token);
+        });
     }
 }
 

@@ -244,6 +244,35 @@ fn use_kernel_guards_nest_and_restore_in_order() {
 }
 
 #[test]
+fn guards_dropped_out_of_order_restore_the_right_kernel() {
+    on_new_thread(|| {
+        let default = default_id();
+        let outer = use_kernel("reference").unwrap();
+        let inner = use_kernel("native").unwrap();
+        // The outer scope ends first: the inner one is still live and stays in force.
+        drop(outer);
+        assert_eq!(active(), KernelId::Native);
+        // Then the inner one: nothing is left, not even the outer's "reference".
+        drop(inner);
+        assert_eq!(active(), default);
+
+        // Three scopes, the middle dropped first, then the outer, then the inner.
+        set_kernel(Some("native")).unwrap();
+        let a = use_kernel("reference").unwrap();
+        let b = use_kernel("native").unwrap();
+        let c = use_kernel("reference").unwrap();
+        drop(b);
+        assert_eq!(active(), KernelId::Reference);
+        drop(a);
+        assert_eq!(active(), KernelId::Reference);
+        drop(c);
+        assert_eq!(active(), KernelId::Native, "the set_kernel choice");
+        set_kernel(None).unwrap();
+        assert_eq!(active(), default);
+    });
+}
+
+#[test]
 fn guards_on_different_threads_are_independent() {
     std::thread::scope(|s| {
         for (t, name) in ["reference", "native", "reference", "native"]

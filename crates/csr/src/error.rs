@@ -396,6 +396,28 @@ pub enum Error {
         meaning: &'static str,
     },
 
+    /// An MKL routine reported success but handed back something unusable (a one-based or
+    /// inconsistent matrix, a product of the wrong shape).
+    #[error("MKL call {call} returned an invalid result: {problem}")]
+    MklOutput {
+        /// The MKL routine (`mkl_sparse_export_csr`).
+        call: &'static str,
+        /// What was wrong with it.
+        problem: String,
+    },
+
+    /// A kernel's own handle lacks the state the kernel keeps in it, dropped by an earlier
+    /// operation that failed half way; a new handle works.
+    #[error(
+        "{op}: this {kernel} handle lost its prepared state in an earlier failed operation; make a new handle"
+    )]
+    HandleStateLost {
+        /// The operation.
+        op: &'static str,
+        /// The kernel.
+        kernel: &'static str,
+    },
+
     /// A matrix lacks the symmetry an operation (such as symmetric output) requires.
     #[error("matrix is not {symmetry}: entry ({row}, {col}) has no matching mirror entry")]
     NotSymmetric {

@@ -19,8 +19,12 @@
 //! ## Threads
 //! Parallel operations run on the current rayon thread pool (use
 //! `rayon::ThreadPool::install` to pin a count). Inputs smaller than about 65 000 entries
-//! run on the calling thread. Every operation in this crate gives bit-identical results
-//! whatever the thread count.
+//! run on the calling thread. Every operation of this crate's own code (construction,
+//! assembly, sorting, transposes, formats, and the `native` and `reference` kernels) gives
+//! bit-identical results whatever the thread count. The `mkl` kernel, the default when MKL
+//! loads, does not promise this: MKL's sums may be ordered differently from one thread
+//! count to another (its results agree to within rounding). Choose `native`
+//! (`CSR_KERNEL=native` or [`kernel::use_kernel`]) where reproducibility matters.
 //!
 //! ## Example
 //!

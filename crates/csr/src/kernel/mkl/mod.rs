@@ -371,6 +371,7 @@ fn mkl_state<'h, T: Scalar, I: Index>(
 ) -> Result<&'h MklState<T, I>> {
     match &h.state {
         KernelState::Mkl(state) => Ok(state),
+        _ if h.kernel() == KernelId::Mkl => Err(Error::HandleStateLost { op, kernel: "mkl" }),
         _ => Err(Error::ForeignHandle {
             op,
             kernel: "mkl",
@@ -505,6 +506,19 @@ fn stack_rows<T: Scalar, I: Index>(
             return Ok(c);
         }
     }
+    let rows: usize = parts.iter().map(Csr::nrows).sum();
+    let cols = parts.iter().map(Csr::ncols).max().unwrap_or(0);
+    if rows != shape.0 || cols > shape.1 {
+        return Err(Error::MklOutput {
+            call: "mkl_sparse_sp2m",
+            problem: format!(
+                "{} row blocks of {rows} rows in all and up to {cols} columns for a {} x {} product",
+                parts.len(),
+                shape.0,
+                shape.1
+            ),
+        });
+    }
     let nnz: usize = parts.iter().map(Csr::nnz).sum();
     check_fits::<I>(Extent::Nnz, nnz)?;
     let mut row_ptrs = Vec::with_capacity(shape.0 + 1);
@@ -549,17 +563,25 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
         h.check_kernel(KernelId::Mkl, "order_columns")?;
         let api = api()?;
         let a = h.matrix_mut();
-        match route::<I>() {
+        let sorted = match route::<I>() {
             // mkl_sparse_order is not stable: with duplicate columns in a row, their values
             // could swap. Sort those matrices with the library's stable sort.
-            _ if a.has_duplicates() => a.sort_by_column_index(),
-            IndexRoute::Lp64 => order_in_place::<T, I, i32>(api, a)?,
-            IndexRoute::Ilp64 => order_in_place::<T, I, i64>(api, a)?,
+            _ if a.has_duplicates() => {
+                a.sort_by_column_index();
+                Ok(())
+            }
+            IndexRoute::Lp64 => order_in_place::<T, I, i32>(api, a),
+            IndexRoute::Ilp64 => order_in_place::<T, I, i64>(api, a),
             // MKL would sort the i64 copy, not the matrix: sort the matrix itself.
-            IndexRoute::Ilp64Copy => a.sort_by_column_index(),
-        }
+            IndexRoute::Ilp64Copy => {
+                a.sort_by_column_index();
+                Ok(())
+            }
+        };
+        // `matrix_mut` dropped the MKL matrices (they pointed at the old arrays): rebuild
+        // them even when the sort failed, so the handle stays usable.
         h.state = KernelState::Mkl(self.state(h.matrix(), Origin::Caller)?);
-        Ok(())
+        sorted
     }
 
     fn mult_vec(
@@ -683,4 +705,48 @@ fn order_in_place<T: Scalar, I: Index, N: MklInt>(api: &MklApi, a: &mut Csr<T, I
     // MKL's in-place sort in `order` is the only access to them meanwhile.
     let mut m = unsafe { MklMatrix::wrap(api, row_ptrs, entries, 0..nrows, ncols, None)? };
     with_threads(api, || m.order::<N>(api))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_blocks_of_the_wrong_shape_are_an_mkl_output_error() {
+        let block = |rows| Csr::<f64, i32>::empty(rows, 4).unwrap();
+        // Two blocks of 2 and 3 rows for a 6-row product.
+        let err = stack_rows(vec![block(2), block(3)], (6, 4)).unwrap_err();
+        assert!(
+            matches!(&err, Error::MklOutput { call: "mkl_sparse_sp2m", problem } if problem.contains("5 rows")),
+            "{err}"
+        );
+        // Wider than the product.
+        let err = stack_rows(vec![block(2), Csr::empty(4, 9).unwrap()], (6, 4)).unwrap_err();
+        assert!(matches!(err, Error::MklOutput { .. }), "{err}");
+        let c = stack_rows(vec![block(2), block(4)], (6, 4)).unwrap();
+        assert_eq!(c.shape(), (6, 4));
+    }
+
+    #[test]
+    fn an_mkl_handle_without_its_state_says_so() {
+        let a = Csr::<f64, i32>::identity(2).unwrap();
+        let h = Handle::borrowed(KernelId::Mkl, a.view(), KernelState::None);
+        let err = mkl_state(&h, "mult_vec").unwrap_err();
+        assert_eq!(
+            err,
+            Error::HandleStateLost {
+                op: "mult_vec",
+                kernel: "mkl"
+            }
+        );
+        assert!(!err.to_string().contains("not mkl"), "{err}");
+        let native = Handle::borrowed(KernelId::Native, a.view(), KernelState::None);
+        assert!(matches!(
+            mkl_state(&native, "mult_vec"),
+            Err(Error::ForeignHandle {
+                handle_kernel: "native",
+                ..
+            })
+        ));
+    }
 }

@@ -262,13 +262,12 @@ impl MklMatrix {
             )
         };
         check(status, "mkl_sparse_export_csr")?;
-        let bad = |what: &str| Error::Mkl {
+        let bad = |what: &str| Error::MklOutput {
             call: "mkl_sparse_export_csr",
-            status: -1,
-            meaning: if what == "base" {
-                "exported a one-based matrix"
+            problem: if what == "base" {
+                String::from("a one-based matrix")
             } else {
-                "exported inconsistent arrays"
+                format!("inconsistent arrays ({what})")
             },
         };
         if base != INDEX_BASE_ZERO {

@@ -346,7 +346,9 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
                 let m = marks.get_unchecked_mut(c);
                 if *m != stamp {
                     *m = stamp;
-                    *acc.get_unchecked_mut(c) = p;
+                    // From zero, as every sum here and in the reference kernel: a lone
+                    // product of -0.0 sums to +0.0.
+                    *acc.get_unchecked_mut(c) = T::zero() + p;
                     // Bounds-checked: the count comes from the symbolic pass.
                     cols[n] = ci;
                     n += 1;
@@ -400,7 +402,9 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
                 let m = marks.get_unchecked_mut(c);
                 if *m != stamp {
                     *m = stamp;
-                    *acc.get_unchecked_mut(c) = p;
+                    // From zero, as every sum here and in the reference kernel: a lone
+                    // product of -0.0 sums to +0.0.
+                    *acc.get_unchecked_mut(c) = T::zero() + p;
                     out_cols.push(ci);
                 } else {
                     *acc.get_unchecked_mut(c) += p;

@@ -149,6 +149,31 @@ fn spgemm_keeps_explicit_zeros_from_cancellation() {
 }
 
 #[test]
+fn spgemm_sums_from_zero_like_the_reference() {
+    // Row 0: a lone product -1 · 0 = -0.0; row 1: -0.0 + -0.0. Summed from +0.0 (as the
+    // reference kernel and SpMV do), both are +0.0.
+    let a = csr(2, 2, &[0, 1, 3], &[0, 0, 1], &[-1.0, -1.0, 1.0]);
+    let b = csr(2, 1, &[0, 1, 2], &[0, 0], &[0.0, -0.0]);
+    let r = crate::kernel::ReferenceKernel;
+    let expected = r
+        .from_handle(
+            &r.mult_ab(
+                &r.to_handle(a.view()).unwrap(),
+                &r.to_handle(b.view()).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
+    for limit in [usize::MAX, 0] {
+        // One pass and two passes.
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
+    }
+}
+
+#[test]
 fn spgemm_rejects_mismatched_shapes() {
     let a = messy(3, 4, 1);
     let b = messy(5, 2, 2);

@@ -230,6 +230,50 @@ fn an_unloadable_mkl_is_reported_and_the_default_falls_back() {
     assert_success(&csr_mkl_env(None, Some(MISSING), &["spmv", s(&a)]));
 }
 
+/// A partial MKL: `libmkl_rt` alone in a folder, without the libraries it loads on first use
+/// (core, interface, threading). MKL's default on that is to print a message and call
+/// `exit()`; the process must instead survive, report MKL unavailable with the reason, and
+/// fall back to native.
+#[test]
+fn a_partial_mkl_installation_does_not_end_the_process() {
+    let venv_lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
+    let Some(rt) = ["libmkl_rt.so.3", "libmkl_rt.so.2"]
+        .iter()
+        .map(|n| venv_lib.join(n))
+        .find(|p| p.exists())
+    else {
+        println!("SKIPPED: no MKL in the project's .venv (run scripts/mkl-venv)");
+        return;
+    };
+    let dir = TempDir::new("partial-mkl");
+    let lonely = dir.path(
+        rt.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("libmkl_rt.so"),
+    );
+    std::fs::copy(&rt, &lonely).expect("copy libmkl_rt");
+    let lonely = s(&lonely);
+    let o = csr_mkl_env(None, Some(lonely), &["kernels"]);
+    assert_success(&o);
+    let out = stdout(&o);
+    let mkl = out
+        .lines()
+        .find(|l| l.starts_with("mkl "))
+        .expect("an mkl line");
+    assert!(
+        mkl.contains(" no ") && mkl.contains("MKL failed to start"),
+        "{mkl}"
+    );
+    assert!(
+        out.contains("default: native (MKL is unavailable)"),
+        "{out}"
+    );
+    let a = dir.file("a.mtx", A);
+    let o = csr_mkl_env(None, Some(lonely), &["spmv", s(&a), "--kernel", "mkl"]);
+    assert_fails(&o, 1, "MKL failed to start");
+    assert_success(&csr_mkl_env(None, Some(lonely), &["spmv", s(&a)]));
+}
+
 // ---------------------------------------------------------------------------------------
 // csr spmv
 // ---------------------------------------------------------------------------------------

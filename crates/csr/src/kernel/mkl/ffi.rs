@@ -132,34 +132,43 @@ pub(crate) struct IndexFns<N> {
 /// Every function the kernel uses, resolved from one loaded library.
 pub(crate) struct MklApi {
     pub lp64: IndexFns<i32>,
-    pub ilp64: IndexFns<i64>,
     pub s32: ValueFns<f32, i32>,
     pub d32: ValueFns<f64, i32>,
     pub c32: ValueFns<Complex<f32>, i32>,
     pub z32: ValueFns<Complex<f64>, i32>,
-    pub s64: ValueFns<f32, i64>,
-    pub d64: ValueFns<f64, i64>,
-    pub c64: ValueFns<Complex<f32>, i64>,
-    pub z64: ValueFns<Complex<f64>, i64>,
+    /// The ILP64 (`_64`) API, which MKL releases before 2023 lack: without it, `i32`
+    /// indices still run (LP64) and wider ones are [`crate::Error::Unsupported`].
+    pub ilp64: Option<Ilp64Api>,
     /// `MKL_Set_Num_Threads_Local` (the CamelCase C entry point, not the Fortran one).
     pub set_num_threads_local: unsafe extern "C" fn(c_int) -> c_int,
 }
 
+/// The `_64` entry points, resolved together.
+pub(crate) struct Ilp64Api {
+    pub index: IndexFns<i64>,
+    pub s64: ValueFns<f32, i64>,
+    pub d64: ValueFns<f64, i64>,
+    pub c64: ValueFns<Complex<f32>, i64>,
+    pub z64: ValueFns<Complex<f64>, i64>,
+}
+
 impl MklApi {
-    /// The table for value type `V` and integer width `N`, if MKL has one (it has for every
-    /// [`crate::Scalar`]).
+    /// The table for value type `V` and integer width `N`, if this MKL has one.
     pub(crate) fn values<V: 'static, N: 'static>(&self) -> Option<&ValueFns<V, N>> {
-        let tables: [&dyn Any; 8] = [
-            &self.s32, &self.d32, &self.c32, &self.z32, &self.s64, &self.d64, &self.c64, &self.z64,
-        ];
-        tables.into_iter().find_map(|t| t.downcast_ref())
+        let lp64: [&dyn Any; 4] = [&self.s32, &self.d32, &self.c32, &self.z32];
+        let ilp64: Vec<&dyn Any> = self
+            .ilp64
+            .iter()
+            .flat_map(|t| -> [&dyn Any; 4] { [&t.s64, &t.d64, &t.c64, &t.z64] })
+            .collect();
+        lp64.into_iter().chain(ilp64).find_map(|t| t.downcast_ref())
     }
 }
 
 /// An MKL integer: `i32` (LP64 API) or `i64` (ILP64 `_64` API).
 pub(crate) trait MklInt: bytemuck::Pod + Copy + Send + Sync + 'static {
-    /// The width's function table.
-    fn fns(api: &MklApi) -> &IndexFns<Self>;
+    /// The width's function table, if this MKL has the width's API.
+    fn fns(api: &MklApi) -> Option<&IndexFns<Self>>;
     /// `n` as this integer, if it fits.
     fn from_usize(n: usize) -> Option<Self>;
     /// This (non-negative) integer as a `usize`; `None` if negative.
@@ -167,8 +176,8 @@ pub(crate) trait MklInt: bytemuck::Pod + Copy + Send + Sync + 'static {
 }
 
 impl MklInt for i32 {
-    fn fns(api: &MklApi) -> &IndexFns<Self> {
-        &api.lp64
+    fn fns(api: &MklApi) -> Option<&IndexFns<Self>> {
+        Some(&api.lp64)
     }
     fn from_usize(n: usize) -> Option<Self> {
         Self::try_from(n).ok()
@@ -179,8 +188,8 @@ impl MklInt for i32 {
 }
 
 impl MklInt for i64 {
-    fn fns(api: &MklApi) -> &IndexFns<Self> {
-        &api.ilp64
+    fn fns(api: &MklApi) -> Option<&IndexFns<Self>> {
+        api.ilp64.as_ref().map(|t| &t.index)
     }
     fn from_usize(n: usize) -> Option<Self> {
         Self::try_from(n).ok()

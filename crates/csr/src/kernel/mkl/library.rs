@@ -19,12 +19,15 @@
 use std::ffi::{c_char, c_int};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use libloading::Library;
 
 use super::ffi::{
-    IndexFns, MklApi, THREADING_GNU, THREADING_INTEL, THREADING_SEQUENTIAL, ValueFns,
+    Ilp64Api, IndexFns, MklApi, MklInt, THREADING_GNU, THREADING_INTEL, THREADING_SEQUENTIAL,
+    ValueFns,
 };
+use super::sparse::MklMatrix;
 
 /// The environment variable naming the MKL runtime library to load (a full path; when set,
 /// nothing else is tried). Otherwise `libmkl_rt.so.3`/`.so.2`/`.so` are looked up on the
@@ -166,19 +169,37 @@ fn resolve(library: Library, path: &Path) -> Result<Loaded, String> {
         }
     }
 
-    // SAFETY: each table is resolved with the value type and width its names denote.
+    // First of all, before any call that may make MKL load its other libraries: a fatal
+    // error (a missing libmkl_core, an unsupported CPU) calls our handler instead of exit().
+    // SAFETY: `int mkl_set_exit_handler(void (*)(int))` (mkl_service.h); `on_fatal` never
+    // unwinds.
+    unsafe {
+        let set_exit_handler: unsafe extern "C" fn(Option<extern "C" fn(c_int)>) -> c_int =
+            symbol(&library, "mkl_set_exit_handler")?;
+        set_exit_handler(Some(on_fatal));
+    }
+    // The `_64` API is optional (MKL before 2023 lacks it): resolved all or nothing.
+    let ilp64 = || -> Result<Ilp64Api, String> {
+        // SAFETY: each table is resolved with the value type and width its names denote.
+        unsafe {
+            Ok(Ilp64Api {
+                index: index(&library, "_64")?,
+                s64: values(&library, "s", "_64")?,
+                d64: values(&library, "d", "_64")?,
+                c64: values(&library, "c", "_64")?,
+                z64: values(&library, "z", "_64")?,
+            })
+        }
+    };
+    // SAFETY: as above.
     let api = unsafe {
         MklApi {
             lp64: index(&library, "")?,
-            ilp64: index(&library, "_64")?,
             s32: values(&library, "s", "")?,
             d32: values(&library, "d", "")?,
             c32: values(&library, "c", "")?,
             z32: values(&library, "z", "")?,
-            s64: values(&library, "s", "_64")?,
-            d64: values(&library, "d", "_64")?,
-            c64: values(&library, "c", "_64")?,
-            z64: values(&library, "z", "_64")?,
+            ilp64: ilp64().ok(),
             set_num_threads_local: symbol(&library, "MKL_Set_Num_Threads_Local")?,
         }
     };
@@ -204,6 +225,7 @@ fn resolve(library: Library, path: &Path) -> Result<Loaded, String> {
     unsafe { version_string(buffer.as_mut_ptr().cast(), 256) };
     let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
     let version = String::from_utf8_lossy(&buffer[..end]).trim().to_owned();
+    probe(&api)?;
     Ok(Loaded {
         api,
         path: path.to_path_buf(),
@@ -211,6 +233,68 @@ fn resolve(library: Library, path: &Path) -> Result<Loaded, String> {
         threading,
         _library: library,
     })
+}
+
+/// The `why` code of the first fatal error MKL reported (0: none).
+static FATAL: AtomicI32 = AtomicI32::new(0);
+
+/// MKL's fatal-error handler: records the error. MKL then returns from the call that failed
+/// without computing anything, instead of ending the process.
+extern "C" fn on_fatal(why: c_int) {
+    let code = if why == 0 { -1 } else { why };
+    let _ = FATAL.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+}
+
+/// The code of the fatal error MKL reported, if it ever did. MKL is unusable after one.
+pub(crate) fn fatal_error() -> Option<i32> {
+    match FATAL.load(Ordering::SeqCst) {
+        0 => None,
+        why => Some(why),
+    }
+}
+
+/// Runs a 1 x 1 SpMV through each API MKL offers, which makes it load every library a
+/// computation needs (its core, interface, threading and CPU-specific libraries). A partial
+/// installation fails here, with a reason, rather than in the middle of a user's product.
+fn probe(api: &MklApi) -> Result<(), String> {
+    fn spmv<N: MklInt>(api: &MklApi) -> crate::Result<()> {
+        let one = N::from_usize(1).unwrap_or_else(N::zeroed);
+        let ptrs: [N; 2] = [N::zeroed(), one];
+        let (mut cols, mut vals): ([N; 1], [f64; 1]) = ([N::zeroed()], [2.0]);
+        // SAFETY: the arrays are a valid 1 x 1 CSR matrix that outlives `m` (dropped here).
+        let m = unsafe {
+            MklMatrix::wrap(
+                api,
+                &ptrs,
+                (cols.as_mut_ptr(), vals.as_mut_ptr()),
+                0..1,
+                1,
+                None,
+            )?
+        };
+        let mut y = [0.0];
+        m.mv::<f64, N>(api, 1.0, &[3.0], 0.0, &mut y)?;
+        if y == [6.0] {
+            Ok(())
+        } else {
+            Err(crate::Error::MklOutput {
+                call: "mkl_sparse_d_mv",
+                problem: format!("a 1 x 1 product gave {} instead of 6", y[0]),
+            })
+        }
+    }
+    let checked = spmv::<i32>(api).and_then(|()| match api.ilp64 {
+        Some(_) => spmv::<i64>(api),
+        None => Ok(()),
+    });
+    match (fatal_error(), checked) {
+        (Some(why), _) => Err(format!(
+            "MKL failed to start (fatal error {why}: a library it needs could not be loaded, \
+             see its message above); MKL's other libraries must sit beside libmkl_rt"
+        )),
+        (None, Err(e)) => Err(format!("MKL's self-test failed: {e}")),
+        (None, Ok(())) => Ok(()),
+    }
 }
 
 /// The threading layer to select and why; `None` when `MKL_THREADING_LAYER` decides.
@@ -256,7 +340,7 @@ mod tests {
     #[test]
     fn a_library_that_is_not_mkl_is_refused() {
         let err = load(Some("libm.so.6".into())).err().unwrap();
-        assert!(err.contains("symbol mkl_sparse_destroy"), "{err}");
+        assert!(err.contains("symbol mkl_set_exit_handler"), "{err}");
     }
 
     #[test]

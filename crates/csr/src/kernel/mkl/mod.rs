@@ -31,6 +31,7 @@ mod sparse;
 
 use std::any::TypeId;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 pub use library::MKL_LIB_ENV;
 use sparse::MklMatrix;
@@ -147,8 +148,9 @@ impl MklKernel {
         }
     }
 
-    /// The same kernel telling MKL to expect `calls` SpMV calls per handle (0 skips the hint
-    /// and `mkl_sparse_optimize`).
+    /// The same kernel telling MKL to expect `calls` SpMV calls per handle (0 skips the
+    /// hint; every MKL matrix is still passed through `mkl_sparse_optimize` before it can be
+    /// shared).
     #[must_use]
     pub const fn with_expected_mv_calls(self, calls: usize) -> Self {
         Self {
@@ -188,7 +190,7 @@ enum Origin {
     /// The caller's: any CSR; prepared for SpMV (hint + optimize).
     Caller,
     /// A product MKL made and ordered: already sorted without duplicates, and most often
-    /// just copied out, so neither checked nor optimized.
+    /// just copied out, so not checked and optimized without an SpMV hint.
     Product,
 }
 
@@ -380,14 +382,29 @@ fn mkl_state<'h, T: Scalar, I: Index>(
     }
 }
 
-/// Runs `f` with MKL using as many threads as the current rayon pool has.
+/// MKL calls running now, process-wide.
+static CALLS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// MKL threads for one call when `in_flight` calls (this one included) share a rayon pool of
+/// `pool` threads: the pool split between them, at least one each. A lone call gets the
+/// whole pool; calls made from many rayon tasks at once get one thread each, instead of
+/// every call starting a pool's worth of OpenMP threads (pool² threads in all).
+fn threads_per_call(pool: usize, in_flight: usize) -> usize {
+    (pool / in_flight.max(1)).max(1)
+}
+
+/// Runs `f` with MKL using the calling thread's share of the current rayon pool
+/// ([`threads_per_call`]).
 fn with_threads<R>(api: &MklApi, f: impl FnOnce() -> R) -> R {
-    let threads = i32::try_from(rayon::current_num_threads()).unwrap_or(i32::MAX);
+    let in_flight = CALLS_IN_FLIGHT.fetch_add(1, AtomicOrdering::SeqCst) + 1;
+    let share = threads_per_call(rayon::current_num_threads(), in_flight);
+    let threads = i32::try_from(share).unwrap_or(i32::MAX);
     // SAFETY: MKL_Set_Num_Threads_Local only sets a per-thread MKL setting.
     let previous = unsafe { (api.set_num_threads_local)(threads) };
     let result = f();
     // SAFETY: as above; restores the calling thread's previous setting.
     unsafe { (api.set_num_threads_local)(previous) };
+    CALLS_IN_FLIGHT.fetch_sub(1, AtomicOrdering::SeqCst);
     result
 }
 
@@ -492,6 +509,50 @@ fn product_blocks<T: Scalar, I: Index, N: MklInt>(
     })?;
     let c = stack_rows(parts, shape)?;
     Ok(c)
+}
+
+/// Fails unless every row block of `A·B` (`A·Bᵀ` with `transpose_b`) surely has fewer
+/// than 2³¹ entries, which MKL's LP64 `sp2m` needs (its counts are 32-bit). The bound is the
+/// block's products `Σ nnz(B's row k)` over its entries `(i, k)`, the most entries it can
+/// have; a larger block is refused rather than handed to MKL to overflow.
+fn lp64_products_fit<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    transpose_b: bool,
+    blocks: impl Iterator<Item = Range<usize>>,
+) -> Result<()> {
+    // Entries of B's row k (of Bᵀ's row k: B's column k, with `transpose_b`).
+    let per_k: Vec<usize> = if transpose_b {
+        let mut counts = vec![0usize; b.ncols()];
+        for &c in b.col_idxs() {
+            counts[c.to_usize()] += 1;
+        }
+        counts
+    } else {
+        b.row_ptrs()
+            .windows(2)
+            .map(|w| w[1].to_usize() - w[0].to_usize())
+            .collect()
+    };
+    let (ptrs, cols) = (a.row_ptrs(), a.col_idxs());
+    for rows in blocks {
+        let entries = ptrs[rows.start].to_usize()..ptrs[rows.end].to_usize();
+        let bound = cols[entries]
+            .iter()
+            .fold(0usize, |s, &k| s.saturating_add(per_k[k.to_usize()]));
+        if bound > i32::MAX as usize {
+            return Err(Error::Unsupported {
+                kernel: "mkl",
+                op: if transpose_b { "mult_abt" } else { "mult_ab" },
+                reason: format!(
+                    "rows {}..{} of the product may hold up to {bound} entries, past MKL's \
+                     32-bit (LP64) API: use i64 indices, a smaller max_nnz, or the native kernel",
+                    rows.start, rows.end
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The rows of `parts`, one after the other, as one `shape` matrix.
@@ -639,6 +700,8 @@ impl MklKernel {
         let api = api()?;
         let c: Csr<T, I> = match (&mkl_state(a, op)?.blocks, &mkl_state(b, op)?.blocks) {
             (MklBlocks::Lp64(x), MklBlocks::Lp64(y)) => {
+                let rows = x.blocks.iter().map(|(rows, _)| rows.clone());
+                lp64_products_fit(a.matrix(), b.matrix(), transpose_b, rows)?;
                 product_blocks::<T, I, i32>(api, x, y, shape, transpose_b)?
             }
             (MklBlocks::Ilp64(x), MklBlocks::Ilp64(y)) => {
@@ -725,6 +788,48 @@ mod tests {
         assert!(matches!(err, Error::MklOutput { .. }), "{err}");
         let c = stack_rows(vec![block(2), block(4)], (6, 4)).unwrap();
         assert_eq!(c.shape(), (6, 4));
+    }
+
+    #[test]
+    fn lp64_products_past_two_to_the_31_are_refused_before_mkl() {
+        // A: one row of 50 000 entries, all in column 0 (duplicates are valid). B: row 0 (for
+        // A·B) or column 0 (for A·Bᵀ) holds 50 000 entries. 2.5e9 products in one row block.
+        let n = 50_000;
+        let a = Csr::<f32, i32>::try_from_parts(1, n, vec![0, n as i32], vec![0; n], vec![1.0; n])
+            .unwrap();
+        let row0 = Csr::<f32, i32>::try_from_parts(
+            n,
+            n,
+            std::iter::once(0)
+                .chain(std::iter::repeat_n(n as i32, n))
+                .collect(),
+            (0..n as i32).collect(),
+            vec![1.0; n],
+        )
+        .unwrap();
+        let col0 = row0.transpose();
+        for (b, transpose_b) in [(&row0, false), (&col0, true)] {
+            let err = lp64_products_fit(a.view(), b.view(), transpose_b, std::iter::once(0..1))
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::Unsupported { reason, .. } if reason.contains("2500000000 entries")),
+                "{err}"
+            );
+        }
+        // Blocks whose products stay below 2^31 pass: row0·row0 makes 50 000 in all; a
+        // one-row block of col0·col0ᵀ makes 50 000.
+        lp64_products_fit(row0.view(), row0.view(), false, std::iter::once(0..n)).unwrap();
+        lp64_products_fit(col0.view(), col0.view(), true, std::iter::once(0..1)).unwrap();
+    }
+
+    #[test]
+    fn concurrent_calls_share_the_pool() {
+        assert_eq!(threads_per_call(8, 1), 8);
+        assert_eq!(threads_per_call(8, 2), 4);
+        assert_eq!(threads_per_call(8, 3), 2);
+        assert_eq!(threads_per_call(8, 8), 1);
+        assert_eq!(threads_per_call(8, 100), 1);
+        assert_eq!(threads_per_call(1, 0), 1);
     }
 
     #[test]

@@ -14,9 +14,17 @@ use super::ffi::{
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::{Csr, Index, Scalar};
 
-/// Turns an MKL status into `Ok` or [`Error::Mkl`].
+/// Turns an MKL status into `Ok` or [`Error::Mkl`]. A fatal error that MKL reported to our
+/// exit handler (it then returns without computing, whatever the status says) is an error too.
 pub(super) fn check(status: Status, call: &'static str) -> Result<()> {
-    if status == STATUS_SUCCESS {
+    if let Some(why) = super::library::fatal_error() {
+        Err(Error::Mkl {
+            call,
+            status: why,
+            meaning: "MKL hit a fatal error (a library it needs could not be loaded, or the CPU \
+                      is unsupported) and computed nothing",
+        })
+    } else if status == STATUS_SUCCESS {
         Ok(())
     } else {
         Err(Error::Mkl {
@@ -33,6 +41,18 @@ pub(super) fn value_fns<T: Scalar, N: MklInt>(api: &MklApi) -> Result<&ValueFns<
         kernel: "mkl",
         op: "to_handle",
         reason: format!("no MKL routines for {} values", T::NAME),
+    })
+}
+
+/// The index-function table for integers `N`, or [`Error::Unsupported`] when this MKL
+/// lacks that API (releases before 2023 have no `_64` functions).
+pub(super) fn index_fns<N: MklInt>(api: &MklApi) -> Result<&IndexFns<N>> {
+    N::fns(api).ok_or_else(|| Error::Unsupported {
+        kernel: "mkl",
+        op: "to_handle",
+        reason: String::from(
+            "this MKL has no ILP64 (_64) API: 64-bit indices need MKL 2023 or newer",
+        ),
     })
 }
 
@@ -96,7 +116,7 @@ impl MklMatrix {
         mv_hint: Option<usize>,
     ) -> Result<Self> {
         let fns = value_fns::<T, N>(api)?;
-        let ifns = N::fns(api);
+        let ifns = index_fns::<N>(api)?;
         let nrows: N = mkl_int(rows.len(), "rows")?;
         let ncols: N = mkl_int(ncols, "columns")?;
         let starts = row_ptrs[rows.start..rows.end].as_ptr().cast_mut();
@@ -127,10 +147,13 @@ impl MklMatrix {
             let status =
                 unsafe { (ifns.set_mv_hint)(matrix.raw, OPERATION_NON_TRANSPOSE, GENERAL, calls) };
             check(status, "mkl_sparse_set_mv_hint")?;
-            // SAFETY: as above.
-            let status = unsafe { (ifns.optimize)(matrix.raw) };
-            check(status, "mkl_sparse_optimize")?;
         }
+        // Optimized now, while the handle is not shared: MKL prepares its internal data in
+        // `optimize`, so later calls (which threads may make at once on a shared handle) only
+        // read it. Without hints this analyses nothing and costs next to nothing.
+        // SAFETY: `raw` is a valid handle owned by `matrix`, not yet shared.
+        let status = unsafe { (ifns.optimize)(matrix.raw) };
+        check(status, "mkl_sparse_optimize")?;
         Ok(matrix)
     }
 
@@ -138,7 +161,10 @@ impl MklMatrix {
     pub(super) fn order<N: MklInt>(&mut self, api: &MklApi) -> Result<()> {
         // SAFETY: `self.raw` is valid and exclusively borrowed; the callers use this only on
         // matrices wrapped over exclusively borrowed arrays, or made by MKL (`product`).
-        check(unsafe { (N::fns(api).order)(self.raw) }, "mkl_sparse_order")
+        check(
+            unsafe { (index_fns::<N>(api)?.order)(self.raw) },
+            "mkl_sparse_order",
+        )
     }
 
     /// `y = alpha·A·x + beta·y`; `x` and `y` have the matrix's column and row counts.
@@ -209,7 +235,7 @@ impl MklMatrix {
         b: &MklMatrix,
         transpose_b: bool,
     ) -> Result<Csr<T, I>> {
-        let ifns: &IndexFns<N> = N::fns(api);
+        let ifns: &IndexFns<N> = index_fns::<N>(api)?;
         let op_b: c_int = if transpose_b {
             OPERATION_TRANSPOSE
         } else {

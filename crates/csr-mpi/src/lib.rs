@@ -1,0 +1,2 @@
+//! Distributed CSR.
+pub use mpi;

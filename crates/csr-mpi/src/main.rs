@@ -1,1 +1,2 @@
+//! `csr-mpi`: distributed SpMV, CG and benchmarks, run under `mpirun`.
 fn main() {}

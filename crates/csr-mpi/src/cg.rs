@@ -161,7 +161,7 @@ pub fn cg<T: Value, O: Operator<T>>(
         let mut pq = [local_dot(p.as_ref(), q.as_ref())];
         op.sum(&mut pq);
         iterations += 1;
-        if !(pq[0] > T::zero()) {
+        if pq[0].partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
             // Not positive definite (or NaN): stop, not converged.
             break;
         }

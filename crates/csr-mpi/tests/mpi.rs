@@ -365,7 +365,7 @@ fn global_rows(da: &DistCsr<f64, i64>) -> Vec<Vec<(usize, f64)>> {
                         .map(|(&g, &v)| (da.ghosts()[g as usize], v)),
                 )
                 .collect();
-            row.sort_by(|a, b| a.0.cmp(&b.0));
+            row.sort_by_key(|e| e.0);
             row
         })
         .collect()

@@ -316,7 +316,8 @@ impl PieceCount {
 /// `piece`, whose first line is `first_line`.
 fn too_many_at(layout: &Layout, piece: &[u8], first_line: usize, k: usize) -> ParseError {
     let counts = [count_chunk(piece)];
-    let line = line_of_entry(piece, &[0..piece.len()], &counts, first_line, k);
+    let whole = 0..piece.len();
+    let line = line_of_entry(piece, std::slice::from_ref(&whole), &counts, first_line, k);
     too_many_error(layout, line)
 }
 

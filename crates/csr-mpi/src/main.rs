@@ -4,6 +4,7 @@
 //! mpirun -n 2 csr-mpi spmv  matrix.mtx -o y.mtx
 //! mpirun -n 2 csr-mpi cg    poisson2d:500 --symmetrize --jacobi
 //! mpirun -n 2 csr-mpi bench poisson2d:2000 permuted:poisson2d:2000 powerlaw:1m
+//! mpirun -n 1 csr-mpi write poisson2d:2000 poisson2d-2000.mtx
 //! ```
 //!
 //! A MATRIX is a Matrix Market file (read in parallel, each rank parsing its byte range) or
@@ -75,6 +76,14 @@ enum Command {
         /// Print ‖r‖ after every iteration.
         #[arg(long)]
         history: bool,
+    },
+    /// Writes MATRIX (built on rank 0) to a Matrix Market file: the matrix `bench SPEC`
+    /// times, for other programs to read (bench/petsc_matmult.c).
+    Write {
+        /// A generator spec (or a file, copied).
+        matrix: String,
+        /// The file to write (`.gz` compresses).
+        output: PathBuf,
     },
     /// Times SpMV on each matrix: max over ranks per call, median of REPS; the halo bytes
     /// sent per SpMV, the local / wait / non-local split, and the serial kernel on rank 0
@@ -261,12 +270,25 @@ fn run(cli: &Cli, world: &SimpleCommunicator) -> Result<(), BoxError> {
                 );
             }
         }
+        Command::Write { matrix, output } => {
+            let loaded = load(cli, world, matrix, false, true)?;
+            if let Some(a) = loaded.serial.filter(|_| world.rank() == 0) {
+                mm::write_csr(output, &a, &WriteOptions::default())?;
+                println!(
+                    "{matrix}: {}x{}, {} entries -> {}",
+                    a.nrows(),
+                    a.ncols(),
+                    a.nnz(),
+                    output.display()
+                );
+            }
+        }
         Command::Bench { matrices, reps } => {
             if world.rank() == 0 {
                 println!(
-                    "| matrix | ranks | rows | nnz | SpMV ms (max over ranks) | serial ms | speedup | efficiency | halo bytes/SpMV | local ms | wait ms | non-local ms |"
+                    "| matrix | ranks | rows | nnz | SpMV ms (max over ranks) | serial ms | speedup | efficiency | halo bytes/SpMV | local ms | wait ms | non-local ms | ‖y‖ |"
                 );
-                println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             }
             for m in matrices {
                 bench(cli, world, kernel, m, *reps as usize)?;
@@ -316,6 +338,7 @@ fn bench(
     let dist_ms = ms(median(times));
     let [local, wait, nonlocal] =
         [local, wait, nonlocal].map(|v| ms(max_over_ranks(world, median(v))));
+    let ynorm = y.norm();
     let mut halo = [
         (a.halo_sends().0 * std::mem::size_of::<f64>()) as u64,
         a.local_nnz() as u64,
@@ -347,7 +370,7 @@ fn bench(
         ));
         let p = a.rank().1;
         println!(
-            "| {matrix} | {p} | {} | {} | {dist_ms:.3} | {serial_ms:.3} | {:.2} | {:.0}% | {} | {local:.3} | {wait:.3} | {nonlocal:.3} |",
+            "| {matrix} | {p} | {} | {} | {dist_ms:.3} | {serial_ms:.3} | {:.2} | {:.0}% | {} | {local:.3} | {wait:.3} | {nonlocal:.3} | {ynorm:.12e} |",
             a.shape().0,
             halo[1],
             serial_ms / dist_ms,

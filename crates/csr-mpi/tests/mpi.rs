@@ -65,10 +65,12 @@ fn main() {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }
+        let start = std::time::Instant::now();
         test(&world);
         world.barrier();
         if world.rank() == 0 {
-            println!("ok {name} ({} ranks)", world.size());
+            let s = start.elapsed().as_secs_f64();
+            println!("ok {name} ({} ranks, {s:.1} s)", world.size());
         }
     }
 }

@@ -61,8 +61,10 @@ pub fn read_mm<T: Value, I: Index>(
     )?;
     let (nrows, ncols) = (file.header().nrows, file.header().ncols);
     drop(file);
-    // Row weights summed over ranks, then the partition every rank computes alike.
-    let mut counts = vec![0_u64; nrows];
+    // Row weights summed over ranks, then the partition every rank computes alike. A
+    // declared row count too large to allocate is an error, as in the serial reader.
+    let mut counts =
+        comm.agree(zeros(nrows).map_err(|what| Error::Csr(csr::Error::SizeOverflow { what })))?;
     for r in data.rows() {
         counts[r.to_usize()] += 1;
     }
@@ -94,10 +96,18 @@ pub fn read_mm<T: Value, I: Index>(
         }
     }
     drop((rows, cols, vals));
-    let _ = nrows;
     let a =
         comm.agree(Csr::from_matrix_data_with(&local, options.duplicates).map_err(Error::from))?;
     DistCsr::assemble(comm, partition, a)
+}
+
+/// `n` zeros, or an error if they cannot be allocated.
+fn zeros(n: usize) -> Result<Vec<u64>, &'static str> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| "the row counts of the declared rows")?;
+    v.resize(n, 0);
+    Ok(v)
 }
 
 /// Sends each triplet to the rank owning its row (collective); returns the triplets

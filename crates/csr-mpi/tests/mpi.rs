@@ -484,8 +484,13 @@ fn bad_input_on_one_rank_fails_every_rank(world: &SimpleCommunicator) {
         l[k] = line.to_string();
         file(&l)
     };
+    let mut two = lines.clone();
+    two[2] = "3 1 oops".to_string();
+    two[198] = "49 x 198.5".to_string();
     let cases = [
         ("malformed", with_line(198, "49 x 198.5")),
+        // Defects in the first and the last rank's ranges: the first in file order wins.
+        ("two-defects", file(&two)),
         ("out-of-range", with_line(197, "51 50 197.5")),
         (
             "too-many",

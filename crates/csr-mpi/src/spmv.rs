@@ -1,5 +1,6 @@
 //! [`DistOperator`]: SpMV with the halo exchange overlapped with the local product.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use csr::kernel::{Handle, Kernel};
@@ -38,6 +39,13 @@ pub struct DistOperator<'a, T: Value, I: Index> {
     kernel: &'static dyn Kernel<T, I>,
     local: Handle<'a, T, I>,
     nonlocal: Handle<'a, T, I>,
+    /// The ghost values received and the owned values sent, reused by every product.
+    buffers: RefCell<Buffers<T>>,
+}
+
+struct Buffers<T> {
+    ghost: Vec<T>,
+    send: Vec<T>,
 }
 
 /// Where one SpMV spent its time on this rank.
@@ -77,6 +85,10 @@ impl<T: Value, I: Index> DistCsr<T, I> {
             kernel,
             local,
             nonlocal,
+            buffers: RefCell::new(Buffers {
+                ghost: vec![T::zero(); self.ghosts.len()],
+                send: vec![T::zero(); self.plan.send_idx.len()],
+            }),
         })
     }
 }
@@ -123,8 +135,12 @@ impl<'a, T: Value, I: Index> DistOperator<'a, T, I> {
         let mut phases = Phases::default();
         let start = Instant::now();
         let xl = x.local();
-        let mut ghost = vec![T::zero(); a.ghosts.len()];
-        let send: Vec<T> = plan.send_idx.iter().map(|&k| xl[k]).collect();
+        let mut buffers = self.buffers.borrow_mut();
+        let Buffers { ghost, send } = &mut *buffers;
+        for (s, &k) in send.iter_mut().zip(&plan.send_idx) {
+            *s = xl[k];
+        }
+        let send = &send[..];
         let local = mpi::request::scope(|scope| {
             let mut recvs = Vec::with_capacity(plan.recv.len());
             let mut rest = &mut ghost[..];
@@ -167,7 +183,7 @@ impl<'a, T: Value, I: Index> DistOperator<'a, T, I> {
         if a.nonlocal.nnz() > 0 {
             let t = Instant::now();
             self.kernel
-                .mult_vec(&self.nonlocal, alpha, &ghost, T::one(), y.local_mut())?;
+                .mult_vec(&self.nonlocal, alpha, ghost, T::one(), y.local_mut())?;
             phases.nonlocal = t.elapsed();
         }
         Ok(phases)

@@ -13,6 +13,7 @@ mod mkl;
 mod mm_chunks;
 mod mm_corpus;
 mod mm_errors;
+mod mm_pieces;
 mod mm_roundtrip;
 mod mm_support;
 mod operations;

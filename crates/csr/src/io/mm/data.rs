@@ -50,6 +50,18 @@ struct LineSpec {
 }
 
 impl LineSpec {
+    fn new(layout: &Layout, narrow: bool) -> Self {
+        let h = layout.header;
+        Self {
+            field: h.field,
+            vector: h.object == Object::Vector,
+            symmetry: h.symmetry,
+            nrows: h.nrows,
+            ncols: h.ncols,
+            narrow,
+        }
+    }
+
     /// Parses the value (or real and imaginary parts) at `pos`.
     #[inline]
     fn value(&self, line: &[u8], pos: &mut usize) -> Result<(f64, f64), String> {
@@ -262,6 +274,137 @@ struct Job<'a, I, T> {
     vals: &'a mut [T],
 }
 
+/// Checks that the declared sizes fit the index type.
+fn check_sizes_fit<I: Index>(layout: &Layout) -> Result<(), ParseError> {
+    let h = layout.header;
+    for (n, what) in [(h.nrows, "rows"), (h.ncols, "columns")] {
+        if n > I::MAX_USIZE {
+            return Err(ParseError::new(
+                layout.size_line,
+                format!(
+                    "{n} {what} do not fit index type {} (max {}); use a wider index type",
+                    I::NAME,
+                    I::MAX_USIZE
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The lines and entry lines of a piece of the data section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PieceCount {
+    /// Lines (an unterminated last line counts).
+    pub lines: usize,
+    /// Lines holding an entry (not blank, not a comment).
+    pub entries: usize,
+}
+
+impl PieceCount {
+    /// Counts the lines and entries of `piece`.
+    pub(crate) fn of(piece: &[u8]) -> Self {
+        let c = count_chunk(piece);
+        Self {
+            lines: c.lines,
+            entries: c.entries,
+        }
+    }
+}
+
+/// The "more entries than declared" error at the line of the `k`-th entry (0-based) of
+/// `piece`, whose first line is `first_line`.
+fn too_many_at(layout: &Layout, piece: &[u8], first_line: usize, k: usize) -> ParseError {
+    let counts = [count_chunk(piece)];
+    let whole = 0..piece.len();
+    let line = line_of_entry(piece, std::slice::from_ref(&whole), &counts, first_line, k);
+    too_many_error(layout, line)
+}
+
+/// "More entries than declared", at `line`.
+fn too_many_error(layout: &Layout, line: usize) -> ParseError {
+    ParseError::new(
+        line,
+        format!(
+            "more entries than the {} declared on line {}",
+            layout.header.entries, layout.size_line
+        ),
+    )
+}
+
+/// Parses one newline-aligned piece of the data section (symmetry as stored), given the
+/// lines and entries of the pieces before it; errors carry the line they would have in a
+/// whole-file read, "more entries than declared" included. (Too few entries can only be
+/// told from the total: see [`check_entry_total`].)
+pub(crate) fn read_piece<T, I, M>(
+    piece: &[u8],
+    count: PieceCount,
+    before: PieceCount,
+    layout: &Layout,
+    make: &M,
+    narrow: bool,
+) -> Result<MatrixData<T, I>, ParseError>
+where
+    T: crate::Element,
+    I: Index,
+    M: Fn(f64, f64) -> T,
+{
+    check_sizes_fit::<I>(layout)?;
+    let h = layout.header;
+    let coordinate = h.format == Format::Coordinate;
+    let first_line = layout.data_line + before.lines;
+    let quota = count.entries.min(h.entries.saturating_sub(before.entries));
+    let spec = LineSpec::new(layout, narrow);
+    let mut rows = vec![I::ZERO; if coordinate { quota } else { 0 }];
+    let mut cols = vec![I::ZERO; if coordinate { quota } else { 0 }];
+    let mut vals = vec![T::default(); quota];
+    let outcome = if coordinate {
+        parse_coordinate_chunk(piece, &spec, make, &mut rows, &mut cols, &mut vals)
+    } else {
+        parse_array_chunk(piece, before.entries, &spec, make, &mut vals)
+    };
+    if let Some((_, err)) = outcome.error {
+        return Err(ParseError::new(first_line + err.line, err.what));
+    }
+    if count.entries > quota {
+        return Err(too_many_at(layout, piece, first_line, quota));
+    }
+    if !coordinate {
+        let mut pos = ArrayPos::start(h.nrows, h.symmetry, before.entries);
+        rows.reserve_exact(quota);
+        cols.reserve_exact(quota);
+        for _ in 0..quota {
+            rows.push(I::truncate(pos.row));
+            cols.push(I::truncate(pos.col));
+            pos.advance();
+        }
+    }
+    // SAFETY: the three arrays hold `quota` entries each (every slot was parsed: the piece
+    // holds `count.entries >= quota` entry lines and no error was reported); the sizes fit `I`
+    // (checked above); coordinate indices passed `parse_index` against the declared sizes, and
+    // array positions stay inside the shape for the first `h.entries` values.
+    Ok(unsafe { MatrixData::from_triplets_unchecked(h.nrows, h.ncols, rows, cols, vals) })
+}
+
+/// The error of a data section whose pieces hold `total` lines and entries in all, if it
+/// holds fewer entries than declared (more are reported by [`read_piece`]).
+pub(crate) fn check_entry_total(layout: &Layout, total: PieceCount) -> Result<(), ParseError> {
+    let expected = layout.header.entries;
+    if total.entries >= expected {
+        return Ok(());
+    }
+    let line = (layout.data_line + total.lines)
+        .saturating_sub(1)
+        .max(layout.size_line);
+    Err(ParseError::new(
+        line,
+        format!(
+            "file ends after {} of the {expected} declared entries",
+            total.entries
+        ),
+    ))
+}
+
 /// Reads every entry of the data section into triplets (symmetry as stored).
 pub(crate) fn read_entries<T, I, M>(
     bytes: &[u8],
@@ -276,19 +419,7 @@ where
     M: Fn(f64, f64) -> T + Sync,
 {
     let h = layout.header;
-    for (n, what) in [(h.nrows, "rows"), (h.ncols, "columns")] {
-        if n > I::MAX_USIZE {
-            return Err(ParseError::new(
-                layout.size_line,
-                format!(
-                    "{n} {what} do not fit index type {} (max {}); use a wider index type",
-                    I::NAME,
-                    I::MAX_USIZE
-                ),
-            )
-            .into());
-        }
-    }
+    check_sizes_fit::<I>(layout)?;
     let data = &bytes[layout.data_offset..];
     let parts = if data.len() < PARALLEL_MIN_BYTES {
         1
@@ -339,14 +470,7 @@ where
         slots
     };
     let n: usize = slots.iter().sum();
-    let spec = LineSpec {
-        field: h.field,
-        vector: h.object == Object::Vector,
-        symmetry: h.symmetry,
-        nrows: h.nrows,
-        ncols: h.ncols,
-        narrow,
-    };
+    let spec = LineSpec::new(layout, narrow);
     let mut rows = vec![I::ZERO; if coordinate { n } else { 0 }];
     let mut cols = vec![I::ZERO; if coordinate { n } else { 0 }];
     let mut vals = vec![T::default(); n];
@@ -396,13 +520,7 @@ where
     let counts = || counts.clone().unwrap_or_else(exact_counts);
     let too_many = |counts: &[ChunkCount]| {
         let line = line_of_entry(data, &chunks, counts, layout.data_line, expected);
-        ParseError::new(
-            line,
-            format!(
-                "more entries than the {expected} declared on line {}",
-                layout.size_line
-            ),
-        )
+        too_many_error(layout, line)
     };
     let mut before = 0;
     for (k, o) in outcomes.iter().enumerate() {
@@ -426,15 +544,14 @@ where
         return Err(too_many(&counts()).into());
     }
     if found < expected {
-        let total_lines: usize = counts().iter().map(|c| c.lines).sum();
-        let line = (layout.data_line + total_lines)
-            .saturating_sub(1)
-            .max(layout.size_line);
-        return Err(ParseError::new(
-            line,
-            format!("file ends after {found} of the {expected} declared entries"),
-        )
-        .into());
+        let lines = counts().iter().map(|c| c.lines).sum();
+        check_entry_total(
+            layout,
+            PieceCount {
+                lines,
+                entries: found,
+            },
+        )?;
     }
 
     // Close the holes left by lines without entries.

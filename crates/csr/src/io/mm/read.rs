@@ -1,17 +1,17 @@
 //! The reader: header, then the data section parsed in parallel over newline-aligned chunks.
 
 use std::io::Read;
-use std::ops::Deref;
-use std::path::Path;
+use std::ops::{Deref, Range};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::{Csr, CsrPattern, Dense, Duplicates, Index, MatrixData, Scalar, Symmetry};
 
-use super::data::{Entries, read_entries};
+use super::data::{Entries, PieceCount, check_entry_total, read_entries, read_piece};
 use super::header::{Field, Header, Layout, parse_header};
-use super::parse::ParseError;
+use super::parse::{ParseError, newline_chunks};
 use super::progress::{Progress, Stage, no_progress};
 
 /// How to read a Matrix Market file.
@@ -314,6 +314,154 @@ pub fn read_dense_from<R: Read, T: Scalar>(reader: R) -> Result<Dense<T>> {
     dense(bytes).map_err(|e| e.into_error(None))
 }
 
+/// A Matrix Market file opened to be read piece by piece, for example by the ranks of a
+/// distributed reader, each parsing one newline-aligned byte range of the data section
+/// into triplets. Errors carry the line they would have in a whole-file read ([`read_csr`]
+/// and the others), so every reader of a file reports the same error at the same line.
+///
+/// A gzipped file is decompressed whole on [`open`](Self::open): only plain text is read
+/// in pieces without being loaded.
+///
+/// # Examples
+///
+/// ```
+/// use csr::io::mm::{MmPieces, PieceCount, ReadOptions};
+///
+/// let text = "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 4.0\n2 2 5.0\n";
+/// let file = MmPieces::from_bytes(text.as_bytes().to_vec())?;
+/// let (first, second) = (file.piece(0, 2), file.piece(1, 2));
+/// let before = PieceCount { lines: first.count().lines, entries: first.count().entries };
+/// let a = file.read_piece::<f64, i32>(&first, PieceCount::default(), &ReadOptions::default())?;
+/// let b = file.read_piece::<f64, i32>(&second, before, &ReadOptions::default())?;
+/// assert_eq!(a.len() + b.len(), 2);
+/// file.check_entry_total(PieceCount { lines: 2, entries: 2 })?;
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub struct MmPieces {
+    bytes: Bytes<'static>,
+    layout: Layout,
+    path: Option<PathBuf>,
+}
+
+/// A newline-aligned byte range of a file's data section, with its line and entry counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    range: Range<usize>,
+    count: PieceCount,
+}
+
+impl Piece {
+    /// The range of bytes of the data section.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// Its lines and entries.
+    pub fn count(&self) -> PieceCount {
+        self.count
+    }
+}
+
+impl MmPieces {
+    /// Maps (or decompresses) a file and parses its header.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Parse`] for a bad header.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = load_path(path, &no_progress)?;
+        Self::new(bytes, Some(path.to_path_buf()))
+    }
+
+    /// Takes text in memory (plain or gzipped) and parses its header.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a bad gzip stream; [`Error::Parse`] for a bad header.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        let bytes = if is_gzip(&bytes) {
+            Bytes::Owned(gunzip(&bytes, None, &no_progress)?)
+        } else {
+            Bytes::Owned(bytes)
+        };
+        Self::new(bytes, None)
+    }
+
+    fn new(bytes: Bytes<'static>, path: Option<PathBuf>) -> Result<Self> {
+        let layout = parse_header(&bytes).map_err(|e| e.into_error(path.as_deref()))?;
+        Ok(Self {
+            bytes,
+            layout,
+            path,
+        })
+    }
+
+    /// The file's header.
+    pub fn header(&self) -> &Header {
+        &self.layout.header
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.bytes[self.layout.data_offset..]
+    }
+
+    /// Piece `k` of `parts` (counted from 0) of the data section: the pieces are
+    /// consecutive, newline-aligned and about equal in bytes; some are empty when the
+    /// section has fewer lines than `parts`, and all are empty for `k >= parts`.
+    pub fn piece(&self, k: usize, parts: usize) -> Piece {
+        let data = self.data();
+        let chunks = newline_chunks(data, parts.max(1));
+        let range = chunks.get(k).cloned().unwrap_or(data.len()..data.len());
+        let count = PieceCount::of(&data[range.clone()]);
+        Piece { range, count }
+    }
+
+    /// Parses the entries of `piece` (symmetry expanded if `options` say so: the mirrored
+    /// entries follow the stored ones), given the lines and entries of all the pieces
+    /// before it.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] at the line a whole-file read would report: a malformed entry, an
+    /// entry past the declared count, sizes too large for `I`, a complex file read into a
+    /// real type.
+    pub fn read_piece<T: Scalar, I: Index>(
+        &self,
+        piece: &Piece,
+        before: PieceCount,
+        options: &ReadOptions,
+    ) -> Result<MatrixData<T, I>> {
+        let located = |e: ParseError| e.into_error(self.path.as_deref());
+        check_field::<T>(&self.layout).map_err(located)?;
+        let text = self.data().get(piece.range()).unwrap_or_default();
+        let data = read_piece(
+            text,
+            piece.count,
+            before,
+            &self.layout,
+            &|re, im| T::from_re_im(re, im),
+            narrow::<T>(),
+        )
+        .map_err(located)?;
+        let symmetry = self.layout.header.symmetry;
+        if !options.expand_symmetry || symmetry == Symmetry::General {
+            return Ok(data);
+        }
+        let entries = Entries {
+            data,
+            row_major: false,
+        };
+        Ok(mirror_scalar(entries, symmetry).data)
+    }
+
+    /// Checks the total lines and entries of all the pieces against the declared count
+    /// (more entries than declared are reported by [`read_piece`](Self::read_piece)).
+    ///
+    /// # Errors
+    /// [`Error::Parse`] at the last line if the file holds fewer entries than declared.
+    pub fn check_entry_total(&self, total: PieceCount) -> Result<()> {
+        check_entry_total(&self.layout, total).map_err(|e| e.into_error(self.path.as_deref()))
+    }
+}
+
 /// An error that is either already an [`Error`] or still needs the path.
 pub(crate) enum ReadError {
     Parse(ParseError),
@@ -367,16 +515,7 @@ fn scalar_entries<T: Scalar, I: Index>(
     options: &ReadOptions,
     progress: Progress<'_>,
 ) -> Result<(Symmetry, Entries<T, I>), ReadError> {
-    if layout.header.field == Field::Complex && !T::IS_COMPLEX {
-        return Err(ParseError::new(
-            layout.banner_line,
-            format!(
-                "cannot read a complex file into real type {} (use a complex value type)",
-                T::NAME
-            ),
-        )
-        .into());
-    }
+    check_field::<T>(layout)?;
     let mut entries = read_entries(
         &bytes,
         layout,
@@ -387,14 +526,33 @@ fn scalar_entries<T: Scalar, I: Index>(
     drop(bytes);
     let mut symmetry = layout.header.symmetry;
     if options.expand_symmetry && symmetry != Symmetry::General {
-        entries = mirror(entries, |v: T| match symmetry {
-            Symmetry::General | Symmetry::Symmetric => v,
-            Symmetry::SkewSymmetric => -v,
-            Symmetry::Hermitian => v.conj(),
-        });
+        entries = mirror_scalar(entries, symmetry);
         symmetry = Symmetry::General;
     }
     Ok((symmetry, entries))
+}
+
+/// Rejects a complex file read into a real type.
+fn check_field<T: Scalar>(layout: &Layout) -> Result<(), ParseError> {
+    if layout.header.field == Field::Complex && !T::IS_COMPLEX {
+        return Err(ParseError::new(
+            layout.banner_line,
+            format!(
+                "cannot read a complex file into real type {} (use a complex value type)",
+                T::NAME
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// [`mirror`] with the mirrored value `symmetry` implies.
+fn mirror_scalar<T: Scalar, I: Index>(entries: Entries<T, I>, symmetry: Symmetry) -> Entries<T, I> {
+    mirror(entries, |v: T| match symmetry {
+        Symmetry::General | Symmetry::Symmetric => v,
+        Symmetry::SkewSymmetric => -v,
+        Symmetry::Hermitian => v.conj(),
+    })
 }
 
 /// Expands stored symmetric triplets: every off-diagonal `(i, j, v)` gains `(j, i, f(v))`,

@@ -509,6 +509,15 @@ impl Handle {
         self.nnz
     }
 
+    /// The numpy dtype name of the handle's values (`"float64"` or `"float32"`).
+    #[getter]
+    fn dtype(&self) -> PyResult<&'static str> {
+        Ok(match self.kind()? {
+            Kind::F64I32 | Kind::F64I64 => "float64",
+            Kind::F32I32 | Kind::F32I64 => "float32",
+        })
+    }
+
     /// The SpMV strategy the handle runs (what `automatic` picked), or `None` for a kernel
     /// without strategies.
     #[getter]

@@ -11,8 +11,10 @@ __all__ = ["csr_slow", "csrs", "fractions", "mm_pairs", "sparse_matrices"]
 
 
 def fractions(**kwargs):
-    """Floats in ``[0, 1]``."""
-    return st.floats(0, 1, **kwargs)
+    """Floats in ``[0, 1]`` (bounds may be narrowed with ``min_value`` / ``max_value``)."""
+    kwargs.setdefault("min_value", 0)
+    kwargs.setdefault("max_value", 1)
+    return st.floats(**kwargs)
 
 
 @st.composite

@@ -346,7 +346,8 @@ class CSR:
         """``A·B`` (or ``A·Bᵀ`` with ``transpose``) through the active kernel.
 
         The result has float64 values and no stored zeros (cancellations are removed). A
-        matrix larger than the kernel's ``max_nnz`` is multiplied in row blocks.
+        matrix larger than the kernel's ``max_nnz`` is multiplied in row blocks (of ``A``,
+        or of ``Bᵀ`` giving column blocks of the product).
         """
         from csr.kernels import get_kernel, releasing
 
@@ -356,6 +357,11 @@ class CSR:
         if a.nnz > k.max_nnz:
             return CSR._assemble_shards(
                 [s.multiply(b, transpose) for s in a._shard_rows(k.max_nnz)])
+        if b.nnz > k.max_nnz:
+            # Row blocks of Bᵀ give column blocks of the product.
+            bt = b if transpose else b.transpose()
+            blocks = [a.multiply(s, True).to_scipy() for s in bt._shard_rows(k.max_nnz)]
+            return CSR.from_scipy(sps.hstack(blocks, format="csr"))
         with releasing(k.to_handle(a), k) as ah, releasing(k.to_handle(b), k) as bh:
             ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
             with releasing(ch, k):

@@ -11,10 +11,9 @@ import scipy.sparse as sps
 from hypothesis import given
 
 import csr.kernels as kernels
+from conftest import KERNELS
 from csr import CSR
 from csr.test_utils import csrs, mm_pairs
-
-from conftest import KERNELS
 
 
 def dense(a):

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sps
 
 from csr import _csr
+from csr.kernels import get_kernel, releasing
 
 INTC_MAX = np.iinfo(np.intc).max
 
@@ -349,8 +350,6 @@ class CSR:
         matrix larger than the kernel's ``max_nnz`` is multiplied in row blocks (of ``A``,
         or of ``Bᵀ`` giving column blocks of the product).
         """
-        from csr.kernels import get_kernel, releasing
-
         k = get_kernel()
         a = self._kernel_values()
         b = other._kernel_values()
@@ -362,7 +361,9 @@ class CSR:
             bt = b if transpose else b.transpose()
             blocks = [a.multiply(s, True).to_scipy() for s in bt._shard_rows(k.max_nnz)]
             return CSR.from_scipy(sps.hstack(blocks, format="csr"))
-        with releasing(k.to_handle(a), k) as ah, releasing(k.to_handle(b), k) as bh:
+        once = getattr(k, "_one_shot", {})
+        with releasing(k.to_handle(a, **once), k) as ah, \
+                releasing(k.to_handle(b, **once), k) as bh:
             ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
             with releasing(ch, k):
                 c = k.from_handle(ch)
@@ -379,9 +380,12 @@ class CSR:
 
         A pattern matrix multiplies as ones; float32 values with a float64 ``x`` compute in
         float64. A matrix larger than the kernel's ``max_nnz`` runs in row blocks.
-        """
-        from csr.kernels import get_kernel, releasing
 
+        Each call makes a short-lived kernel handle with no preprocessing (the Rust kernels'
+        ``load_balance`` strategy). For many products with one matrix, make a handle once
+        (``k.to_handle(a)``: its ``automatic`` strategy is planned once) and call
+        ``k.mult_vec(h, x)``.
+        """
         x = np.asarray(x)
         if x.shape != (self.ncols,):
             raise ValueError(f"x has shape {x.shape}, expected ({self.ncols},)")
@@ -392,15 +396,16 @@ class CSR:
         k = get_kernel()
         if a.nnz > k.max_nnz:
             return np.concatenate([s.mult_vec(x) for s in a._shard_rows(k.max_nnz)])
-        with releasing(k.to_handle(a), k) as h:
+        h = k.to_handle(a, **getattr(k, "_one_shot", {}))
+        try:
             return np.asarray(k.mult_vec(h, x), dtype=dtype)
+        finally:
+            k.release_handle(h)
 
     def mult_mat(self, x):
         """``A·X`` for a dense 2-D ``X`` of ``ncols`` rows (SpMM): float64, or float32 when
         both the values and ``X`` are float32. Runs the native kernel's Rust SpMM unless the
         active kernel is scipy."""
-        from csr.kernels import get_kernel
-
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[0] != self.ncols:
             raise ValueError(f"X has shape {x.shape}, expected ({self.ncols}, k)")

@@ -56,8 +56,20 @@ fn fields(a: &Bound<'_, PyUntypedArray>) -> (i32, usize) {
     }
 }
 
-fn set_writeable(a: &Bound<'_, PyUntypedArray>, on: bool) -> PyResult<()> {
-    a.getattr("flags")?.setattr("writeable", on)
+/// Turns `a`'s `WRITEABLE` flag on or off, as numpy's `PyArray_ENABLEFLAGS` and
+/// `PyArray_CLEARFLAGS` do. Only arrays this module turned off are turned back on, bases
+/// first, so no array becomes writeable over a read-only base.
+fn set_writeable(a: &Bound<'_, PyUntypedArray>, on: bool) {
+    // SAFETY: `a` is a live numpy array and the GIL is held: nothing else reads or writes
+    // its flags meanwhile.
+    unsafe {
+        let f = _PyArray_GET_ITEM_DATA(a.as_array_ptr());
+        if on {
+            (*f).flags |= NPY_ARRAY_WRITEABLE;
+        } else {
+            (*f).flags &= !NPY_ARRAY_WRITEABLE;
+        }
+    }
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Vec<(usize, Entry)>> {
@@ -85,7 +97,7 @@ impl Frozen {
         } else {
             let writeable = fields(a).0 & NPY_ARRAY_WRITEABLE != 0;
             if writeable {
-                set_writeable(a, false)?;
+                set_writeable(a, false);
             }
             table.push((
                 key,
@@ -127,9 +139,7 @@ impl Frozen {
             if table[i].1.count == 0 {
                 let (_, e) = table.swap_remove(i);
                 if e.flipped {
-                    // Fails only if numpy no longer allows it (a base made read-only by
-                    // someone else): the array then stays read-only, which is safe.
-                    let _ = set_writeable(e.array.bind(py), true);
+                    set_writeable(e.array.bind(py), true);
                 }
             }
         }

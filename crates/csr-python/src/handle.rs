@@ -167,19 +167,28 @@ fn build<I: Index>(
             // SAFETY: `v` is the numpy buffer of `values`, referenced and frozen read-only
             // by the handle's `frozen`, which is dropped after `inner`.
             let v = unsafe { extend(v) };
-            compute(py, || make(id, nrows, ncols, r, c, v, strategy)).map(wrap64)
+            compute(py, nnz + nrows, || {
+                make(id, nrows, ncols, r, c, v, strategy)
+            })
+            .map(wrap64)
         }
         Vals::F32(v) => {
             // SAFETY: as for float64 values above.
             let v = unsafe { extend(v) };
-            compute(py, || make(id, nrows, ncols, r, c, v, strategy)).map(wrap32)
+            compute(py, nnz + nrows, || {
+                make(id, nrows, ncols, r, c, v, strategy)
+            })
+            .map(wrap32)
         }
         Vals::Pattern => {
             keep.push(Buffer::F64(vec![1.0; nnz]));
             // SAFETY: the ones live in `keep`, owned by the handle, dropped after `inner`
             // and never changed; moving `keep` does not move a vector's buffer.
             let v = unsafe { extend(keep.last().map(ones).unwrap_or(&[])) };
-            compute(py, || make(id, nrows, ncols, r, c, v, strategy)).map(wrap64)
+            compute(py, nnz + nrows, || {
+                make(id, nrows, ncols, r, c, v, strategy)
+            })
+            .map(wrap64)
         }
     }
 }
@@ -315,7 +324,7 @@ impl Handle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(py)?;
-        compute(py, || {
+        compute(py, self.nnz + self.nrows, || {
             let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
             match guard.as_ref() {
                 Some(t) => f(t),
@@ -573,7 +582,7 @@ impl Handle {
             .unwrap_or_else(|e| e.into_inner())
             .check(py)?;
         let id = self.kernel;
-        compute(py, || {
+        compute(py, self.nnz + self.nrows, || {
             let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
             let t = guard.as_mut().ok_or_else(released)?;
             on_typed!(t, |h| kernel::kernel_for(id)

@@ -16,21 +16,25 @@ use crate::pool::compute;
 /// the matrix needs int64; a `pattern` file gives `values=None`.
 #[pyfunction]
 pub(crate) fn read_mm(py: Python<'_>, path: PathBuf) -> PyResult<Parts> {
-    let header = compute(py, || mm::read_header(&path).map_err(to_py))?;
+    let header = compute(py, usize::MAX, || mm::read_header(&path).map_err(to_py))?;
     if header.field == Field::Pattern {
-        return match compute(py, || Ok(mm::read_pattern::<i32>(&path)))? {
+        return match compute(py, usize::MAX, || Ok(mm::read_pattern::<i32>(&path)))? {
             Ok(a) => Ok(parts(py, a)),
             Err(Error::IndexTooNarrow { .. }) => {
-                let a = compute(py, || mm::read_pattern::<i64>(&path).map_err(to_py))?;
+                let a = compute(py, usize::MAX, || {
+                    mm::read_pattern::<i64>(&path).map_err(to_py)
+                })?;
                 Ok(parts(py, a))
             }
             Err(e) => Err(to_py(e)),
         };
     }
-    match compute(py, || Ok(mm::read_csr::<f64, i32>(&path)))? {
+    match compute(py, usize::MAX, || Ok(mm::read_csr::<f64, i32>(&path)))? {
         Ok(a) => Ok(parts(py, a)),
         Err(Error::IndexTooNarrow { .. }) => {
-            let a = compute(py, || mm::read_csr::<f64, i64>(&path).map_err(to_py))?;
+            let a = compute(py, usize::MAX, || {
+                mm::read_csr::<f64, i64>(&path).map_err(to_py)
+            })?;
             Ok(parts(py, a))
         }
         Err(e) => Err(to_py(e)),
@@ -56,7 +60,7 @@ pub(crate) fn write_mm(
     let va = ValArray::extract("values", values)?;
     let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
     with_typed!(st, va.slice("values")?, |r, c, v| {
-        compute(py, || {
+        compute(py, usize::MAX, || {
             let a: Csr<_, _> = CsrRef::try_from_parts(nrows, ncols, r, c, v)
                 .map_err(to_py)?
                 .to_csr();

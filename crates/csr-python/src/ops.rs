@@ -43,7 +43,7 @@ pub(crate) fn from_coo(
         }
     };
     with_typed!(st, v, |rs, cs, vs| {
-        let a = compute(py, || {
+        let a = compute(py, rs.len() + nrows, || {
             Csr::try_from_coo(nrows, ncols, rs, cs, vs, Duplicates::Keep).map_err(to_py)
         })?;
         Ok(parts(py, a))
@@ -77,7 +77,9 @@ pub(crate) fn transpose(
     let va = ValArray::extract("values", values)?;
     let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
     with_typed!(st, va.slice("values")?, |r, c, v| {
-        let t = compute(py, || Ok(view(nrows, ncols, r, c, v)?.transpose()))?;
+        let t = compute(py, c.len() + nrows + ncols, || {
+            Ok(view(nrows, ncols, r, c, v)?.transpose())
+        })?;
         Ok(parts(py, t))
     })
 }
@@ -131,7 +133,7 @@ pub(crate) fn sort_rows(
         let va = ValArray::extract("values", values)?;
         let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
         with_typed!(st, va.slice("values")?, |r, c, v| {
-            let a = compute(py, || {
+            let a = compute(py, c.len() + nrows, || {
                 let mut a = view(nrows, ncols, r, c, v)?.to_csr();
                 a.sort_by_column_index();
                 Ok(a)
@@ -259,7 +261,7 @@ pub(crate) fn normalize_rows(
     let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
     // Structure checked first (with a pattern view: the values are not read yet).
     let ptrs: Vec<usize> = with_typed!(st, crate::arrays::Vals::Pattern, |r, c, v| {
-        compute(py, || {
+        compute(py, c.len() + nrows, || {
             let a = view(nrows, ncols, r, c, v)?;
             Ok(a.row_ptrs().iter().map(|p| p.to_usize()).collect())
         })?
@@ -267,13 +269,13 @@ pub(crate) fn normalize_rows(
     if let Ok(a) = values.cast::<PyArray1<f64>>() {
         let mut w = a.try_readwrite()?;
         let vs = writeable_slice(&mut w, ptrs[nrows])?;
-        let out = compute(py, || Ok(normalize(&ptrs, vs, mode)))?;
+        let out = compute(py, vs.len() + nrows, || Ok(normalize(&ptrs, vs, mode)))?;
         return Ok(PyArray1::from_vec(py, out).into_any().unbind());
     }
     if let Ok(a) = values.cast::<PyArray1<f32>>() {
         let mut w = a.try_readwrite()?;
         let vs = writeable_slice(&mut w, ptrs[nrows])?;
-        let out = compute(py, || Ok(normalize(&ptrs, vs, mode)))?;
+        let out = compute(py, vs.len() + nrows, || Ok(normalize(&ptrs, vs, mode)))?;
         return Ok(PyArray1::from_vec(py, out).into_any().unbind());
     }
     Err(PyTypeError::new_err(

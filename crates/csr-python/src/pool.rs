@@ -46,11 +46,22 @@ fn pool() -> PyResult<Arc<ThreadPool>> {
     Ok(p)
 }
 
-/// Runs `f` on the pool with the GIL released, a panic becoming a `RuntimeError`.
+/// Work (entries + rows) below which the library runs on the calling thread (its
+/// documented threshold, about 65 000): such calls skip the hand-over to the pool, whose
+/// wake-up would cost more than the work.
+const SERIAL_WORK: usize = 1 << 16;
+
+/// Runs `f` with the GIL released, a panic becoming a `RuntimeError`: on the pool when
+/// `work` (entries + rows, or bytes for files) is large enough to be split, else on the
+/// calling thread.
 pub(crate) fn compute<R: Send>(
     py: Python<'_>,
+    work: usize,
     f: impl FnOnce() -> PyResult<R> + Send,
 ) -> PyResult<R> {
+    if work < SERIAL_WORK {
+        return py.detach(|| no_panic(f));
+    }
     let p = pool()?;
     py.detach(|| no_panic(|| p.install(f)))
 }

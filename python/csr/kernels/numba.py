@@ -8,6 +8,9 @@ from csr.kernels import _rust
 name = "numba"
 max_nnz = 2**63 - 1
 _self = sys.modules[__name__]
+# Handles made for one call (CSR.mult_vec, CSR.multiply) skip the SpMV planning that pays
+# off only over many calls (automatic's compressed and tiled strategies copy the matrix).
+_one_shot = {"strategy": "load_balance"}
 
 
 def to_handle(csr, *, strategy=None):

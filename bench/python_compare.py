@@ -142,6 +142,13 @@ def scipy_calls(m):
 
 
 def dot_mkl_calls(m):
+    # sparse_dot_mkl dlopens libmkl_rt by name: load the one `csr` found (CSR_MKL_LIB, set
+    # when `csr` is imported from a venv holding MKL) so that a venv need not be activated.
+    lib = os.environ.get("CSR_MKL_LIB")
+    if lib:
+        import ctypes
+
+        ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
     try:
         import sparse_dot_mkl as sdm
     except ImportError:

@@ -336,30 +336,35 @@ class CSR:
         return self.transpose(False)
 
     def _kernel_values(self, dtype=np.float64):
-        """This matrix with values of ``dtype`` (shares the structure; pattern stays)."""
-        if self._values is None or self._values.dtype == dtype:
+        """This matrix with values of ``dtype`` (shares the structure; a pattern matrix
+        stays one: kernels treat its entries as ones)."""
+        if self._values is None and np.dtype(dtype) == np.float64:
             return self
-        m = CSR(self.nrows, self.ncols, self.nnz, self.rowptrs, self.colinds,
-                self._values.astype(dtype), _cast=False)
-        return m
+        if self._values is not None and self._values.dtype == dtype:
+            return self
+        vs = np.ones(self.nnz, dtype) if self._values is None else self._values.astype(dtype)
+        return CSR(self.nrows, self.ncols, self.nnz, self.rowptrs, self.colinds, vs,
+                   _cast=False)
 
-    def multiply(self, other, transpose=False):
+    def multiply(self, other, transpose=False, *, dtype=np.float64):
         """``A·B`` (or ``A·Bᵀ`` with ``transpose``) through the active kernel.
 
-        The result has float64 values and no stored zeros (cancellations are removed). A
+        The result has float64 values (``dtype=np.float32`` computes and returns float32)
+        and no stored zeros (cancellations are removed). A
         matrix larger than the kernel's ``max_nnz`` is multiplied in row blocks (of ``A``,
         or of ``Bᵀ`` giving column blocks of the product).
         """
         k = get_kernel()
-        a = self._kernel_values()
-        b = other._kernel_values()
+        a = self._kernel_values(dtype)
+        b = other._kernel_values(dtype)
         if a.nnz > k.max_nnz:
             return CSR._assemble_shards(
-                [s.multiply(b, transpose) for s in a._shard_rows(k.max_nnz)])
+                [s.multiply(b, transpose, dtype=dtype) for s in a._shard_rows(k.max_nnz)])
         if b.nnz > k.max_nnz:
             # Row blocks of Bᵀ give column blocks of the product.
             bt = b if transpose else b.transpose()
-            blocks = [a.multiply(s, True).to_scipy() for s in bt._shard_rows(k.max_nnz)]
+            blocks = [a.multiply(s, True, dtype=dtype).to_scipy()
+                      for s in bt._shard_rows(k.max_nnz)]
             return CSR.from_scipy(sps.hstack(blocks, format="csr"))
         once = getattr(k, "_one_shot", {})
         with releasing(k.to_handle(a, **once), k) as ah, \
@@ -367,9 +372,9 @@ class CSR:
             ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
             with releasing(ch, k):
                 c = k.from_handle(ch)
-        c = c._kernel_values()
         if c._values is None:
             c.fill_values(1.0)
+        c = c._kernel_values(dtype)
         zeros = c._values == 0
         if zeros.any():
             c = c.filter_nnzs(~zeros)

@@ -236,3 +236,34 @@ def test_thread_count_from_environment():
     out = subprocess.run([sys.executable, "-c", "import csr; print(csr.get_num_threads())"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
+
+
+def test_mult_vec_of_shared_scipy_arrays_copies_nothing():
+    # In a fresh process: peak RSS grows by the output vector and small bookkeeping only,
+    # not by a copy of the 120 MB matrix.
+    import subprocess
+    import sys
+
+    code = """
+import resource, numpy as np, scipy.sparse as sps
+from csr import CSR
+from csr.kernels import set_kernel
+set_kernel("native")
+n, per = 1_000_000, 10
+rng = np.random.default_rng(0)
+m = sps.csr_matrix((rng.random(n * per), rng.integers(0, n, n * per, dtype=np.int32),
+                    np.arange(0, n * per + 1, per, dtype=np.int32)), shape=(n, n))
+x = rng.random(n)
+a = CSR.from_scipy(m, copy=False)
+assert a.colinds is m.indices
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+y = a.mult_vec(x)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024)
+assert np.allclose(y, m @ x)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    grown = int(out.stdout.strip())
+    matrix_bytes = 10_000_000 * 12
+    assert grown < 8_000_000 + matrix_bytes // 10, f"peak RSS grew by {grown} bytes"

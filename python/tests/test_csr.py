@@ -362,6 +362,15 @@ def test_multiply_transpose(kernel, pair):
     assert (c.values != 0).all()
 
 
+@given(mm_pairs(as_csr=True))
+def test_multiply_in_float32_when_asked(kernel, pair):
+    a, b = pair
+    a.values = a.values.astype(np.float32)
+    c = a.multiply(b, dtype=np.float32)
+    assert c.values.dtype == np.float32
+    np.testing.assert_allclose(dense(c), dense(a) @ dense(b), rtol=1e-4, atol=1e-5)
+
+
 def test_multiply_removes_cancellations(kernel):
     a = CSR.from_coo(np.array([0, 0]), np.array([0, 1]), np.array([1.0, -1.0]))
     b = CSR.from_coo(np.array([0, 1]), np.array([0, 0]), np.array([1.0, 1.0]))

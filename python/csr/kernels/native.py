@@ -1,49 +1,12 @@
-"""The native Rust kernel: parallel on the package thread pool, the fast default when MKL
-is absent. Handles report their SpMV strategy (``h.strategy``, ``h.strategy_reason``)."""
+"""The native Rust kernel: parallel on the package's thread pool, the fast default when MKL
+is absent. Handles report their SpMV strategy (``h.strategy``, ``h.strategy_reason``).
 
-import sys
+Functions: ``to_handle``, ``from_handle``, ``release_handle``, ``order_columns``,
+``mult_ab``, ``mult_abt``, ``mult_vec`` (see :mod:`csr.kernels`).
+"""
 
 from csr.kernels import _rust
 
 name = "native"
 max_nnz = 2**63 - 1
-_self = sys.modules[__name__]
-# Handles made for one call (CSR.mult_vec, CSR.multiply) skip the SpMV planning that pays
-# off only over many calls (automatic's compressed and tiled strategies copy the matrix).
-_one_shot = {"strategy": "load_balance"}
-
-
-def to_handle(csr, *, strategy=None):
-    """A handle over ``csr``'s arrays (zero copy; read-only until released).
-    ``strategy`` names the SpMV strategy (default ``automatic``)."""
-    return _rust.to_handle(_self, "native", csr, strategy)
-
-
-def from_handle(h):
-    """The handle's matrix as a :class:`~csr.CSR` (copied out)."""
-    return _rust.from_handle(h)
-
-
-def release_handle(h):
-    """Releases ``h`` (its arrays become writeable again)."""
-    h.release()
-
-
-def order_columns(h):
-    """Sorts the handle's rows by column (on a copy: the CSR is unchanged)."""
-    h.order_columns()
-
-
-def mult_ab(a_h, b_h):
-    """``A·B`` as a handle."""
-    return a_h.mult_ab(b_h)
-
-
-def mult_abt(a_h, b_h):
-    """``A·Bᵀ`` as a handle."""
-    return a_h.mult_abt(b_h)
-
-
-def mult_vec(a_h, x):
-    """``A·x`` in the handle's value dtype."""
-    return _rust.mult_vec(a_h, x)
+_rust.define(globals(), "native")

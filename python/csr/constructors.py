@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from csr.csr import CSR, _ptr_dtype
+from csr.csr import CSR, _ptrs_from_sizes
 
 
 def create_empty(nrows, ncols):
@@ -27,12 +27,7 @@ def create_from_sizes(nrows, ncols, sizes):
     The row pointers are the running sum of ``sizes`` (int32, or int64 past 2³¹ − 1
     entries); the column indices are −1 and the values NaN (float64) until written.
     """
-    sizes = np.asarray(sizes)
-    if sizes.shape != (nrows,):
-        raise ValueError(f"sizes has shape {sizes.shape}, expected ({nrows},)")
-    nnz = int(np.sum(sizes, dtype=np.int64))
-    rowptrs = np.zeros(nrows + 1, dtype=_ptr_dtype(nnz))
-    np.cumsum(sizes, out=rowptrs[1:])
+    nnz, rowptrs = _ptrs_from_sizes(nrows, sizes)
     colinds = np.full(nnz, -1, dtype=np.intc)
     values = np.full(nnz, np.nan)
     return CSR(nrows, ncols, nnz, rowptrs, colinds, values, _cast=False)

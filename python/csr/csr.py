@@ -16,6 +16,17 @@ def _ptr_dtype(nnz):
     return np.intc if nnz <= INTC_MAX else np.int64
 
 
+def _ptrs_from_sizes(nrows, sizes, what="sizes"):
+    """``(nnz, rowptrs)`` for rows of ``sizes[i]`` entries."""
+    sizes = np.asarray(sizes)
+    if sizes.shape != (nrows,):
+        raise ValueError(f"{what} has shape {sizes.shape}, expected ({nrows},)")
+    nnz = int(np.sum(sizes, dtype=np.int64))
+    rowptrs = np.zeros(nrows + 1, dtype=_ptr_dtype(nnz))
+    np.cumsum(sizes, out=rowptrs[1:])
+    return nnz, rowptrs
+
+
 class CSR:
     """A sparse matrix in compressed sparse row form, over numpy arrays.
 
@@ -115,12 +126,7 @@ class CSR:
             nnz = 0
             rowptrs = np.zeros(nrows + 1, dtype=np.intc)
         else:
-            row_nnzs = np.asarray(row_nnzs)
-            if row_nnzs.shape != (nrows,):
-                raise ValueError(f"row_nnzs has shape {row_nnzs.shape}, expected ({nrows},)")
-            nnz = int(np.sum(row_nnzs, dtype=np.int64))
-            rowptrs = np.zeros(nrows + 1, dtype=_ptr_dtype(nnz))
-            np.cumsum(row_nnzs, out=rowptrs[1:])
+            nnz, rowptrs = _ptrs_from_sizes(nrows, row_nnzs, "row_nnzs")
         colinds = np.zeros(nnz, dtype=np.intc)
         if values is True:
             vs = np.zeros(nnz)
@@ -346,6 +352,13 @@ class CSR:
         return CSR(self.nrows, self.ncols, self.nnz, self.rowptrs, self.colinds, vs,
                    _cast=False)
 
+    def _operands(self, x):
+        """This matrix and ``x`` in the dtype of a product with them: float32 when both
+        are float32, else float64."""
+        f32 = self._values is not None and self._values.dtype == np.float32
+        dtype = np.float32 if f32 and x.dtype == np.float32 else np.float64
+        return self._kernel_values(dtype), np.ascontiguousarray(x, dtype=dtype)
+
     def multiply(self, other, transpose=False, *, dtype=np.float64):
         """``A·B`` (or ``A·Bᵀ`` with ``transpose``) through the active kernel.
 
@@ -394,10 +407,8 @@ class CSR:
         x = np.asarray(x)
         if x.shape != (self.ncols,):
             raise ValueError(f"x has shape {x.shape}, expected ({self.ncols},)")
-        f32 = self._values is not None and self._values.dtype == np.float32
-        dtype = np.float32 if f32 and x.dtype == np.float32 else np.float64
-        x = np.ascontiguousarray(x, dtype=dtype)
-        a = self._kernel_values(dtype)
+        a, x = self._operands(x)
+        dtype = x.dtype
         k = get_kernel()
         if a.nnz > k.max_nnz:
             return np.concatenate([s.mult_vec(x) for s in a._shard_rows(k.max_nnz)])
@@ -409,24 +420,21 @@ class CSR:
 
     def mult_mat(self, x):
         """``A·X`` for a dense 2-D ``X`` of ``ncols`` rows (SpMM): float64, or float32 when
-        both the values and ``X`` are float32. Runs the native kernel's Rust SpMM unless the
-        active kernel is scipy."""
+        both the values and ``X`` are float32, through the active kernel's SpMM (scipy's
+        ``@`` for the scipy kernel)."""
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[0] != self.ncols:
             raise ValueError(f"X has shape {x.shape}, expected ({self.ncols}, k)")
-        f32 = self._values is not None and self._values.dtype == np.float32
-        dtype = np.float32 if f32 and x.dtype == np.float32 else np.float64
-        x = np.ascontiguousarray(x, dtype=dtype)
-        a = self._kernel_values(dtype)
+        a, x = self._operands(x)
+        dtype = x.dtype
         k = get_kernel()
         if k.__name__ == "csr.kernels.scipy":
             return np.asarray(a.to_scipy() @ x, dtype=dtype)
-        name = "mkl" if k.__name__ == "csr.kernels.mkl" else "native"
-        h = _csr.to_handle(name, *a._arrays())
+        h = k.to_handle(a, **k._one_shot)
         try:
             return h.mult_mat(x)
         finally:
-            h.release()
+            k.release_handle(h)
 
     # ----- shards ----------------------------------------------------------------------
 

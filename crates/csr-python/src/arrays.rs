@@ -124,6 +124,41 @@ impl<'py> ValArray<'py> {
     }
 }
 
+/// The read guards of a matrix's three arrays, as the Python side passes them.
+pub(crate) struct MatrixArrays<'py> {
+    rowptrs: IdxArray<'py>,
+    colinds: IdxArray<'py>,
+    values: ValArray<'py>,
+}
+
+impl<'py> MatrixArrays<'py> {
+    /// Reads `rowptrs`, `colinds` and `values` (`None`: a pattern matrix).
+    pub(crate) fn extract(
+        rowptrs: &Bound<'py, PyAny>,
+        colinds: &Bound<'py, PyAny>,
+        values: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            rowptrs: IdxArray::extract("rowptrs", rowptrs)?,
+            colinds: IdxArray::extract("colinds", colinds)?,
+            values: ValArray::extract("values", values)?,
+        })
+    }
+
+    /// Row pointers and column indices brought to one integer type ([`unify`]).
+    pub(crate) fn structure(&self) -> PyResult<Structure<'_>> {
+        unify(
+            self.rowptrs.slice("rowptrs")?,
+            self.colinds.slice("colinds")?,
+        )
+    }
+
+    /// The values.
+    pub(crate) fn values(&self) -> PyResult<Vals<'_>> {
+        self.values.slice("values")
+    }
+}
+
 /// Row pointers and column indices of one integer type, borrowed where the arrays share
 /// one, else converted.
 pub(crate) enum Structure<'a> {

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use csr::kernel::{self, Kernel, KernelId};
 use csr::{CsrRef, Dense, Index, Scalar, Strategy};
 
-use crate::arrays::{IdxArray, OutValues, Parts, Structure, ValArray, Vals, parts, unify};
+use crate::arrays::{MatrixArrays, OutValues, Parts, Structure, Vals, parts};
 use crate::errors::to_py;
 use crate::freeze::Frozen;
 use crate::pool::compute;
@@ -214,9 +214,7 @@ pub(crate) fn to_handle(
 ) -> PyResult<Handle> {
     let id: KernelId = kernel.parse().map_err(to_py)?;
     let strategy: Strategy = strategy.unwrap_or("automatic").parse().map_err(to_py)?;
-    let rp = IdxArray::extract("rowptrs", rowptrs)?;
-    let ci = IdxArray::extract("colinds", colinds)?;
-    let va = ValArray::extract("values", values)?;
+    let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
     let mut frozen = Frozen::default();
     // Frozen before the check, so nothing can change between the check and the use.
     for a in [
@@ -229,8 +227,8 @@ pub(crate) fn to_handle(
     {
         frozen.add(a)?;
     }
-    let structure = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
-    let vals = va.slice("values")?;
+    let structure = arrays.structure()?;
+    let vals = arrays.values()?;
     let nnz = match &structure {
         Structure::I32(_, c) => c.len(),
         Structure::I64(_, c) => c.len(),

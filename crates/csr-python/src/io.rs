@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use csr::io::mm::{self, Field, WriteOptions};
 use csr::{Csr, CsrRef, Error};
 
-use crate::arrays::{IdxArray, Parts, ValArray, parts, unify, with_typed};
+use crate::arrays::{MatrixArrays, Parts, parts, with_typed};
 use crate::errors::to_py;
 use crate::pool::compute;
 
@@ -55,11 +55,8 @@ pub(crate) fn write_mm(
     colinds: &Bound<'_, PyAny>,
     values: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let rp = IdxArray::extract("rowptrs", rowptrs)?;
-    let ci = IdxArray::extract("colinds", colinds)?;
-    let va = ValArray::extract("values", values)?;
-    let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
-    with_typed!(st, va.slice("values")?, |r, c, v| {
+    let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
+    with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
         compute(py, usize::MAX, || {
             let a: Csr<_, _> = CsrRef::try_from_parts(nrows, ncols, r, c, v)
                 .map_err(to_py)?

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use csr::{Csr, CsrRef, Duplicates, Element, Index};
 
-use crate::arrays::{IdxArray, Parts, ValArray, parts, unify, with_typed};
+use crate::arrays::{IdxArray, MatrixArrays, Parts, ValArray, parts, with_typed};
 use crate::errors::to_py;
 use crate::pool::compute;
 
@@ -72,11 +72,8 @@ pub(crate) fn transpose(
     colinds: &Bound<'_, PyAny>,
     values: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Parts> {
-    let rp = IdxArray::extract("rowptrs", rowptrs)?;
-    let ci = IdxArray::extract("colinds", colinds)?;
-    let va = ValArray::extract("values", values)?;
-    let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
-    with_typed!(st, va.slice("values")?, |r, c, v| {
+    let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
+    with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
         let t = compute(py, c.len() + nrows + ncols, || {
             Ok(view(nrows, ncols, r, c, v)?.transpose())
         })?;
@@ -128,11 +125,8 @@ pub(crate) fn sort_rows(
         }
     }
     let sorted = {
-        let rp = IdxArray::extract("rowptrs", rowptrs)?;
-        let ci = IdxArray::extract("colinds", colinds)?;
-        let va = ValArray::extract("values", values)?;
-        let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
-        with_typed!(st, va.slice("values")?, |r, c, v| {
+        let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
+        with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
             let a = compute(py, c.len() + nrows, || {
                 let mut a = view(nrows, ncols, r, c, v)?.to_csr();
                 a.sort_by_column_index();
@@ -256,11 +250,9 @@ pub(crate) fn normalize_rows(
             )));
         }
     };
-    let rp = IdxArray::extract("rowptrs", rowptrs)?;
-    let ci = IdxArray::extract("colinds", colinds)?;
-    let st = unify(rp.slice("rowptrs")?, ci.slice("colinds")?)?;
     // Structure checked first (with a pattern view: the values are not read yet).
-    let ptrs: Vec<usize> = with_typed!(st, crate::arrays::Vals::Pattern, |r, c, v| {
+    let arrays = MatrixArrays::extract(rowptrs, colinds, None)?;
+    let ptrs: Vec<usize> = with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
         compute(py, c.len() + nrows, || {
             let a = view(nrows, ncols, r, c, v)?;
             Ok(a.row_ptrs().iter().map(|p| p.to_usize()).collect())

@@ -267,3 +267,27 @@ assert np.allclose(y, m @ x)
     grown = int(out.stdout.strip())
     matrix_bytes = 10_000_000 * 12
     assert grown < 8_000_000 + matrix_bytes // 10, f"peak RSS grew by {grown} bytes"
+
+
+def test_one_shot_calls_give_the_arrays_back():
+    a = small()
+    a.transpose()
+    a.sort_rows()
+    a.normalize_rows("center")
+    CSR.from_coo(a.rowinds(), a.colinds, a.values)
+    for arr in (a.rowptrs, a.colinds, a.values):
+        assert arr.flags.writeable
+
+
+def test_memory_owned_outside_numpy_is_copied():
+    # A bytearray can be written without numpy, whatever the array's flags say: the handle
+    # copies the index arrays, so a later bad write cannot reach the kernel.
+    raw = bytearray(np.array([3, 0, 1, 2], dtype=np.intc).tobytes())
+    colinds = np.frombuffer(raw, dtype=np.intc)
+    a = CSR(3, 4, 4, np.array([0, 2, 3, 4], np.intc), colinds, np.array([1.0, 2, 3, 4]),
+            _cast=False)
+    k = get_kernel("native")
+    x = np.array([1.0, 10.0, 100.0, 1000.0])
+    with releasing(k.to_handle(a), k) as h:
+        raw[0:4] = np.array([1 << 30], dtype=np.intc).tobytes()  # column 2^30
+        np.testing.assert_allclose(k.mult_vec(h, x), [1002.0, 30.0, 400.0])

@@ -166,6 +166,20 @@ pub(crate) enum Structure<'a> {
     I64(Cow<'a, [i64]>, Cow<'a, [i64]>),
 }
 
+impl<'a> Structure<'a> {
+    /// The same arrays, copied when `copy` is set (memory that may change under us).
+    pub(crate) fn copied_if(self, copy: bool) -> Structure<'a> {
+        fn own<'a, T: Clone>(c: Cow<'a, [T]>) -> Cow<'a, [T]> {
+            Cow::Owned(c.into_owned())
+        }
+        match (self, copy) {
+            (Structure::I32(r, c), true) => Structure::I32(own(r), own(c)),
+            (Structure::I64(r, c), true) => Structure::I64(own(r), own(c)),
+            (st, false) => st,
+        }
+    }
+}
+
 /// Brings `rowptrs` and `colinds` to one integer type, copying as little as possible:
 /// int64 row pointers over int32 columns are narrowed (O(nrows)) when nnz fits int32 (a
 /// pointer that does not fit is past nnz: `ValueError` naming it), else the columns are

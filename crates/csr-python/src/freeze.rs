@@ -10,6 +10,11 @@
 //! becomes writeable again when the last one is released (and only if it was writeable
 //! before the first).
 //!
+//! One-shot functions (transpose, sorting, assembly, writing files) freeze the arrays they
+//! read in the same way for the duration of the call, since they too run without the GIL.
+//! Memory owned by something other than a numpy array (a `bytearray`, an `mmap`) can be
+//! written without numpy: the index arrays are then copied first.
+//!
 //! Before each call, a handle checks that its arrays are still read-only and still hold the
 //! same buffer: turning the flag back on by hand, or `ndarray.resize(refcheck=False)`,
 //! makes the next call raise `ValueError` instead of reading bad indices.
@@ -78,15 +83,41 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<(usize, Entry)>> {
 
 impl Frozen {
     /// Freezes `array` (a numpy array the handle will read) and the arrays under it.
-    pub(crate) fn add(&mut self, array: &Bound<'_, PyAny>) -> PyResult<()> {
+    ///
+    /// Returns whether its memory belongs to something other than a numpy array (a
+    /// `bytearray`, an `mmap`, another library's buffer): such memory can be written
+    /// without numpy, whatever its flags say, so callers copy what they index by.
+    pub(crate) fn add(&mut self, array: &Bound<'_, PyAny>) -> PyResult<bool> {
         let array = array.cast::<PyUntypedArray>()?;
         self.read.push((array.clone().unbind(), fields(array).1));
-        let mut next = Some(array.clone());
-        while let Some(a) = next {
+        let mut a = array.clone();
+        loop {
             self.freeze_one(&a)?;
-            next = a.getattr("base")?.cast_into::<PyUntypedArray>().ok();
+            let base = a.getattr("base")?;
+            if base.is_none() {
+                return Ok(false);
+            }
+            match base.cast_into::<PyUntypedArray>() {
+                Ok(b) => a = b,
+                Err(_) => return Ok(true),
+            }
         }
-        Ok(())
+    }
+
+    /// Freezes a matrix's arrays (`values` may be `None`) for as long as the result lives;
+    /// the flag says whether the row pointers or column indices have a foreign owner
+    /// (see [`Frozen::add`]).
+    pub(crate) fn matrix(
+        rowptrs: &Bound<'_, PyAny>,
+        colinds: &Bound<'_, PyAny>,
+        values: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(Self, bool)> {
+        let mut frozen = Frozen::default();
+        let foreign = frozen.add(rowptrs)? | frozen.add(colinds)?;
+        if let Some(v) = values.filter(|v| !v.is_none()) {
+            frozen.add(v)?;
+        }
+        Ok((frozen, foreign))
     }
 
     fn freeze_one(&mut self, a: &Bound<'_, PyUntypedArray>) -> PyResult<()> {

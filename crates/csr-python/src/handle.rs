@@ -215,19 +215,9 @@ pub(crate) fn to_handle(
     let id: KernelId = kernel.parse().map_err(to_py)?;
     let strategy: Strategy = strategy.unwrap_or("automatic").parse().map_err(to_py)?;
     let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
-    let mut frozen = Frozen::default();
     // Frozen before the check, so nothing can change between the check and the use.
-    for a in [
-        Some(rowptrs),
-        Some(colinds),
-        values.filter(|v| !v.is_none()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        frozen.add(a)?;
-    }
-    let structure = arrays.structure()?;
+    let (mut frozen, foreign) = Frozen::matrix(rowptrs, colinds, values)?;
+    let structure = arrays.structure()?.copied_if(foreign);
     let vals = arrays.values()?;
     let nnz = match &structure {
         Structure::I32(_, c) => c.len(),

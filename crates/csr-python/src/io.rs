@@ -9,6 +9,7 @@ use csr::{Csr, CsrRef, Error};
 
 use crate::arrays::{MatrixArrays, Parts, parts, with_typed};
 use crate::errors::to_py;
+use crate::freeze::Frozen;
 use crate::pool::compute;
 
 /// Reads a Matrix Market file into `(nrows, ncols, rowptrs, colinds, values)`: symmetry
@@ -56,7 +57,9 @@ pub(crate) fn write_mm(
     values: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
-    with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
+    let (_frozen, foreign) = Frozen::matrix(rowptrs, colinds, values)?;
+    let st = arrays.structure()?.copied_if(foreign);
+    with_typed!(st, arrays.values()?, |r, c, v| {
         compute(py, usize::MAX, || {
             let a: Csr<_, _> = CsrRef::try_from_parts(nrows, ncols, r, c, v)
                 .map_err(to_py)?

@@ -10,6 +10,7 @@ use csr::{Csr, CsrRef, Duplicates, Element, Index};
 
 use crate::arrays::{IdxArray, MatrixArrays, Parts, ValArray, parts, with_typed};
 use crate::errors::to_py;
+use crate::freeze::Frozen;
 use crate::pool::compute;
 
 /// Assembles a matrix from COO arrays by a stable counting sort by row: within a row the
@@ -28,6 +29,8 @@ pub(crate) fn from_coo(
     let r = IdxArray::extract("rows", rows)?;
     let c = IdxArray::extract("cols", cols)?;
     let v = ValArray::extract("vals", vals)?;
+    // Read-only while the call runs without the GIL (see `freeze`).
+    let (_frozen, foreign) = Frozen::matrix(rows, cols, vals)?;
     let (r, c, v) = (r.slice("rows")?, c.slice("cols")?, v.slice("vals")?);
     let st = match (r, c) {
         (crate::arrays::Idx::I32(r), crate::arrays::Idx::I32(c)) => {
@@ -41,7 +44,8 @@ pub(crate) fn from_coo(
                 "rows and cols must have the same integer dtype",
             ));
         }
-    };
+    }
+    .copied_if(foreign);
     with_typed!(st, v, |rs, cs, vs| {
         let a = compute(py, rs.len() + nrows, || {
             Csr::try_from_coo(nrows, ncols, rs, cs, vs, Duplicates::Keep).map_err(to_py)
@@ -73,7 +77,9 @@ pub(crate) fn transpose(
     values: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Parts> {
     let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
-    with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
+    let (_frozen, foreign) = Frozen::matrix(rowptrs, colinds, values)?;
+    let st = arrays.structure()?.copied_if(foreign);
+    with_typed!(st, arrays.values()?, |r, c, v| {
         let t = compute(py, c.len() + nrows + ncols, || {
             Ok(view(nrows, ncols, r, c, v)?.transpose())
         })?;
@@ -126,7 +132,10 @@ pub(crate) fn sort_rows(
     }
     let sorted = {
         let arrays = MatrixArrays::extract(rowptrs, colinds, values)?;
-        with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
+        // Read-only while the sorted copy is made; writeable again to write it back.
+        let (_frozen, foreign) = Frozen::matrix(rowptrs, colinds, values)?;
+        let st = arrays.structure()?.copied_if(foreign);
+        with_typed!(st, arrays.values()?, |r, c, v| {
             let a = compute(py, c.len() + nrows, || {
                 let mut a = view(nrows, ncols, r, c, v)?.to_csr();
                 a.sort_by_column_index();
@@ -251,13 +260,18 @@ pub(crate) fn normalize_rows(
         }
     };
     // Structure checked first (with a pattern view: the values are not read yet).
+    // The row pointers are copied (as `usize`): the loop over the values depends on
+    // nothing Python could change. The check reads frozen arrays.
     let arrays = MatrixArrays::extract(rowptrs, colinds, None)?;
-    let ptrs: Vec<usize> = with_typed!(arrays.structure()?, arrays.values()?, |r, c, v| {
+    let (frozen, foreign) = Frozen::matrix(rowptrs, colinds, None)?;
+    let st = arrays.structure()?.copied_if(foreign);
+    let ptrs: Vec<usize> = with_typed!(st, arrays.values()?, |r, c, v| {
         compute(py, c.len() + nrows, || {
             let a = view(nrows, ncols, r, c, v)?;
             Ok(a.row_ptrs().iter().map(|p| p.to_usize()).collect())
         })?
     });
+    drop(frozen);
     if let Ok(a) = values.cast::<PyArray1<f64>>() {
         let mut w = a.try_readwrite()?;
         let vs = writeable_slice(&mut w, ptrs[nrows])?;

@@ -438,9 +438,15 @@ impl Handle {
             .unwrap_or_else(|e| e.into_inner())
             .check(py)?;
         let id = self.kernel;
+        let same = std::ptr::eq(self, other);
         let typed = self.with(py, |a| {
-            let g = other.inner.read().unwrap_or_else(|e| e.into_inner());
-            let b = g.as_ref().ok_or_else(released)?;
+            // A·A reads through the lock `with` holds: a second read lock on it could wait
+            // behind a queued writer (a `release` from another thread) forever.
+            let g = (!same).then(|| other.inner.read().unwrap_or_else(|e| e.into_inner()));
+            let b = match &g {
+                Some(g) => g.as_ref().ok_or_else(released)?,
+                None => a,
+            };
             macro_rules! prod {
                 ($a:expr, $b:expr, $v:ident) => {{
                     let k = kernel::kernel_for(id).map_err(to_py)?;

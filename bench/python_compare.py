@@ -1,0 +1,259 @@
+"""Python-level benchmark: this package vs scipy.sparse vs sparse_dot_mkl vs csr 0.5.2.
+
+The same generated matrices in one run. csr 0.5.2 (Numba) has the same import name as this
+package, so it runs in its own virtual environment (``--csr052-python``): this script
+writes the matrices to ``.npz`` files and runs itself there as a worker, which times the
+same calls and prints JSON. Times are medians of ``--repeat`` runs after a warm-up (which
+also compiles Numba's kernels); implementations alternate inside each repetition.
+
+    python bench/python_compare.py --scale small                       # a quick check
+    python bench/python_compare.py --scale full --csr052-python /work/venv-csr052/bin/python
+
+Ratios are printed as "X× faster than": other's time / our time (> 1: we are faster).
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import scipy
+import scipy.sparse as sps
+
+# (name, rows of poisson2d side / powerlaw rows / rating users) per scale.
+SCALES = {
+    "small": {"poisson": 200, "powerlaw": 20_000, "users": 2_000, "items": 1_000},
+    "full": {"poisson": 2000, "powerlaw": 1_000_000, "users": 100_000, "items": 20_000},
+}
+
+
+# ----- matrices (seeded, deterministic) --------------------------------------------------
+
+def poisson2d(n, rng):
+    """The 5-point stencil on an n×n grid with random values (n² rows, ≈5n² entries)."""
+    one = sps.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1])
+    eye = sps.identity(n)
+    a = (sps.kron(one, eye) + sps.kron(eye, one)).tocsr()
+    a.data = rng.uniform(-1, 1, a.nnz)
+    return a
+
+
+def powerlaw(n, rng, mean=15):
+    """n rows with Pareto-distributed lengths (mean ≈ 15) and uniform random columns."""
+    lens = np.minimum((rng.pareto(1.5, n) + 1) * mean / 3, n // 4).astype(np.int64)
+    rows = np.repeat(np.arange(n), lens)
+    cols = rng.integers(0, n, rows.shape[0])
+    a = sps.csr_matrix((rng.uniform(-1, 1, rows.shape[0]), (rows, cols)), shape=(n, n))
+    a.sum_duplicates()
+    return a
+
+
+def rating(users, items, rng, per_user=50):
+    """A user × item rating matrix: items drawn by Zipf popularity, ratings 0.5–5."""
+    lens = rng.integers(5, 2 * per_user, users)
+    rows = np.repeat(np.arange(users), lens)
+    pop = 1.0 / np.arange(1, items + 1)
+    cols = rng.choice(items, rows.shape[0], p=pop / pop.sum())
+    a = sps.csr_matrix((rng.integers(1, 11, rows.shape[0]) / 2.0, (rows, cols)),
+                       shape=(users, items))
+    a.sum_duplicates()
+    a.data[:] = np.clip(a.data, 0.5, 5.0)
+    return a
+
+
+def make_matrices(scale, folder):
+    rng = np.random.default_rng(42)
+    s = SCALES[scale]
+    mats = {
+        f"poisson2d-{s['poisson']}": poisson2d(s["poisson"], rng),
+        f"powerlaw-{s['powerlaw']}": powerlaw(s["powerlaw"], rng),
+        f"rating-{s['users']}x{s['items']}": rating(s["users"], s["items"], rng),
+        "tiny-100": sps.random(20, 20, density=0.25, format="csr", random_state=1),
+    }
+    paths = {}
+    for name, m in mats.items():
+        m.indptr = m.indptr.astype(np.int32)
+        m.indices = m.indices.astype(np.int32)
+        paths[name] = os.path.join(folder, f"{name}.npz")
+        sps.save_npz(paths[name], m, compressed=False)
+    return paths
+
+
+# ----- the operations ---------------------------------------------------------------------
+
+def operations(names):
+    """(op, matrix) pairs to time: SpMV everywhere, products where LensKit does them."""
+    poisson = next(n for n in names if n.startswith("poisson"))
+    power = next(n for n in names if n.startswith("powerlaw"))
+    rate = next(n for n in names if n.startswith("rating"))
+    return [
+        ("mult_vec", poisson), ("mult_vec", power), ("mult_vec", rate), ("mult_vec", "tiny-100"),
+        ("multiply A·A", poisson), ("multiply A·Aᵀ", rate),
+        ("from_coo", poisson), ("transpose", poisson), ("normalize_rows center", rate),
+    ]
+
+
+def csr_calls(CSR, m):
+    """Calls of a csr package (ours or 0.5.2: the same API) on scipy matrix ``m``."""
+    a = CSR.from_scipy(m)
+    x = np.random.default_rng(0).random(m.shape[1])
+    coo = m.tocoo()
+    r, c, v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+    return {
+        "mult_vec": lambda: a.mult_vec(x),
+        "multiply A·A": lambda: a.multiply(a),
+        "multiply A·Aᵀ": lambda: a.multiply(a, transpose=True),
+        "from_coo": lambda: CSR.from_coo(r, c, v, shape=m.shape),
+        "transpose": lambda: a.transpose(),
+        # on a copy of the values each time, so every call normalises the same data
+        "normalize_rows center": lambda: _normalize(a),
+    }
+
+
+def _normalize(a):
+    b = a.copy(copy_structure=False)
+    b.normalize_rows("center")
+
+
+def scipy_calls(m):
+    x = np.random.default_rng(0).random(m.shape[1])
+    coo = m.tocoo()
+    r, c, v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+
+    def center():
+        b = m.copy()
+        means = np.asarray(b.sum(axis=1)).ravel() / np.maximum(np.diff(b.indptr), 1)
+        b.data -= np.repeat(means, np.diff(b.indptr))
+
+    return {
+        "mult_vec": lambda: m @ x,
+        "multiply A·A": lambda: m @ m,
+        "multiply A·Aᵀ": lambda: m @ m.T,
+        "from_coo": lambda: sps.csr_matrix((v, (r, c)), shape=m.shape),
+        "transpose": lambda: m.T.tocsr(),
+        "normalize_rows center": center,
+    }
+
+
+def dot_mkl_calls(m):
+    # sparse_dot_mkl dlopens libmkl_rt by name: load the one `csr` found (CSR_MKL_LIB, set
+    # when `csr` is imported from a venv holding MKL) so that a venv need not be activated.
+    lib = os.environ.get("CSR_MKL_LIB")
+    if lib:
+        import ctypes
+
+        ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+    try:
+        import sparse_dot_mkl as sdm
+    except ImportError:
+        return {}
+    x = np.random.default_rng(0).random(m.shape[1])
+    mt = m.T.tocsr()
+    return {
+        "mult_vec": lambda: sdm.dot_product_mkl(m, x),
+        "multiply A·A": lambda: sdm.dot_product_mkl(m, m),
+        "multiply A·Aᵀ": lambda: sdm.dot_product_mkl(m, mt),
+    }
+
+
+def median_time(f, repeat, min_time=0.02):
+    """Median seconds per call; fast calls are timed in batches."""
+    f()
+    t0 = time.perf_counter()
+    f()
+    one = time.perf_counter() - t0
+    batch = max(1, int(min_time / max(one, 1e-7)))
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            f()
+        times.append((time.perf_counter() - t0) / batch)
+    return statistics.median(times)
+
+
+def run_impls(paths, impls, repeat):
+    """{(op, matrix): {impl: seconds}}, alternating implementations per operation."""
+    out = {}
+    for op, name in operations(list(paths)):
+        m = sps.load_npz(paths[name]).tocsr()
+        calls = {impl: make(m).get(op) for impl, make in impls.items()}
+        res = {}
+        for impl, f in calls.items():
+            if f is not None:
+                res[impl] = median_time(f, repeat)
+        out[f"{op} | {name}"] = res
+    return out
+
+
+def worker(args):
+    """Runs inside csr 0.5.2's venv: times its calls, prints JSON."""
+    from csr import CSR
+
+    paths = json.loads(args.worker)
+    res = run_impls(paths, {"csr 0.5.2": lambda m: csr_calls(CSR, m)}, args.repeat)
+    print(json.dumps(res))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--scale", choices=sorted(SCALES), default="small")
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--csr052-python", help="python of a venv with csr==0.5.2 (and numba)")
+    p.add_argument("--kernel", default="native",
+                   help="our kernel (native, mkl, ...; default native: the MKL kernel makes an "
+                        "inspector-executor handle per CSR.mult_vec call)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        return worker(args)
+
+    sys.path = [d for d in sys.path if os.path.abspath(d or ".") != os.getcwd()]
+    import csr
+    from csr import CSR
+    from csr.kernels import get_kernel, set_kernel
+
+    set_kernel(args.kernel)
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = make_matrices(args.scale, folder)
+        impls = {"ours": lambda m: csr_calls(CSR, m), "scipy": scipy_calls,
+                 "sparse_dot_mkl": dot_mkl_calls}
+        res = run_impls(paths, impls, args.repeat)
+        if args.csr052_python:
+            cmd = [args.csr052_python, os.path.abspath(__file__), "--worker", json.dumps(paths),
+                   "--repeat", str(args.repeat)]
+            env = dict(os.environ)
+            env.pop("PYTHONPATH", None)
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder)
+            if out.returncode != 0:
+                print(out.stderr, file=sys.stderr)
+                raise SystemExit("the csr 0.5.2 worker failed")
+            for key, times in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                res[key].update(times)
+
+    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {platform.node()}  "
+          f"{platform.processor() or platform.machine()}  cores={os.cpu_count()}")
+    print(f"# csr {csr.__version__}, kernel {get_kernel().__name__}, threads "
+          f"{csr.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}")
+    print(f"# command: {' '.join(sys.argv)}")
+    others = ["scipy", "sparse_dot_mkl", "csr 0.5.2"]
+    print(f"{'operation | matrix':46} {'ours ms':>9} " +
+          " ".join(f"{o + ' ms':>16} {'×':>6}" for o in others))
+    for key, times in res.items():
+        ours = times.get("ours")
+        row = f"{key:46} {ours * 1e3:9.4f} "
+        for o in others:
+            t = times.get(o)
+            row += (f"{t * 1e3:16.4f} {t / ours:6.2f} " if t else f"{'-':>16} {'-':>6} ")
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+//! The rayon pool the bindings compute on, its size, and running work on it without the GIL.
+
+use std::sync::{Arc, RwLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::errors::no_panic;
+
+/// Environment variables naming the thread count, first match wins.
+const THREAD_ENV: [&str; 2] = ["CSR_NUM_THREADS", "RAYON_NUM_THREADS"];
+
+/// The pool every call runs on; `None` until first use or after a failed resize.
+static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+
+/// The thread count the environment asks for (`0`: rayon's default, one per core).
+fn env_threads() -> usize {
+    THREAD_ENV
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find_map(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+}
+
+fn build(threads: usize) -> PyResult<Arc<ThreadPool>> {
+    ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("csr-{i}"))
+        .build()
+        .map(Arc::new)
+        .map_err(|e| PyValueError::new_err(format!("cannot start {threads} threads: {e}")))
+}
+
+/// The current pool, made on first use from `CSR_NUM_THREADS` / `RAYON_NUM_THREADS`.
+fn pool() -> PyResult<Arc<ThreadPool>> {
+    if let Some(p) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return Ok(Arc::clone(p));
+    }
+    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = slot.as_ref() {
+        return Ok(Arc::clone(p));
+    }
+    let p = build(env_threads())?;
+    *slot = Some(Arc::clone(&p));
+    Ok(p)
+}
+
+/// Work (entries + rows) below which the library runs on the calling thread (its
+/// documented threshold, about 65 000): such calls skip the hand-over to the pool, whose
+/// wake-up would cost more than the work.
+const SERIAL_WORK: usize = 1 << 16;
+
+/// Runs `f` with the GIL released, a panic becoming a `RuntimeError`: on the pool when
+/// `work` (entries + rows, or bytes for files) is large enough to be split, else on the
+/// calling thread.
+pub(crate) fn compute<R: Send>(
+    py: Python<'_>,
+    work: usize,
+    f: impl FnOnce() -> PyResult<R> + Send,
+) -> PyResult<R> {
+    if work < SERIAL_WORK {
+        return py.detach(|| no_panic(f));
+    }
+    let p = pool()?;
+    py.detach(|| no_panic(|| p.install(f)))
+}
+
+/// Sets the number of threads later calls run on (`0`: one per core). Calls already
+/// running finish on the old pool.
+#[pyfunction]
+pub(crate) fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
+    let p = build(n)?;
+    let old = POOL.write().unwrap_or_else(|e| e.into_inner()).replace(p);
+    // The old pool's threads stop once no call runs on it; drop it without the GIL.
+    py.detach(move || drop(old));
+    Ok(())
+}
+
+/// The number of threads calls run on.
+#[pyfunction]
+pub(crate) fn get_num_threads() -> PyResult<usize> {
+    Ok(pool()?.current_num_threads())
+}

@@ -1,0 +1,42 @@
+"""A kernel written with scipy.sparse: the simple oracle. Handles are ``csr_matrix``es."""
+
+import numpy as np
+
+name = "scipy"
+max_nnz = 2**63 - 1
+
+
+def to_handle(csr):
+    """The matrix as a scipy ``csr_matrix`` (sharing the arrays where it can)."""
+    return csr.to_scipy()
+
+
+def from_handle(h):
+    """The handle as a :class:`~csr.CSR`."""
+    from csr.csr import CSR
+
+    return CSR.from_scipy(h, copy=False)
+
+
+def release_handle(h):
+    """Nothing to release."""
+
+
+def order_columns(h):
+    """Sorts the rows by column in place."""
+    h.sort_indices()
+
+
+def mult_ab(a_h, b_h):
+    """``A·B``."""
+    return (a_h @ b_h).tocsr()
+
+
+def mult_abt(a_h, b_h):
+    """``A·Bᵀ``."""
+    return (a_h @ b_h.T).tocsr()
+
+
+def mult_vec(a_h, x):
+    """``A·x``."""
+    return np.asarray(a_h @ x)

@@ -36,6 +36,7 @@ pub use library::MKL_LIB_ENV;
 use sparse::MklMatrix;
 
 use self::ffi::{MklApi, MklInt};
+use super::topk::TopK;
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -599,6 +600,42 @@ impl<T: Scalar, I: Index> Kernel<T, I> for MklKernel {
     ) -> Result<Handle<'static, T, I>> {
         self.product(a, b, true)
     }
+
+    fn mult_ab_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        _opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        topk_unsupported(a, b, "mult_ab_topk")
+    }
+
+    fn mult_abt_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        _opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        topk_unsupported(a, b, "mult_abt_topk")
+    }
+}
+
+/// MKL has no top-k product, and selecting from its full product would hold the whole
+/// product (or need row blocks sized by the product, not by `max_nnz`): not done yet.
+fn topk_unsupported<T: Scalar, I: Index>(
+    a: &Handle<'_, T, I>,
+    b: &Handle<'_, T, I>,
+    op: &'static str,
+) -> Result<Handle<'static, T, I>> {
+    a.check_kernel(KernelId::Mkl, op)?;
+    b.check_kernel(KernelId::Mkl, op)?;
+    Err(Error::Unsupported {
+        kernel: "mkl",
+        op,
+        reason: String::from(
+            "MKL has no top-k product; use the native kernel, which never holds the full product",
+        ),
+    })
 }
 
 impl MklKernel {

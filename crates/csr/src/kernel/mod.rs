@@ -50,11 +50,11 @@ pub(crate) use handle::KernelState;
 pub use mkl::{MKL_LIB_ENV, MklInfo, MklKernel, mkl_info};
 pub use native::NativeKernel;
 pub use reference::ReferenceKernel;
-pub use topk::{Cosine, TopK, TopKOrder, cosine_topk};
 pub use registry::{
     KERNEL_ENV, KernelGuard, KernelId, KernelInfo, available_kernels, default_kernel, get_kernel,
     kernel, kernel_for, set_kernel, use_kernel,
 };
+pub use topk::{Cosine, TopK, TopKOrder, cosine_topk};
 
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};

@@ -172,7 +172,11 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         shapes::product(am, bm, false, OP)?;
         check_orderable::<T>(ID.name(), OP)?;
         let c = gustavson(am, bm, I::MAX_USIZE)?;
-        Ok(Handle::owned(ID, keep_top(c.view(), opts)?, Default::default()))
+        Ok(Handle::owned(
+            ID,
+            keep_top(c.view(), opts)?,
+            Default::default(),
+        ))
     }
 
     fn mult_abt_topk(
@@ -189,7 +193,11 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         check_orderable::<T>(ID.name(), OP)?;
         let bt = bm.transpose();
         let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
-        Ok(Handle::owned(ID, keep_top(c.view(), opts)?, Default::default()))
+        Ok(Handle::owned(
+            ID,
+            keep_top(c.view(), opts)?,
+            Default::default(),
+        ))
     }
 }
 

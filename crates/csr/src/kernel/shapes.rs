@@ -44,7 +44,12 @@ pub(crate) fn mult_ab<T: Element, I: Index>(
     b: CsrRef<'_, T, I>,
     transpose_b: bool,
 ) -> Result<()> {
-    product(a, b, transpose_b, if transpose_b { "mult_abt" } else { "mult_ab" })
+    product(
+        a,
+        b,
+        transpose_b,
+        if transpose_b { "mult_abt" } else { "mult_ab" },
+    )
 }
 
 /// [`mult_ab`]'s check, reported as operation `op` (e.g. `"mult_abt_topk"`).

@@ -142,9 +142,7 @@ pub(crate) fn is_candidate<R: PartialOrd + Copy>(
 ) -> bool {
     #[allow(clippy::eq_op, reason = "v == v is false exactly for NaN")]
     let ordered = v == v;
-    ordered
-        && opts.threshold.is_none_or(|t| v >= t)
-        && !(opts.exclude_diagonal && row == col)
+    ordered && opts.threshold.is_none_or(|t| v >= t) && !(opts.exclude_diagonal && row == col)
 }
 
 /// Selects the top entries of one row in place: `items` are the row's entries (each
@@ -186,7 +184,13 @@ pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
 
 /// The all-empty `nrows × ncols` result (for `k == 0` or empty operands).
 pub(crate) fn empty_result<T: Scalar, I: Index>(nrows: usize, ncols: usize) -> Result<Csr<T, I>> {
-    Csr::try_from_parts(nrows, ncols, vec![I::ZERO; nrows + 1], Vec::new(), Vec::new())
+    Csr::try_from_parts(
+        nrows,
+        ncols,
+        vec![I::ZERO; nrows + 1],
+        Vec::new(),
+        Vec::new(),
+    )
 }
 
 /// Options for [`cosine_topk`].
@@ -201,7 +205,8 @@ pub struct Cosine<R> {
 }
 
 /// The `k` rows most similar to each row of `a` by cosine similarity, itself excluded: a
-/// copy of `a` is normalised (centred first with `center`, then scaled to unit length; see
+/// copy of `a` (duplicates summed) is normalised (centred first with `center`, then scaled
+/// to unit length; see
 /// [`Csr::normalize_rows`]), then multiplied by its own transpose with
 /// [`Kernel::mult_abt_topk`] on `kernel`, never forming the whole similarity matrix.
 ///
@@ -233,6 +238,10 @@ pub fn cosine_topk<T: Scalar, I: Index>(
 ) -> Result<Csr<T, I>> {
     check_orderable::<T>(kernel.name(), "cosine_topk")?;
     let mut unit = a.to_csr();
+    if unit.has_duplicates() {
+        // A row's norm is that of the vector its entries add up to.
+        unit.sum_duplicates();
+    }
     if opts.center {
         unit.normalize_rows(crate::Normalize::Center);
     }
@@ -264,7 +273,12 @@ mod tests {
 
     #[test]
     fn nan_is_never_selected_and_infinities_rank() {
-        let row = [(0, f64::NAN), (1, f64::NEG_INFINITY), (2, f64::INFINITY), (3, -1.0)];
+        let row = [
+            (0, f64::NAN),
+            (1, f64::NEG_INFINITY),
+            (2, f64::INFINITY),
+            (3, -1.0),
+        ];
         let by_value = TopK::new(4).order(TopKOrder::ByValueDescending);
         assert_eq!(
             run(&row, 9, &by_value),

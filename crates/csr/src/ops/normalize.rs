@@ -166,7 +166,10 @@ fn pow2_scale<R: Scalar>(m: R) -> R {
         (f64::MIN_EXP - 1, f64::MAX_EXP - 1)
     };
     // log2 is exact enough: any exponent within one of m's keeps m · s in [1/4, 4].
-    #[allow(clippy::cast_possible_truncation, reason = "|log2| < 1100 for finite m > 0")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "|log2| < 1100 for finite m > 0"
+    )]
     let e = m.log2().floor() as i32;
     R::from_re_im(2f64.powi((-e).clamp(min_exp, max_exp)), 0.0)
 }

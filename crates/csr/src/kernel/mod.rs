@@ -54,7 +54,7 @@ pub use registry::{
     KERNEL_ENV, KernelGuard, KernelId, KernelInfo, available_kernels, default_kernel, get_kernel,
     kernel, kernel_for, set_kernel, use_kernel,
 };
-pub use topk::{Cosine, TopK, TopKOrder, cosine_topk};
+pub use topk::{Cosine, TopK, TopKOrder, cosine_topk, select_topk};
 
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};

@@ -29,8 +29,11 @@
 
 use std::cmp::Ordering;
 
+use rayon::prelude::*;
+
 use super::{Handle, Kernel};
 use crate::error::{Error, Result};
+use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// How the entries of each row of a top-k product are ordered.
@@ -180,6 +183,65 @@ pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
         TopKOrder::ByValueDescending => kept.sort_unstable_by(cmp),
     }
     n
+}
+
+/// Keeps the top entries of each row of an existing matrix `c` (e.g. a full product) by
+/// the rules of the top-k products (see [`TopK`]): selecting from `A·B` gives what
+/// [`Kernel::mult_ab_topk`] gives. Each stored entry is a candidate of its own (sum
+/// duplicates first if a row may repeat a column). Rows are processed in parallel blocks;
+/// the result does not depend on the thread count.
+///
+/// # Errors
+/// [`Error::Unsupported`] for complex values.
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{TopK, select_topk};
+/// use csr::Csr;
+///
+/// let c = Csr::<f64, i32>::try_from_dense_row_major(1, 4, &[3.0, -1.0, 7.0, 3.0])?;
+/// let top = select_topk(c.view(), &TopK::new(2))?;
+/// assert_eq!(top.row(0), (&[0, 2][..], &[3.0, 7.0][..]));
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub fn select_topk<T: Scalar, I: Index>(
+    c: CsrRef<'_, T, I>,
+    opts: &TopK<T::Real>,
+) -> Result<Csr<T, I>> {
+    check_orderable::<T>("any", "select_topk")?;
+    let (ptrs, cols, vals) = (c.row_ptrs(), c.col_idxs(), c.values());
+    let bounds = balanced_row_blocks(ptrs, piece_count(c.nnz() + c.nrows()));
+    // Per block: kept entries and each row's count.
+    let blocks: Vec<(Vec<usize>, Vec<I>, Vec<T>)> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let (mut counts, mut bc, mut bv) = (Vec::new(), Vec::new(), Vec::new());
+            let mut pos: Vec<usize> = Vec::new();
+            for r in w[0]..w[1] {
+                pos.clear();
+                pos.extend(ptrs[r].to_usize()..ptrs[r + 1].to_usize());
+                let n = select_row(&mut pos, r, opts, |p| cols[p].to_usize(), |p| vals[p].re());
+                counts.push(n);
+                bc.extend(pos[..n].iter().map(|&p| cols[p]));
+                bv.extend(pos[..n].iter().map(|&p| vals[p]));
+            }
+            (counts, bc, bv)
+        })
+        .collect();
+    let nnz = blocks.iter().map(|b| b.1.len()).sum();
+    let mut row_ptrs = Vec::with_capacity(c.nrows() + 1);
+    let (mut col_idxs, mut values) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+    row_ptrs.push(I::ZERO);
+    for (counts, bc, bv) in blocks {
+        for n in counts {
+            // At most nnz(c) entries in all, which fits I.
+            row_ptrs.push(I::truncate(row_ptrs[row_ptrs.len() - 1].to_usize() + n));
+        }
+        col_idxs.extend(bc);
+        values.extend(bv);
+    }
+    Csr::try_from_parts(c.nrows(), c.ncols(), row_ptrs, col_idxs, values)
 }
 
 /// The all-empty `nrows × ncols` result (for `k == 0` or empty operands).

@@ -124,8 +124,12 @@ fn check_all<T: TestScalar, I: TestIndex>(
     transpose_b: bool,
     opts: &TopK<f64>,
 ) {
-    let expected = oracle(&full(a, b, transpose_b), opts);
+    let c = full(a, b, transpose_b);
+    let expected = oracle(&c, opts);
     let ropts = with_real::<T::Real>(opts);
+    // Selecting from the full product (rows without duplicates) gives the same.
+    let selected = kernel::select_topk(c.view(), &ropts).unwrap();
+    assert_eq!(rows_of(&selected), expected, "select_topk with {opts:?}");
     for k in kernels::<T, I>() {
         if let Some(c) = topk(k, a, b, transpose_b, &ropts) {
             assert!(

@@ -93,16 +93,32 @@ def child(impl, a_path, b_path, k, threads, reps, csr_bin, out_path):
     """Runs one implementation `reps` times (after a warm-up); prints a JSON line."""
     if impl == "csr":
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-        cmd = [csr_bin, "spgemm", a_path, b_path, "--transpose-b", "--top-k", str(k),
-               "--kernel", "native", "--output", out_path]
+        cmd = [
+            csr_bin,
+            "spgemm",
+            a_path,
+            b_path,
+            "--transpose-b",
+            "--top-k",
+            str(k),
+            "--kernel",
+            "native",
+            "--output",
+            out_path,
+        ]
         times = []
         for rep in range(reps + 1):
-            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                cmd, env=env, check=True, capture_output=True, text=True
+            ).stdout
             # "C = top K per row of A·Bᵀ: ..., kernel native, 12.345 ms -> FILE"
             ms = float(out.rsplit(" ms ->", 1)[0].rsplit(",", 1)[1])
             if rep > 0:
                 times.append(ms / 1e3)
-        result = {"peak_rss": maxrss_bytes(resource.RUSAGE_CHILDREN), "over_inputs": None}
+        result = {
+            "peak_rss": maxrss_bytes(resource.RUSAGE_CHILDREN),
+            "over_inputs": None,
+        }
         c = load(out_path)
     else:
         a = load(a_path)
@@ -118,6 +134,7 @@ def child(impl, a_path, b_path, k, threads, reps, csr_bin, out_path):
 
             def run():
                 return scipy_topk(a, b, k)
+
         loaded = maxrss_bytes()
         times = []
         for rep in range(reps + 1):
@@ -131,7 +148,16 @@ def child(impl, a_path, b_path, k, threads, reps, csr_bin, out_path):
 
 
 def generate(csr_bin, spec, seed, transpose, path):
-    cmd = [csr_bin, "info", "--generate", spec, "--seed", str(seed), "--output", str(path)]
+    cmd = [
+        csr_bin,
+        "info",
+        "--generate",
+        spec,
+        "--seed",
+        str(seed),
+        "--output",
+        str(path),
+    ]
     if transpose:
         cmd.append("--transpose")
     subprocess.run(cmd, check=True, capture_output=True)
@@ -143,10 +169,19 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--small", action="store_true", help="small matrices: a smoke run")
-    p.add_argument("--workdir", help="where the .mtx files go (default: a temporary directory)")
+    p.add_argument(
+        "--workdir", help="where the .mtx files go (default: a temporary directory)"
+    )
     p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--bench-json", help="also run `csr bench` on the ratings workload, JSON here")
-    p.add_argument("--child", nargs=5, metavar=("IMPL", "A", "B", "K", "OUT"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--bench-json", help="also run `csr bench` on the ratings workload, JSON here"
+    )
+    p.add_argument(
+        "--child",
+        nargs=5,
+        metavar=("IMPL", "A", "B", "K", "OUT"),
+        help=argparse.SUPPRESS,
+    )
     args = p.parse_args()
     csr_bin = str(Path(args.csr).resolve())
     if args.child:
@@ -157,7 +192,9 @@ def main():
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="topk-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
-    for name, (spec_a, seed_a, spec_b, seed_b, k, transpose) in (SMALL if args.small else WORKLOADS).items():
+    for name, (spec_a, seed_a, spec_b, seed_b, k, transpose) in (
+        SMALL if args.small else WORKLOADS
+    ).items():
         a_path = workdir / f"{name}_a.mtx"
         generate(csr_bin, spec_a, seed_a, transpose, a_path)
         b_path = a_path
@@ -165,10 +202,23 @@ def main():
             b_path = workdir / f"{name}_b.mtx"
             generate(csr_bin, spec_b, seed_b, transpose, b_path)
         for impl in IMPLS:
-            cmd = [sys.executable, __file__, "--csr", csr_bin, "--threads", str(args.threads),
-                   "--reps", str(args.reps), "--child", impl, str(a_path), str(b_path), str(k),
-                   str(workdir / f"{name}_{impl}_out.mtx")]
-            run = subprocess.run(cmd, capture_output=True, text=True)
+            cmd = [
+                sys.executable,
+                __file__,
+                "--csr",
+                csr_bin,
+                "--threads",
+                str(args.threads),
+                "--reps",
+                str(args.reps),
+                "--child",
+                impl,
+                str(a_path),
+                str(b_path),
+                str(k),
+                str(workdir / f"{name}_{impl}_out.mtx"),
+            ]
+            run = subprocess.run(cmd, check=False, capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"{name} {impl}: failed\n{run.stderr}", file=sys.stderr)
                 continue
@@ -177,26 +227,50 @@ def main():
             results.append(r)
 
     print(f"top-k products, {args.threads} threads, median of {args.reps} runs")
-    print(f"{'workload':10} {'impl':16} {'ms':>10} {'x csr':>7} {'peak RSS MB':>12} {'+inputs MB':>11}  check")
+    print(
+        f"{'workload':10} {'impl':16} {'ms':>10} {'x csr':>7} {'peak RSS MB':>12} {'+inputs MB':>11}  check"
+    )
     for r in results:
-        ours = next(x for x in results if x["workload"] == r["workload"] and x["impl"] == "csr")
+        ours = next(
+            x for x in results if x["workload"] == r["workload"] and x["impl"] == "csr"
+        )
         ratio = r["median_s"] / ours["median_s"]
         grow = "-" if r["over_inputs"] is None else f"{r['over_inputs'] / 1e6:.1f}"
-        same = abs(r["sum"] - ours["sum"]) <= 1e-9 * max(1.0, abs(ours["sum"])) and r["nnz"] == ours["nnz"]
-        print(f"{r['workload']:10} {r['impl']:16} {r['median_s'] * 1e3:10.2f} {ratio:7.2f} "
-              f"{r['peak_rss'] / 1e6:12.1f} {grow:>11}  {'same nnz and sum' if same else 'DIFFERS'}")
+        same = (
+            abs(r["sum"] - ours["sum"]) <= 1e-9 * max(1.0, abs(ours["sum"]))
+            and r["nnz"] == ours["nnz"]
+        )
+        print(
+            f"{r['workload']:10} {r['impl']:16} {r['median_s'] * 1e3:10.2f} {ratio:7.2f} "
+            f"{r['peak_rss'] / 1e6:12.1f} {grow:>11}  {'same nnz and sum' if same else 'DIFFERS'}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
     if args.bench_json:
         spec = "items:ratings:5000:500:20" if args.small else "items:ratings:50k:5k:20"
-        subprocess.run([csr_bin, "bench", spec, "--threads", str(args.threads), "--reps", str(args.reps),
-                        "--json", args.bench_json], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                csr_bin,
+                "bench",
+                spec,
+                "--threads",
+                str(args.threads),
+                "--reps",
+                str(args.reps),
+                "--json",
+                args.bench_json,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         rows = json.loads(Path(args.bench_json).read_text())["results"]
         print(f"\ncsr bench {spec} (in process; Bᵀ kept in the handle between runs):")
         for row in rows:
             if "top" in row["op"] or row["op"] == "spgemm_abt":
-                print(f"  {row['op']:24} {row['kernel']:8} {row['median_s'] * 1e3:10.2f} ms  {row['note']}")
+                print(
+                    f"  {row['op']:24} {row['kernel']:8} {row['median_s'] * 1e3:10.2f} ms  {row['note']}"
+                )
 
 
 if __name__ == "__main__":

@@ -210,6 +210,16 @@ pub fn select_topk<T: Scalar, I: Index>(
     opts: &TopK<T::Real>,
 ) -> Result<Csr<T, I>> {
     check_orderable::<T>("any", "select_topk")?;
+    select_rows(c, opts, 0)
+}
+
+/// [`select_topk`] (values already known to be real) for rows `first_row..` of a larger
+/// matrix: row `r` of `c` is row `first_row + r` there (for `exclude_diagonal`).
+pub(crate) fn select_rows<T: Scalar, I: Index>(
+    c: CsrRef<'_, T, I>,
+    opts: &TopK<T::Real>,
+    first_row: usize,
+) -> Result<Csr<T, I>> {
     let (ptrs, cols, vals) = (c.row_ptrs(), c.col_idxs(), c.values());
     let bounds = balanced_row_blocks(ptrs, piece_count(c.nnz() + c.nrows()));
     // Per block: kept entries and each row's count.
@@ -221,7 +231,13 @@ pub fn select_topk<T: Scalar, I: Index>(
             for r in w[0]..w[1] {
                 pos.clear();
                 pos.extend(ptrs[r].to_usize()..ptrs[r + 1].to_usize());
-                let n = select_row(&mut pos, r, opts, |p| cols[p].to_usize(), |p| vals[p].re());
+                let n = select_row(
+                    &mut pos,
+                    first_row + r,
+                    opts,
+                    |p| cols[p].to_usize(),
+                    |p| vals[p].re(),
+                );
                 counts.push(n);
                 bc.extend(pos[..n].iter().map(|&p| cols[p]));
                 bv.extend(pos[..n].iter().map(|&p| vals[p]));

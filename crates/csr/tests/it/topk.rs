@@ -7,7 +7,8 @@
 //! matrices of the shared corpus.
 
 use csr::kernel::{
-    self, Cosine, Kernel, KernelId, NativeKernel, ReferenceKernel, TopK, TopKOrder, cosine_topk,
+    self, Cosine, Kernel, KernelId, MklKernel, NativeKernel, ReferenceKernel, TopK, TopKOrder,
+    cosine_topk,
 };
 use csr::{Complex, Csr, Error, Index, Normalize, Scalar, normalize_rows};
 use csr_testkit::{TestIndex, TestScalar, arb_csr, assert_csr_close, big_csr};
@@ -223,6 +224,31 @@ fn topk_matches_the_oracle_f32_i64() {
 #[test]
 fn topk_matches_the_oracle_f64_u32() {
     topk_matches_the_oracle::<f64, u32>();
+}
+
+/// MKL's top-k products cut `A` into row blocks by the size of their product (here forced
+/// small through `max_nnz`) and select each block: the diagonal and the order must not
+/// notice the cuts.
+#[test]
+fn mkl_row_blocks_match_the_oracle() {
+    if !crate::mkl::mkl_here("mkl_row_blocks_match_the_oracle") {
+        return;
+    }
+    let config = ProptestConfig::with_cases(48);
+    let case = (arb_csr::<f64, i32>(12, 12, 50), 1_usize..30, arb_opts(8));
+    proptest!(config, |((a, max_nnz, opts) in case)| {
+        let split = MklKernel::new().with_max_nnz(max_nnz);
+        let whole = MklKernel::new();
+        let expected = oracle(&full(&a, &a, true), &opts);
+        if let Ok(ha) = Kernel::<f64, i32>::to_handle(&split, a.view()) {
+            let hb = Kernel::<f64, i32>::to_handle(&whole, a.view()).unwrap();
+            let c = split.mult_abt_topk(&ha, &hb, &opts).unwrap();
+            let c = split.from_handle(&c).unwrap();
+            let got: Vec<Vec<usize>> = rows_of(&c).iter().map(|r| r.iter().map(|e| e.0).collect()).collect();
+            let want: Vec<Vec<usize>> = expected.iter().map(|r| r.iter().map(|e| e.0).collect()).collect();
+            prop_assert_eq!(got, want);
+        }
+    });
 }
 
 /// With `k >= ncols`, no threshold and the diagonal kept, the result is the full product

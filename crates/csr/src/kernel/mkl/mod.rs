@@ -671,6 +671,12 @@ impl MklKernel {
                     .map(|c| meets[c.to_usize()])
                     .sum()
             };
+            // Blocks are bounded by their product here, not by max_nnz: one row may hold
+            // more entries than max_nnz.
+            let whole = Self {
+                max_nnz: None,
+                ..self
+            };
             let mut parts = Vec::new();
             let mut start = 0;
             while start < shape.0 {
@@ -681,8 +687,8 @@ impl MklKernel {
                     end += 1;
                 }
                 let block = am.submatrix(start..end, 0..am.ncols())?;
-                let hb = self.to_handle(block.view())?;
-                let product = self.product(&hb, b, transpose_b)?;
+                let hb = whole.to_handle(block.view())?;
+                let product = whole.product(&hb, b, transpose_b)?;
                 parts.push(select_rows(product.matrix(), opts, start)?);
                 start = end;
             }

@@ -21,6 +21,9 @@ use super::structure::median;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// One way of computing the top-k result.
+type Run<'a> = &'a dyn Fn() -> Result<Csr<f64, i32>, BoxError>;
+
 /// Entries kept per row: LensKit's item-item k-NN keeps about 20 neighbours.
 const K: usize = 20;
 
@@ -54,7 +57,7 @@ pub fn bench(w: &Workload, reps: usize) -> Result<Vec<Record>, BoxError> {
             Ok(k.from_handle(&k.mult_abt_topk(&h, &h, &opts)?)?)
         };
         let cos = || -> Result<Csr<f64, i32>, BoxError> { Ok(cosine_topk(k, a, &cosine)?) };
-        let runs: [(&'static str, &dyn Fn() -> Result<Csr<f64, i32>, BoxError>); 3] = [
+        let runs: [(&'static str, Run<'_>); 3] = [
             ("abt_top20_full+select", &full),
             ("abt_top20", &topk),
             ("cosine_top20", &cos),
@@ -102,10 +105,7 @@ fn is_unsupported(e: &csr::Error) -> bool {
 }
 
 /// `reps` timed runs after a warm-up; the times and the last result.
-fn time(
-    run: &dyn Fn() -> Result<Csr<f64, i32>, BoxError>,
-    reps: usize,
-) -> Result<(Vec<Duration>, Csr<f64, i32>), BoxError> {
+fn time(run: Run<'_>, reps: usize) -> Result<(Vec<Duration>, Csr<f64, i32>), BoxError> {
     let mut times = Vec::with_capacity(reps);
     let mut last = run()?;
     for _ in 0..reps {
@@ -173,9 +173,7 @@ fn check(
 
 /// Growth of the resident set while `run` runs once (see the module docs), or `None` where
 /// `/proc/self` cannot tell.
-fn peak_rss_growth(
-    run: &dyn Fn() -> Result<Csr<f64, i32>, BoxError>,
-) -> Result<Option<u64>, BoxError> {
+fn peak_rss_growth(run: Run<'_>) -> Result<Option<u64>, BoxError> {
     if std::fs::write("/proc/self/clear_refs", "5").is_err() {
         run()?;
         return Ok(None);

@@ -1,31 +1,7 @@
 //! Top-k sparse products: what [`TopK`] means, and the per-row selection every kernel runs.
 //!
-//! [`Kernel::mult_ab_topk`] and [`Kernel::mult_abt_topk`] keep, for each row of the product,
-//! its `k` largest entries. The rules, identical for every kernel (the reference kernel
-//! sorts each full row, the others select; the tests compare them):
-//!
-//! - **Largest by value**, not by magnitude (`-5` ranks below `1`), as `sparse_dot_topn`
-//!   keeps the largest values. **Ties** (equal values, `-0.0 == 0.0` included) go to the
-//!   lower column, so the result is fully determined by the product's values.
-//! - **Threshold**: with [`TopK::threshold`] `t`, only values `>= t` are kept
-//!   (`sparse_dot_topn` keeps values `> t`). A NaN threshold keeps nothing.
-//! - **Diagonal**: [`TopK::exclude_diagonal`] drops entry `(i, i)` before selecting, so a
-//!   row can still hold `k` other entries.
-//! - **Zeros**: entries of the product that sum to exactly zero (cancellation, or explicit
-//!   zeros in the operands) are ordinary values, kept if they rank (like `mult_ab`, which
-//!   keeps them). With `k >= ncols`, no threshold and no diagonal exclusion the result is the
-//!   full product less its NaN entries. Positions the product does not reach are never
-//!   selected, even when every stored value is negative.
-//! - **Non-finite values**: NaN is never selected (it has no rank); `+∞` and `-∞` rank as
-//!   usual (`-∞` is kept when a row has room for it and no threshold excludes it). Nothing
-//!   panics.
-//! - **Complex values** have no order: complex matrices get [`Error::Unsupported`].
-//! - **Order of each output row**: by column ([`TopKOrder::ByColumn`], the default, a
-//!   normal sorted CSR), or by value descending, ties by column
-//!   ([`TopKOrder::ByValueDescending`], `sparse_dot_topn`'s `sort=True`).
-//!
-//! Every value kept is the one the kernel's full product computes (same summation order),
-//! so results do not depend on the thread count.
+//! The rules are on [`TopK`]; the reference kernel sorts each full row, the others
+//! select, and the tests compare them.
 
 use std::cmp::Ordering;
 
@@ -46,11 +22,34 @@ pub enum TopKOrder {
     ByValueDescending,
 }
 
-/// What a top-k product keeps of each row: at most `k` entries, the largest by value (see
-/// the [module docs](self) for ties, thresholds, zeros and non-finite values).
+/// What a top-k product ([`Kernel::mult_ab_topk`], [`Kernel::mult_abt_topk`],
+/// [`select_topk`], [`cosine_topk`]) keeps of each row: at most `k` entries. Built with
+/// [`TopK::new`] and builder methods; `R` is the real value type (`f64` for `Csr<f64, _>`).
 ///
-/// Built with [`TopK::new`] and builder methods; `R` is the real value type (`f64` for
-/// `Csr<f64, _>`).
+/// The rules, identical for every kernel:
+///
+/// - **Largest by value**, not by magnitude (`-5` ranks below `1`), as `sparse_dot_topn`
+///   keeps the largest values. **Ties** (equal values, `-0.0 == 0.0` included) go to the
+///   lower column, so the result is fully determined by the product's values.
+/// - **Threshold**: with [`TopK::threshold`] `t`, only values `>= t` are kept
+///   (`sparse_dot_topn` keeps values `> t`). A NaN threshold keeps nothing.
+/// - **Diagonal**: [`TopK::exclude_diagonal`] drops entry `(i, i)` before selecting, so a
+///   row can still hold `k` other entries.
+/// - **Zeros**: entries of the product that sum to exactly zero (cancellation, or explicit
+///   zeros in the operands) are ordinary values, kept if they rank (like `mult_ab`, which
+///   keeps them). With `k >= ncols`, no threshold and no diagonal exclusion the result is the
+///   full product less its NaN entries. Positions the product does not reach are never
+///   selected, even when every stored value is negative.
+/// - **Non-finite values**: NaN is never selected (it has no rank); `+∞` and `-∞` rank as
+///   usual (`-∞` is kept when a row has room for it and no threshold excludes it). Nothing
+///   panics.
+/// - **Complex values** have no order: complex matrices get [`Error::Unsupported`].
+/// - **Order of each output row**: by column ([`TopKOrder::ByColumn`], the default, a
+///   normal sorted CSR), or by value descending, ties by column
+///   ([`TopKOrder::ByValueDescending`], `sparse_dot_topn`'s `sort=True`).
+///
+/// Every value kept is the one the kernel's full product computes (same summation order),
+/// so results do not depend on the thread count.
 ///
 /// # Examples
 ///

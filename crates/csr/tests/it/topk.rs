@@ -14,15 +14,8 @@ use csr::{Complex, Csr, Error, Index, Normalize, Scalar, normalize_rows};
 use csr_testkit::{TestIndex, TestScalar, arb_csr, assert_csr_close, big_csr};
 use proptest::prelude::*;
 
+use crate::kernels::{in_pool, kernels};
 use crate::mm_support::RealMatrix;
-
-/// Every kernel that can run here, the reference included.
-fn kernels<T: Scalar, I: Index>() -> Vec<&'static dyn Kernel<T, I>> {
-    KernelId::ALL
-        .into_iter()
-        .filter_map(|id| kernel::kernel_for::<T, I>(id).ok())
-        .collect()
-}
 
 /// `kernel`'s top-k product, or `None` if it does not support it (the native and the
 /// reference kernels must).
@@ -422,14 +415,6 @@ fn shape_errors_name_the_operation() {
             })
         ));
     }
-}
-
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 /// Under pools of 1, 2, 3 and 8 threads, on inputs large enough to be split, the native

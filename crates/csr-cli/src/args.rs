@@ -53,6 +53,14 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// With --generate: also write the matrix to this Matrix Market file (`.gz`
+    /// compresses; written atomically), e.g. to share it with other programs.
+    #[arg(short, long, value_name = "FILE", requires = "generate")]
+    pub output: Option<std::path::PathBuf>,
+    /// With --generate: use the transpose of the generated matrix (e.g. a user×item
+    /// rating matrix as item×user).
+    #[arg(long, requires = "generate")]
+    pub transpose: bool,
 }
 
 /// Arguments of `csr convert`.
@@ -209,6 +217,24 @@ pub struct SpgemmArgs {
     /// Index type to build the matrices with.
     #[arg(long, value_enum, default_value_t = IndexType::I32)]
     pub index: IndexType,
+    /// Keep only the K largest values of each row of C, never forming the whole product
+    /// (real values only; ties go to the lower column, NaN is never kept).
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
+    /// With --top-k: keep only values >= T.
+    #[arg(
+        long,
+        value_name = "T",
+        requires = "top_k",
+        allow_negative_numbers = true
+    )]
+    pub threshold: Option<f64>,
+    /// With --top-k: drop the diagonal entry (i, i) of each row before selecting.
+    #[arg(long, requires = "top_k")]
+    pub exclude_diagonal: bool,
+    /// With --top-k: order each row by value, largest first (default: by column).
+    #[arg(long, requires = "top_k")]
+    pub sort_by_value: bool,
 }
 
 fn parse_vector(s: &str) -> Result<VectorArg, String> {

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use csr::io::mm::{self, Field, ReadOptions};
+use csr::io::mm::{self, Field, ReadOptions, WriteOptions};
 use csr::kernel::{Kernel, NativeKernel};
 use csr::{Complex, Csr, Duplicates, Index, RowStats, Scalar};
 
@@ -19,10 +19,11 @@ pub fn run(args: &InfoArgs, out: &mut impl Write) -> CmdResult {
             IndexType::I64 => of_file::<i64>(path)?,
         },
         (None, Some(generator)) => {
-            let source = format!("generated {generator} (seed {})", args.seed);
+            let transposed = if args.transpose { ", transposed" } else { "" };
+            let source = format!("generated {generator} (seed {}{transposed})", args.seed);
             let mut s = match args.index {
-                IndexType::I32 => Summary::of(&generator.build::<f64, i32>(args.seed)?),
-                IndexType::I64 => Summary::of(&generator.build::<f64, i64>(args.seed)?),
+                IndexType::I32 => of_generated::<i32>(generator, args)?,
+                IndexType::I64 => of_generated::<i64>(generator, args)?,
             };
             s.source = source;
             s
@@ -35,6 +36,23 @@ pub fn run(args: &InfoArgs, out: &mut impl Write) -> CmdResult {
         summary.write_text(out)?;
     }
     Ok(())
+}
+
+/// Builds a generated matrix (transposed if asked), writes it if asked, and summarises it.
+fn of_generated<I: Index>(
+    generator: &csr::generate::Generator,
+    args: &InfoArgs,
+) -> Result<Summary, Box<dyn std::error::Error + Send + Sync>> {
+    let mut a = generator.build::<f64, I>(args.seed)?;
+    if args.transpose {
+        a = a.transpose();
+    }
+    if let Some(path) = &args.output {
+        with_progress(path, "writing", |p| {
+            mm::write_csr_with_progress(path, &a, &WriteOptions::default(), p)
+        })?;
+    }
+    Ok(Summary::of(&a))
 }
 
 /// Reads a file (symmetry expanded, duplicates kept as stored) and summarises it.

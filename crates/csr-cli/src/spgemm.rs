@@ -1,9 +1,11 @@
-//! `csr spgemm`: `C = A·B` or `C = A·Bᵀ` with a chosen kernel, written as Matrix Market.
+//! `csr spgemm`: `C = A·B` or `C = A·Bᵀ` (or only the top K entries of each of its rows)
+//! with a chosen kernel, written as Matrix Market.
 
 use std::io::Write;
 use std::time::Instant;
 
 use csr::io::mm::{self, Field, ReadOptions, WriteOptions};
+use csr::kernel::{TopK, TopKOrder};
 use csr::{Complex, Index, Scalar};
 
 use crate::CmdResult;
@@ -32,11 +34,22 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
         mm::read_csr_with_progress::<T, I>(&args.b, &ReadOptions::default(), p)
     })?;
     let (ha, hb) = (k.to_handle(a.view())?, k.to_handle(b.view())?);
+    let topk = args.top_k.map(|n| {
+        let mut opts = TopK::new(n).exclude_diagonal(args.exclude_diagonal);
+        if let Some(t) = args.threshold {
+            opts = opts.threshold(T::Real::from_re_im(t, 0.0));
+        }
+        if args.sort_by_value {
+            opts = opts.order(TopKOrder::ByValueDescending);
+        }
+        opts
+    });
     let start = Instant::now();
-    let hc = if args.transpose_b {
-        k.mult_abt(&ha, &hb)?
-    } else {
-        k.mult_ab(&ha, &hb)?
+    let hc = match (&topk, args.transpose_b) {
+        (None, false) => k.mult_ab(&ha, &hb)?,
+        (None, true) => k.mult_abt(&ha, &hb)?,
+        (Some(opts), false) => k.mult_ab_topk(&ha, &hb, opts)?,
+        (Some(opts), true) => k.mult_abt_topk(&ha, &hb, opts)?,
     };
     let elapsed = start.elapsed();
     let c = k.from_handle(&hc)?;
@@ -46,7 +59,9 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
     })?;
     writeln!(
         out,
-        "C = A·B{}: {}x{}, {} stored entries, kernel {}, {:.3} ms -> {}",
+        "C = {}A·B{}: {}x{}, {} stored entries, kernel {}, {:.3} ms -> {}",
+        args.top_k
+            .map_or_else(String::new, |n| format!("top {n} per row of ")),
         if args.transpose_b { "ᵀ" } else { "" },
         c.nrows(),
         c.ncols(),

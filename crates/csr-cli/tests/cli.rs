@@ -499,6 +499,107 @@ fn spgemm_transpose_b() {
 }
 
 #[test]
+fn spgemm_top_k() {
+    let dir = TempDir::new("spgemm_topk");
+    let a = dir.file("a.mtx", A);
+    let c = dir.path("c.mtx");
+    // A·Aᵀ = [[5, ·, ·], [·, 16, -4], [·, -4, 1]] (·: not stored).
+    let full = {
+        assert_success(&csr(&[
+            "spgemm",
+            s(&a),
+            s(&a),
+            "--transpose-b",
+            "-o",
+            s(&c),
+        ]));
+        mm::read_csr::<f64, i32>(&c).unwrap()
+    };
+    let o = csr(&[
+        "spgemm",
+        s(&a),
+        s(&a),
+        "--transpose-b",
+        "--top-k",
+        "1",
+        "--exclude-diagonal",
+        "-o",
+        s(&c),
+    ]);
+    assert_success(&o);
+    assert!(
+        stdout(&o).contains("C = top 1 per row of A·Bᵀ: 3x3"),
+        "{}",
+        stdout(&o)
+    );
+    let top = mm::read_csr::<f64, i32>(&c).unwrap();
+    // Each row keeps its largest off-diagonal entry of the full product.
+    for r in 0..3 {
+        let best = full.iter().filter(|&(i, j, _)| i == r && j != r).fold(
+            None,
+            |m: Option<(usize, f64)>, (_, j, v)| match m {
+                Some((_, b)) if b >= v => m,
+                _ => Some((j, v)),
+            },
+        );
+        let got: Vec<(usize, f64)> = top
+            .iter()
+            .filter(|e| e.0 == r)
+            .map(|e| (e.1, e.2))
+            .collect();
+        assert_eq!(got, best.into_iter().collect::<Vec<_>>(), "row {r}");
+    }
+    // A threshold above every value keeps nothing; --threshold needs --top-k.
+    let o = csr(&[
+        "spgemm",
+        s(&a),
+        s(&a),
+        "--transpose-b",
+        "--top-k",
+        "3",
+        "--threshold",
+        "1e9",
+        "--sort-by-value",
+        "-o",
+        s(&c),
+    ]);
+    assert_success(&o);
+    assert_eq!(mm::read_csr::<f64, i32>(&c).unwrap().nnz(), 0);
+    assert_fails(
+        &csr(&["spgemm", s(&a), s(&a), "--threshold", "-1", "-o", s(&c)]),
+        2,
+        "--top-k",
+    );
+}
+
+#[test]
+fn info_writes_a_generated_matrix() {
+    let dir = TempDir::new("info_output");
+    let out = dir.path("r.mtx");
+    let o = csr(&[
+        "info",
+        "--generate",
+        "ratings:100:30",
+        "--transpose",
+        "--output",
+        s(&out),
+    ]);
+    assert_success(&o);
+    assert!(stdout(&o).contains("transposed"), "{}", stdout(&o));
+    let r = mm::read_csr::<f64, i32>(&out).unwrap();
+    let g: csr::generate::Generator = "ratings:100:30".parse().unwrap();
+    let expected = g
+        .build::<f64, i32>(csr::generate::DEFAULT_SEED)
+        .unwrap()
+        .transpose();
+    assert_eq!(r.shape(), (30, 100));
+    assert_eq!(
+        r.iter().collect::<Vec<_>>(),
+        expected.iter().collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn spgemm_errors() {
     let dir = TempDir::new("spgemm_errors");
     let a = dir.file("a.mtx", A);
@@ -636,8 +737,17 @@ fn bench_json_holds_every_row_with_its_ratios_and_checks() {
             assert!(op == "spmv_f32" || err < 1e-9, "{r}");
         }
     }
-    for op in ["spgemm_ab", "spgemm_abt"] {
+    for op in [
+        "spgemm_ab",
+        "spgemm_abt",
+        "abt_top20_full+select",
+        "abt_top20",
+        "cosine_top20",
+    ] {
         assert!(results.iter().any(|r| r["op"] == op), "no {op} row");
+    }
+    for r in results.iter().filter(|r| r["op"] == "abt_top20") {
+        assert!(r["note"].as_str().unwrap().contains("peak RSS +"), "{r}");
     }
 }
 

@@ -72,6 +72,7 @@ pub use formats::padded::padding_index;
 pub use formats::sellp::Sellp;
 pub use index::Index;
 pub use num_complex::Complex;
+pub use ops::normalize::{Normalize, normalize_rows};
 pub use ops::permutation::{Permutation, PermuteMode, ScaledPermutation};
 pub use scalar::Scalar;
 pub use stats::RowStats;

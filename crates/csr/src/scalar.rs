@@ -166,6 +166,14 @@ macro_rules! impl_complex {
     };
 }
 
+/// A real value (`f32` or `f64`, e.g. a [`Scalar::Real`]) as `f64`, exactly.
+#[inline]
+pub(crate) fn real_to_f64<R: Scalar>(x: R) -> f64 {
+    bytemuck::try_cast::<R, f64>(x)
+        .or_else(|_| bytemuck::try_cast::<R, f32>(x).map(f64::from))
+        .unwrap_or(f64::NAN)
+}
+
 impl_real!(f32, "f32");
 impl_real!(f64, "f64");
 impl_complex!(f32, "c32");

@@ -248,7 +248,6 @@ pub fn reference_spmv(a: CsrRef<'_, f64, i32>, x: &[f64]) -> Result<Vec<f64>, Bo
 }
 
 /// The number of scalar products of `A·A` (or `A·Aᵀ`).
-#[cfg(feature = "peers")]
 pub fn products_of(a: CsrRef<'_, f64, i32>, transpose_b: bool) -> usize {
     if transpose_b {
         products(a, a.transpose().view())
@@ -290,7 +289,7 @@ pub fn check_product_rows(
 }
 
 /// Rows `rows` of `a` as a matrix of their own.
-fn row_block(
+pub fn row_block(
     a: CsrRef<'_, f64, i32>,
     rows: std::ops::Range<usize>,
 ) -> Result<Csr<f64, i32>, BoxError> {

@@ -15,6 +15,7 @@ mod peers;
 mod report;
 mod structure;
 mod timed;
+mod topk;
 
 use std::io::Write;
 
@@ -139,6 +140,9 @@ fn run_in_pool(args: &BenchArgs, out: &mut impl Write) -> CmdResult {
             records.extend(structure::bench(&workload.name, &workload.matrix, reps)?);
         }
         records.extend(kernels::bench(&workload, reps)?);
+        if ops.abt {
+            records.extend(topk::bench(&workload, reps)?);
+        }
         if args.formats && ops.spmv {
             records.extend(formats::bench(&workload, reps)?);
         }

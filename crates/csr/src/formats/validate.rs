@@ -37,20 +37,31 @@ pub(crate) fn check_csr<I: Index>(
     }
     let nnz = col_idxs.len();
     check_fits::<I>(Extent::Nnz, nnz)?;
-    if row_ptrs[0] != I::ZERO {
+    check_row_ptrs(row_ptrs, nnz)?;
+    check_columns(ncols, row_ptrs, col_idxs)
+}
+
+/// Checks that non-empty `row_ptrs` start at 0, never decrease and end at `nnz`.
+pub(crate) fn check_row_ptrs<I: Index>(row_ptrs: &[I], nnz: usize) -> Result<()> {
+    let (Some(&first), Some(&last)) = (row_ptrs.first(), row_ptrs.last()) else {
+        return Err(Error::RowPtrsLength {
+            expected: 1,
+            actual: 0,
+        });
+    };
+    if first != I::ZERO {
         return Err(Error::RowPtrsStart {
-            first: row_ptrs[0].to_i128(),
+            first: first.to_i128(),
         });
     }
     check_monotone(row_ptrs)?;
-    let last = row_ptrs[nrows];
     if last.try_to_usize() != Some(nnz) {
         return Err(Error::RowPtrsEnd {
             last: last.to_i128(),
             nnz,
         });
     }
-    check_columns(ncols, row_ptrs, col_idxs)
+    Ok(())
 }
 
 /// Work per parallel task of the checks: large enough that rayon's overhead vanishes.

@@ -2,7 +2,8 @@
 //!
 //! As in LensKit's `csr` package, heavy operations go through a *kernel*. A kernel turns a
 //! matrix into a [`Handle`] (`to_handle`), computes with handles (`mult_vec`, `mult_dense`,
-//! `mult_ab`, `mult_abt`, `order_columns`) and copies results out (`from_handle`). Unlike the
+//! `mult_ab`, `mult_abt`, their top-k forms `mult_ab_topk` and `mult_abt_topk` (see [`TopK`]),
+//! `order_columns`) and copies results out (`from_handle`). Unlike the
 //! original, a handle borrows its matrix, so the compiler stops it outliving the matrix, and
 //! it releases whatever the kernel allocated when it is dropped: no explicit release needed.
 //!
@@ -42,6 +43,7 @@ mod native;
 mod reference;
 mod registry;
 mod shapes;
+mod topk;
 
 pub use handle::Handle;
 pub(crate) use handle::KernelState;
@@ -52,6 +54,7 @@ pub use registry::{
     KERNEL_ENV, KernelGuard, KernelId, KernelInfo, available_kernels, default_kernel, get_kernel,
     kernel, kernel_for, set_kernel, use_kernel,
 };
+pub use topk::{Cosine, TopK, TopKOrder, cosine_topk, select_topk};
 
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -144,4 +147,35 @@ pub trait Kernel<T: Scalar, I: Index>: Send + Sync {
     /// [`crate::Error::IndexTooNarrow`] if the product's nnz does not fit `I`.
     fn mult_abt(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>)
     -> Result<Handle<'static, T, I>>;
+
+    /// The `opts.k` largest entries of each row of `A·B` (after `opts`' threshold and
+    /// diagonal exclusion), as a handle that owns them: at most `k` entries per row,
+    /// ordered as `opts.order` says. Ties, zeros and non-finite values behave as the
+    /// [`TopK`] docs say, identically in every kernel. Kernels that can avoid it never hold
+    /// the whole product (the native kernel keeps only the output and one accumulator per
+    /// thread).
+    ///
+    /// # Errors
+    /// [`crate::Error::DimensionMismatch`] unless `A.ncols == B.nrows`;
+    /// [`crate::Error::Unsupported`] for complex values (no order) or a kernel without the
+    /// operation; [`crate::Error::IndexTooNarrow`] if the result's nnz does not fit `I`.
+    fn mult_ab_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>>;
+
+    /// [`mult_ab_topk`](Kernel::mult_ab_topk) for `A·Bᵀ` (the caller does not transpose
+    /// `B`): with `B = A`, the `k` rows most similar to each row of `A` by dot product.
+    ///
+    /// # Errors
+    /// [`crate::Error::DimensionMismatch`] unless `A.ncols == B.ncols`; otherwise as
+    /// [`mult_ab_topk`](Kernel::mult_ab_topk).
+    fn mult_abt_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>>;
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::topk::{TopK, TopKOrder, check_orderable, is_candidate, rank};
 use super::{Handle, Kernel, KernelId, shapes};
 use crate::error::{Error, Extent, Result};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -30,6 +31,10 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 ///   [`Csr::eliminate_zeros`]).
 /// - [`mult_abt`](Kernel::mult_abt): `B` is transposed with [`CsrRef::transpose`] (entries
 ///   keep their order within each column), then multiplied as above.
+///
+/// - [`mult_ab_topk`](Kernel::mult_ab_topk), [`mult_abt_topk`](Kernel::mult_abt_topk): the
+///   full product as above, then each row's candidates (see [`TopK`]) fully sorted by rank
+///   (value descending, then column), the first `k` kept.
 ///
 /// All operations accept unsorted rows, duplicates and explicit zeros.
 ///
@@ -153,6 +158,77 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
         Ok(Handle::owned(ID, c, Default::default()))
     }
+
+    fn mult_ab_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        const OP: &str = "mult_ab_topk";
+        a.check_kernel(ID, OP)?;
+        b.check_kernel(ID, OP)?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        shapes::product(am, bm, false, OP)?;
+        check_orderable::<T>(ID.name(), OP)?;
+        let c = gustavson(am, bm, I::MAX_USIZE)?;
+        Ok(Handle::owned(
+            ID,
+            keep_top(c.view(), opts)?,
+            Default::default(),
+        ))
+    }
+
+    fn mult_abt_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        const OP: &str = "mult_abt_topk";
+        a.check_kernel(ID, OP)?;
+        b.check_kernel(ID, OP)?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        shapes::product(am, bm, true, OP)?;
+        check_orderable::<T>(ID.name(), OP)?;
+        let bt = bm.transpose();
+        let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
+        Ok(Handle::owned(
+            ID,
+            keep_top(c.view(), opts)?,
+            Default::default(),
+        ))
+    }
+}
+
+/// The top entries of each row of the full product `c` (sorted rows, each column once):
+/// the row's candidates sorted by rank, the first `k` kept, then by column unless
+/// `opts.order` asks for value order.
+fn keep_top<T: Scalar, I: Index>(c: CsrRef<'_, T, I>, opts: &TopK<T::Real>) -> Result<Csr<T, I>> {
+    let mut row_ptrs = vec![I::ZERO];
+    let (mut col_idxs, mut values) = (Vec::new(), Vec::new());
+    for i in 0..c.nrows() {
+        let (cols, vals) = c.row(i);
+        let mut row: Vec<(usize, T)> = cols
+            .iter()
+            .zip(vals)
+            .map(|(j, &v)| (j.to_usize(), v))
+            .filter(|&(j, v)| is_candidate(opts, i, j, v.re()))
+            .collect();
+        row.sort_by(|x, y| rank((x.0, x.1.re()), (y.0, y.1.re())));
+        row.truncate(opts.k);
+        if opts.order == TopKOrder::ByColumn {
+            row.sort_by_key(|e| e.0);
+        }
+        for (j, v) in row {
+            // j < c.ncols(), which fits I.
+            col_idxs.push(I::truncate(j));
+            values.push(v);
+        }
+        // At most nnz(c) entries, which fits I.
+        row_ptrs.push(I::truncate(col_idxs.len()));
+    }
+    Csr::try_from_parts(c.nrows(), c.ncols(), row_ptrs, col_idxs, values)
 }
 
 /// `A·B` (shapes already checked: `a.ncols() == b.nrows()`), one ordered map per row, as

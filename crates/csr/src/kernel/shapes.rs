@@ -44,11 +44,22 @@ pub(crate) fn mult_ab<T: Element, I: Index>(
     b: CsrRef<'_, T, I>,
     transpose_b: bool,
 ) -> Result<()> {
-    let (inner_b, op) = if transpose_b {
-        (b.ncols(), "mult_abt")
-    } else {
-        (b.nrows(), "mult_ab")
-    };
+    product(
+        a,
+        b,
+        transpose_b,
+        if transpose_b { "mult_abt" } else { "mult_ab" },
+    )
+}
+
+/// [`mult_ab`]'s check, reported as operation `op` (e.g. `"mult_abt_topk"`).
+pub(crate) fn product<T: Element, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    transpose_b: bool,
+    op: &'static str,
+) -> Result<()> {
+    let inner_b = if transpose_b { b.ncols() } else { b.nrows() };
     if a.ncols() != inner_b {
         return Err(Error::DimensionMismatch {
             op,

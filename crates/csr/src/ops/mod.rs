@@ -1,9 +1,11 @@
 //! Format-level operations on [`Csr`](crate::Csr): sorting and cleanup, transposition,
-//! dense conversion, permutations, submatrices, the diagonal, scaling, addition (SpGEAM).
+//! dense conversion, permutations, submatrices, the diagonal, scaling, row normalisation,
+//! addition (SpGEAM).
 
 pub(crate) mod bucket;
 pub(crate) mod dense;
 mod diagonal;
+pub(crate) mod normalize;
 pub(crate) mod permutation;
 mod permute;
 mod rows;

@@ -32,7 +32,7 @@ use sprs::{CsMatI, SpIndex};
 // ---------------------------------------------------------------------------------------
 
 /// Every kernel that can run here, the reference included.
-fn kernels<T: Scalar, I: Index>() -> Vec<&'static dyn Kernel<T, I>> {
+pub(crate) fn kernels<T: Scalar, I: Index>() -> Vec<&'static dyn Kernel<T, I>> {
     KernelId::ALL
         .into_iter()
         .filter_map(|id| kernel::kernel_for::<T, I>(id).ok())
@@ -567,7 +567,7 @@ fn sprs_agrees_i64() {
 // Thread counts and concurrency
 // ---------------------------------------------------------------------------------------
 
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

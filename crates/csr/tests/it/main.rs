@@ -26,4 +26,5 @@ mod sorting;
 mod spgeam;
 mod strategies;
 mod threads;
+mod topk;
 mod transpose;

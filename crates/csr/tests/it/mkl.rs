@@ -8,7 +8,7 @@ use csr_testkit::{TestIndex, arb_csr, assert_csr_close, assert_slices_close};
 use proptest::prelude::*;
 
 /// Whether MKL loads here; prints a loud skip note if not.
-fn mkl_here(test: &str) -> bool {
+pub(crate) fn mkl_here(test: &str) -> bool {
     match KernelId::Mkl.availability() {
         Ok(()) => true,
         Err(e) => {

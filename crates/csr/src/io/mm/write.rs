@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::scalar::real_to_f64;
 use crate::{Csr, CsrPattern, Dense, Element, Index, Scalar, Symmetry};
 
 use super::header::{Field, Format};
@@ -578,14 +579,6 @@ fn push_usize(buf: &mut Vec<u8>, mut n: usize) {
         }
     }
     buf.extend_from_slice(&tmp[i..]);
-}
-
-/// A real value (`f32` or `f64`) as `f64`.
-#[inline]
-fn real_to_f64<R: Scalar>(x: R) -> f64 {
-    bytemuck::try_cast::<R, f64>(x)
-        .or_else(|_| bytemuck::try_cast::<R, f32>(x).map(f64::from))
-        .unwrap_or(f64::NAN)
 }
 
 /// Appends a whole value (checked by [`check_integers`]) as an integer.

@@ -5,7 +5,9 @@
 //!   [`merge_path`], [`sparselib`], [`compressed`], [`tiled`]; [`automatic`] picks one;
 //!   [`dot`] holds the inner loops, [`locality`] tells when the row loops prefetch `x`;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
-//!   generation-stamped accumulators, sorted output rows.
+//!   generation-stamped accumulators, sorted output rows;
+//! - [`topk`]: top-k SpGEMM on the same chunks and accumulators, selecting each row's top
+//!   entries instead of storing the row.
 //!
 //! Threads come from the current rayon pool (run inside `ThreadPool::install` to choose
 //! them); inputs below ~64k entries run on the calling thread. Results do not depend on the
@@ -22,6 +24,7 @@ mod spgemm;
 mod spmv;
 mod stream;
 mod tiled;
+mod topk;
 
 use std::sync::{Mutex, OnceLock};
 
@@ -29,6 +32,7 @@ pub(crate) use spgemm::Workspace as SpgemmWorkspace;
 pub(crate) use spmv::SpmvPlan;
 
 use super::handle::get_or_build;
+use super::topk::{TopK, check_orderable};
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -160,6 +164,53 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
             }
             KernelState::None | KernelState::Mkl(_) => {
                 spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?
+            }
+        };
+        let state = native_state(c.view(), false);
+        Ok(Handle::owned(KernelId::Native, c, state))
+    }
+
+    fn mult_ab_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        const OP: &str = "mult_ab_topk";
+        a.check_kernel(KernelId::Native, OP)?;
+        b.check_kernel(KernelId::Native, OP)?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        shapes::product(am, bm, false, OP)?;
+        check_orderable::<T>("native", OP)?;
+        let c = topk::multiply_topk(am, bm, workspaces(b), opts)?;
+        let state = native_state(c.view(), false);
+        Ok(Handle::owned(KernelId::Native, c, state))
+    }
+
+    fn mult_abt_topk(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+        opts: &TopK<T::Real>,
+    ) -> Result<Handle<'static, T, I>> {
+        const OP: &str = "mult_abt_topk";
+        a.check_kernel(KernelId::Native, OP)?;
+        b.check_kernel(KernelId::Native, OP)?;
+        let (am, bm) = (a.matrix(), b.matrix());
+        shapes::product(am, bm, true, OP)?;
+        check_orderable::<T>("native", OP)?;
+        let c = match &b.state {
+            KernelState::Native {
+                transpose,
+                workspaces,
+                ..
+            } => {
+                // Bᵀ has B's rows as columns: its workspaces live with B's handle.
+                let bt = get_or_build(transpose, || bm.transpose());
+                topk::multiply_topk(am, bt.view(), Some(workspaces), opts)?
+            }
+            KernelState::None | KernelState::Mkl(_) => {
+                topk::multiply_topk(am, bm.transpose().view(), None, opts)?
             }
         };
         let state = native_state(c.view(), false);

@@ -89,10 +89,11 @@ pub(crate) struct Workspace<T, I> {
     /// The current row's stamp; `marks[c] == stamp` iff column `c` was touched in this row.
     stamp: u32,
     marks: Vec<u32>,
-    acc: Vec<T>,
+    /// The current row's sums, valid at the columns it touched.
+    pub(super) acc: Vec<T>,
     /// One-phase output of the chunks this thread ran (columns, values), in run order.
-    out_cols: Vec<I>,
-    out_vals: Vec<T>,
+    pub(super) out_cols: Vec<I>,
+    pub(super) out_vals: Vec<T>,
 }
 
 impl<T: Scalar, I: Index> Workspace<T, I> {
@@ -130,11 +131,11 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
 }
 
 /// One workspace per rayon thread, handed to whichever task runs on that thread.
-struct Workspaces<T, I>(Vec<Mutex<Workspace<T, I>>>);
+pub(super) struct Workspaces<T, I>(Vec<Mutex<Workspace<T, I>>>);
 
 impl<T: Scalar, I: Index> Workspaces<T, I> {
     /// One workspace per thread of the current pool, taken from `cache` where it has some.
-    fn take(cache: Option<&Mutex<Vec<Workspace<T, I>>>>) -> Self {
+    pub(super) fn take(cache: Option<&Mutex<Vec<Workspace<T, I>>>>) -> Self {
         let n = rayon::current_num_threads().max(1);
         let mut kept = cache
             .and_then(|c| c.try_lock().ok().map(|mut g| std::mem::take(&mut *g)))
@@ -145,7 +146,7 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
     }
 
     /// Returns the workspaces to `cache` (unless another call put its own back first).
-    fn give_back(self, cache: Option<&Mutex<Vec<Workspace<T, I>>>>) {
+    pub(super) fn give_back(self, cache: Option<&Mutex<Vec<Workspace<T, I>>>>) {
         if let Some(mut g) = cache.and_then(|c| c.try_lock().ok())
             && g.is_empty()
         {
@@ -366,13 +367,14 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     }
 }
 
-/// Computes row `r` of `A·B`, appending its sorted columns and values to the workspace's
-/// output buffers; returns the row's length.
+/// Accumulates row `r` of `A·B` into the workspace: appends the columns it touches (in
+/// first-touch order) to `ws.out_cols` and leaves their sums in `ws.acc`. Returns where the
+/// row's columns start in `ws.out_cols`.
 ///
 /// # Safety
 /// As for [`numeric_row`].
 #[inline]
-unsafe fn numeric_row_append<T: Scalar, I: Index>(
+pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
@@ -385,7 +387,6 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
         marks,
         acc,
         out_cols,
-        out_vals,
         ..
     } = ws;
     let start = out_cols.len();
@@ -412,6 +413,29 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
             }
         }
     }
+    start
+}
+
+/// Computes row `r` of `A·B`, appending its sorted columns and values to the workspace's
+/// output buffers; returns the row's length.
+///
+/// # Safety
+/// As for [`numeric_row`].
+#[inline]
+unsafe fn numeric_row_append<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    ws: &mut Workspace<T, I>,
+) -> usize {
+    // SAFETY: forwarded from the caller.
+    let start = unsafe { accumulate_row(a, b, r, ws) };
+    let Workspace {
+        acc,
+        out_cols,
+        out_vals,
+        ..
+    } = ws;
     let row = &mut out_cols[start..];
     row.sort_unstable();
     // SAFETY: every c is a column of B, < ncols(B) <= acc.len().
@@ -465,10 +489,35 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     one_phase_max_bytes: usize,
 ) -> Result<Csr<T, I>> {
     debug_assert_eq!(a.ncols(), b.nrows());
-    let nrows = a.nrows();
+    let (work, chunks) = plan(a, b);
+    let workspaces = Workspaces::<T, I>::take(cache);
+
+    let one_phase = work[a.nrows()]
+        .saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+        <= one_phase_max_bytes;
+    let c = if one_phase {
+        // The flops bound the row's length.
+        let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
+        one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
+            // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace sized to
+            // ncols(B) by `one_phase_product`.
+            unsafe { numeric_row_append(a, b, r, ws) }
+        })
+    } else {
+        two_phase_product(a, b, &work, &chunks, &workspaces)
+    };
+    workspaces.give_back(cache);
+    c
+}
+
+/// The work of rows `0..r` of `A·B` (flops plus one per row; `nrows + 1` prefix sums) and
+/// the rows split into chunks of about equal work.
+pub(super) fn plan<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+) -> (Vec<usize>, Vec<Range<usize>>) {
     let (ap, ac, bp) = (a.row_ptrs(), a.col_idxs(), b.row_ptrs());
-    // Work of rows 0..r: flops plus one per row.
-    let work = prefix_sums(nrows, |r| {
+    let work = prefix_sums(a.nrows(), |r| {
         let mut f = 1usize;
         for &k in &ac[ap[r].to_usize()..ap[r + 1].to_usize()] {
             let k = k.to_usize();
@@ -477,17 +526,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
         f
     });
     let chunks = flop_chunks(&work);
-    let workspaces = Workspaces::<T, I>::take(cache);
-
-    let one_phase = work[nrows].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
-        <= one_phase_max_bytes;
-    let c = if one_phase {
-        one_phase_product(a, b, &work, &chunks, &workspaces)
-    } else {
-        two_phase_product(a, b, &work, &chunks, &workspaces)
-    };
-    workspaces.give_back(cache);
-    c
+    (work, chunks)
 }
 
 /// Symbolic then numeric: exact output allocation, each chunk writes its rows in place.
@@ -564,14 +603,18 @@ fn two_phase_product<T: Scalar, I: Index>(
     Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
 }
 
-/// One pass: each chunk appends its rows to its thread's reusable buffers (sized by the
-/// flops bound), then the row pointers are summed and the chunks copied into place.
-fn one_phase_product<T: Scalar, I: Index>(
+/// One pass: each chunk appends its rows to its thread's reusable buffers (reserving
+/// `bound(rows)` entries for them), then the row pointers are summed and the chunks copied
+/// into place. `row(r, ws)` appends row `r` to `ws.out_cols` / `ws.out_vals` (using the
+/// workspace's accumulator, sized here to `ncols(B)`) and returns its length, at most
+/// `ncols(B)`.
+pub(super) fn one_phase_product<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
-    work: &[usize],
     chunks: &[Range<usize>],
     workspaces: &Workspaces<T, I>,
+    bound: impl Fn(Range<usize>) -> usize + Sync,
+    row: impl Fn(usize, &mut Workspace<T, I>) -> usize + Sync,
 ) -> Result<Csr<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
@@ -594,13 +637,11 @@ fn one_phase_product<T: Scalar, I: Index>(
             workspaces.with(|wi, ws| {
                 ws.ensure(ncols, true);
                 let start = ws.out_cols.len();
-                let bound = work[rows.end] - work[rows.start] - rows.len();
+                let bound = bound(rows.clone());
                 ws.out_cols.reserve(bound);
                 ws.out_vals.reserve(bound);
                 for (r, cnt) in rows.zip(counts.iter_mut()) {
-                    // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace
-                    // sized to ncols(B) by `ensure`.
-                    let n = unsafe { numeric_row_append(a, b, r, ws) };
+                    let n = row(r, ws);
                     // n <= ncols(B), which fits I.
                     *cnt = I::truncate(n);
                 }

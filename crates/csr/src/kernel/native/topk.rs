@@ -1,0 +1,60 @@
+//! Top-k SpGEMM: each row of `A·B` is accumulated as in [`spgemm`](super::spgemm) (same
+//! flop-balanced chunks, same per-thread accumulators, same summation order), then only
+//! its top entries are kept ([`select_row`]: filter, partial selection, sort of the kept).
+//!
+//! Memory: the output (at most `k` entries per row, written once to per-thread buffers,
+//! then copied into place) and one accumulator per thread (`ncols(B)` values and markers);
+//! the product itself is never held.
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use super::spgemm::{self, Workspace, Workspaces};
+use crate::error::Result;
+use crate::kernel::topk::{TopK, empty_result, select_row};
+use crate::{Csr, CsrRef, Index, Scalar};
+
+/// The top entries of each row of `A·B` (shapes checked by the caller: `a.ncols() ==
+/// b.nrows()`; values real, checked by the caller). `cache` as for
+/// [`spgemm::multiply`].
+pub(super) fn multiply_topk<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
+    opts: &TopK<T::Real>,
+) -> Result<Csr<T, I>> {
+    debug_assert_eq!(a.ncols(), b.nrows());
+    if opts.k == 0 {
+        return empty_result(a.nrows(), b.ncols());
+    }
+    let (work, chunks) = spgemm::plan(a, b);
+    let workspaces = Workspaces::<T, I>::take(cache);
+    // At most k entries per row, and no more than the row's flops.
+    let bound = |rows: Range<usize>| {
+        let flops = work[rows.end] - work[rows.start] - rows.len();
+        flops.min(opts.k.saturating_mul(rows.len()))
+    };
+    let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
+        // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
+        // `one_phase_product` sized the workspace to ncols(B) before calling.
+        let start = unsafe { spgemm::accumulate_row(a, b, r, ws) };
+        let Workspace {
+            acc,
+            out_cols,
+            out_vals,
+            ..
+        } = ws;
+        let n = select_row(
+            &mut out_cols[start..],
+            r,
+            opts,
+            |c| c.to_usize(),
+            |c| acc[c.to_usize()].re(),
+        );
+        out_cols.truncate(start + n);
+        out_vals.extend(out_cols[start..].iter().map(|c| acc[c.to_usize()]));
+        n
+    });
+    workspaces.give_back(cache);
+    c
+}

@@ -1,0 +1,384 @@
+//! Top-k sparse products: what [`TopK`] means, and the per-row selection every kernel runs.
+//!
+//! The rules are on [`TopK`]; the reference kernel sorts each full row, the others
+//! select, and the tests compare them.
+
+use std::cmp::Ordering;
+
+use rayon::prelude::*;
+
+use super::{Handle, Kernel};
+use crate::error::{Error, Result};
+use crate::parallel::{balanced_row_blocks, piece_count};
+use crate::{Csr, CsrRef, Index, Scalar};
+
+/// How the entries of each row of a top-k product are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TopKOrder {
+    /// By increasing column (a sorted CSR row).
+    #[default]
+    ByColumn,
+    /// By decreasing value, ties by increasing column.
+    ByValueDescending,
+}
+
+/// What a top-k product ([`Kernel::mult_ab_topk`], [`Kernel::mult_abt_topk`],
+/// [`select_topk`], [`cosine_topk`]) keeps of each row: at most `k` entries. Built with
+/// [`TopK::new`] and builder methods; `R` is the real value type (`f64` for `Csr<f64, _>`).
+///
+/// The rules, identical for every kernel:
+///
+/// - **Largest by value**, not by magnitude (`-5` ranks below `1`), as `sparse_dot_topn`
+///   keeps the largest values. **Ties** (equal values, `-0.0 == 0.0` included) go to the
+///   lower column, so the result is fully determined by the product's values.
+/// - **Threshold**: with [`TopK::threshold`] `t`, only values `>= t` are kept
+///   (`sparse_dot_topn` keeps values `> t`). A NaN threshold keeps nothing.
+/// - **Diagonal**: [`TopK::exclude_diagonal`] drops entry `(i, i)` before selecting, so a
+///   row can still hold `k` other entries.
+/// - **Zeros**: entries of the product that sum to exactly zero (cancellation, or explicit
+///   zeros in the operands) are ordinary values, kept if they rank (like `mult_ab`, which
+///   keeps them). With `k >= ncols`, no threshold and no diagonal exclusion the result is the
+///   full product less its NaN entries. Positions the product does not reach are never
+///   selected, even when every stored value is negative.
+/// - **Non-finite values**: NaN is never selected (it has no rank); `+∞` and `-∞` rank as
+///   usual (`-∞` is kept when a row has room for it and no threshold excludes it). Nothing
+///   panics.
+/// - **Complex values** have no order: complex matrices get [`Error::Unsupported`].
+/// - **Order of each output row**: by column ([`TopKOrder::ByColumn`], the default, a
+///   normal sorted CSR), or by value descending, ties by column
+///   ([`TopKOrder::ByValueDescending`], `sparse_dot_topn`'s `sort=True`).
+///
+/// Every value kept is the one the kernel's full product computes (same summation order),
+/// so results do not depend on the thread count.
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{Kernel, NativeKernel, TopK, TopKOrder};
+/// use csr::Csr;
+///
+/// // Rows are items, columns users: A·Aᵀ holds item-item dot products.
+/// let a = Csr::<f64, i32>::try_from_dense_row_major(3, 2, &[1.0, 1.0, 1.0, 0.0, 0.0, 2.0])?;
+/// let h = NativeKernel.to_handle(a.view())?;
+/// let opts = TopK::new(1).exclude_diagonal(true).order(TopKOrder::ByValueDescending);
+/// let s = NativeKernel.from_handle(&NativeKernel.mult_abt_topk(&h, &h, &opts)?)?;
+/// // Item 0 is closest to item 2 (2 > 1); items 1 and 2 are closest to item 0.
+/// assert_eq!(s.iter().collect::<Vec<_>>(), vec![(0, 2, 2.0), (1, 0, 1.0), (2, 0, 2.0)]);
+/// # Ok::<(), csr::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[must_use = "options do nothing unless passed to a top-k product"]
+pub struct TopK<R> {
+    /// The most entries kept per row.
+    pub k: usize,
+    /// Keep only values `>= threshold` (none: no lower bound).
+    pub threshold: Option<R>,
+    /// Drop entry `(i, i)` of row `i` before selecting.
+    pub exclude_diagonal: bool,
+    /// How each output row is ordered.
+    pub order: TopKOrder,
+}
+
+impl<R> TopK<R> {
+    /// At most `k` entries per row, no threshold, diagonal kept, rows by column.
+    pub const fn new(k: usize) -> Self {
+        Self {
+            k,
+            threshold: None,
+            exclude_diagonal: false,
+            order: TopKOrder::ByColumn,
+        }
+    }
+
+    /// Keeps only values `>= threshold`.
+    pub fn threshold(self, threshold: R) -> Self {
+        Self {
+            threshold: Some(threshold),
+            ..self
+        }
+    }
+
+    /// Drops (or keeps) the diagonal entry of each row.
+    pub fn exclude_diagonal(self, exclude: bool) -> Self {
+        Self {
+            exclude_diagonal: exclude,
+            ..self
+        }
+    }
+
+    /// Orders each output row as `order` says.
+    pub fn order(self, order: TopKOrder) -> Self {
+        Self { order, ..self }
+    }
+}
+
+/// `Err(Unsupported)` for complex values, which have no order.
+pub(crate) fn check_orderable<T: Scalar>(kernel: &'static str, op: &'static str) -> Result<()> {
+    if T::IS_COMPLEX {
+        return Err(Error::Unsupported {
+            kernel,
+            op,
+            reason: format!("complex values ({}) have no order to select by", T::NAME),
+        });
+    }
+    Ok(())
+}
+
+/// The rank order of two candidates `(column, value)`: larger value first, then lower
+/// column. Values are never NaN here ([`is_candidate`] drops them).
+#[inline]
+pub(crate) fn rank<R: PartialOrd>(a: (usize, R), b: (usize, R)) -> Ordering {
+    b.1.partial_cmp(&a.1)
+        .unwrap_or(Ordering::Equal)
+        .then(a.0.cmp(&b.0))
+}
+
+/// Whether entry `(row, col)` with value `v` may be selected: not NaN, at least the
+/// threshold, and not a dropped diagonal entry.
+#[inline]
+pub(crate) fn is_candidate<R: PartialOrd + Copy>(
+    opts: &TopK<R>,
+    row: usize,
+    col: usize,
+    v: R,
+) -> bool {
+    #[allow(clippy::eq_op, reason = "v == v is false exactly for NaN")]
+    let ordered = v == v;
+    ordered && opts.threshold.is_none_or(|t| v >= t) && !(opts.exclude_diagonal && row == col)
+}
+
+/// Selects the top entries of one row in place: `items` are the row's entries (each
+/// column once), `col` and `value` read an item's column and value. Returns `n`: the kept
+/// items are `items[..n]`, in `opts.order`.
+///
+/// Filters ([`is_candidate`]), then a partial selection (`select_nth_unstable_by`, linear
+/// on average) when more than `k` remain, then sorts the `≤ k` kept.
+pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
+    items: &mut [E],
+    row: usize,
+    opts: &TopK<R>,
+    col: impl Fn(E) -> usize,
+    value: impl Fn(E) -> R,
+) -> usize {
+    let mut n = 0;
+    for i in 0..items.len() {
+        let e = items[i];
+        if is_candidate(opts, row, col(e), value(e)) {
+            items.swap(n, i);
+            n += 1;
+        }
+    }
+    let cmp = |x: &E, y: &E| rank((col(*x), value(*x)), (col(*y), value(*y)));
+    let kept = &mut items[..n];
+    if n > opts.k {
+        if opts.k > 0 {
+            kept.select_nth_unstable_by(opts.k - 1, cmp);
+        }
+        n = opts.k;
+    }
+    let kept = &mut items[..n];
+    match opts.order {
+        TopKOrder::ByColumn => kept.sort_unstable_by_key(|e| col(*e)),
+        TopKOrder::ByValueDescending => kept.sort_unstable_by(cmp),
+    }
+    n
+}
+
+/// Keeps the top entries of each row of an existing matrix `c` (e.g. a full product) by
+/// the rules of the top-k products (see [`TopK`]): selecting from `A·B` gives what
+/// [`Kernel::mult_ab_topk`] gives. Each stored entry is a candidate of its own (sum
+/// duplicates first if a row may repeat a column). Rows are processed in parallel blocks;
+/// the result does not depend on the thread count.
+///
+/// # Errors
+/// [`Error::Unsupported`] for complex values.
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{TopK, select_topk};
+/// use csr::Csr;
+///
+/// let c = Csr::<f64, i32>::try_from_dense_row_major(1, 4, &[3.0, -1.0, 7.0, 3.0])?;
+/// let top = select_topk(c.view(), &TopK::new(2))?;
+/// assert_eq!(top.row(0), (&[0, 2][..], &[3.0, 7.0][..]));
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub fn select_topk<T: Scalar, I: Index>(
+    c: CsrRef<'_, T, I>,
+    opts: &TopK<T::Real>,
+) -> Result<Csr<T, I>> {
+    check_orderable::<T>("any", "select_topk")?;
+    select_rows(c, opts, 0)
+}
+
+/// [`select_topk`] (values already known to be real) for rows `first_row..` of a larger
+/// matrix: row `r` of `c` is row `first_row + r` there (for `exclude_diagonal`).
+pub(crate) fn select_rows<T: Scalar, I: Index>(
+    c: CsrRef<'_, T, I>,
+    opts: &TopK<T::Real>,
+    first_row: usize,
+) -> Result<Csr<T, I>> {
+    let (ptrs, cols, vals) = (c.row_ptrs(), c.col_idxs(), c.values());
+    let bounds = balanced_row_blocks(ptrs, piece_count(c.nnz() + c.nrows()));
+    // Per block: kept entries and each row's count.
+    let blocks: Vec<(Vec<usize>, Vec<I>, Vec<T>)> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let (mut counts, mut bc, mut bv) = (Vec::new(), Vec::new(), Vec::new());
+            let mut pos: Vec<usize> = Vec::new();
+            for r in w[0]..w[1] {
+                pos.clear();
+                pos.extend(ptrs[r].to_usize()..ptrs[r + 1].to_usize());
+                let n = select_row(
+                    &mut pos,
+                    first_row + r,
+                    opts,
+                    |p| cols[p].to_usize(),
+                    |p| vals[p].re(),
+                );
+                counts.push(n);
+                bc.extend(pos[..n].iter().map(|&p| cols[p]));
+                bv.extend(pos[..n].iter().map(|&p| vals[p]));
+            }
+            (counts, bc, bv)
+        })
+        .collect();
+    let nnz = blocks.iter().map(|b| b.1.len()).sum();
+    let mut row_ptrs = Vec::with_capacity(c.nrows() + 1);
+    let (mut col_idxs, mut values) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+    row_ptrs.push(I::ZERO);
+    for (counts, bc, bv) in blocks {
+        for n in counts {
+            // At most nnz(c) entries in all, which fits I.
+            row_ptrs.push(I::truncate(row_ptrs[row_ptrs.len() - 1].to_usize() + n));
+        }
+        col_idxs.extend(bc);
+        values.extend(bv);
+    }
+    Csr::try_from_parts(c.nrows(), c.ncols(), row_ptrs, col_idxs, values)
+}
+
+/// The all-empty `nrows × ncols` result (for `k == 0` or empty operands).
+pub(crate) fn empty_result<T: Scalar, I: Index>(nrows: usize, ncols: usize) -> Result<Csr<T, I>> {
+    Csr::try_from_parts(
+        nrows,
+        ncols,
+        vec![I::ZERO; nrows + 1],
+        Vec::new(),
+        Vec::new(),
+    )
+}
+
+/// Options for [`cosine_topk`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[must_use = "options do nothing unless passed to cosine_topk"]
+pub struct Cosine<R> {
+    /// What to keep of each row of the similarity matrix; `exclude_diagonal` is forced on.
+    pub topk: TopK<R>,
+    /// Subtract each row's mean from its stored entries before normalising (LensKit's
+    /// item-item k-NN centres item ratings).
+    pub center: bool,
+}
+
+/// The `k` rows most similar to each row of `a` by cosine similarity, itself excluded: a
+/// copy of `a` (duplicates summed) is normalised (centred first with `center`, then scaled
+/// to unit length; see
+/// [`Csr::normalize_rows`]), then multiplied by its own transpose with
+/// [`Kernel::mult_abt_topk`] on `kernel`, never forming the whole similarity matrix.
+///
+/// Rows of `a` that are all zero (or become so by centring) have NaN values after
+/// normalising; their similarities are NaN and never selected, so their rows are empty and
+/// they appear in no other row.
+///
+/// # Errors
+/// What [`Kernel::mult_abt_topk`] returns ([`Error::Unsupported`] for complex values).
+///
+/// # Examples
+///
+/// ```
+/// use csr::kernel::{Cosine, NativeKernel, TopK, cosine_topk};
+/// use csr::Csr;
+///
+/// let a = Csr::<f64, i32>::try_from_dense_row_major(3, 2, &[1.0, 1.0, 2.0, 2.0, 1.0, 0.0])?;
+/// let opts = Cosine { topk: TopK::new(1), center: false };
+/// let s = cosine_topk(&NativeKernel, a.view(), &opts)?;
+/// // Rows 0 and 1 point the same way: cosine 1.
+/// assert_eq!(s.row(0).0, &[1]);
+/// assert!((s.row(0).1[0] - 1.0).abs() < 1e-12);
+/// # Ok::<(), csr::Error>(())
+/// ```
+pub fn cosine_topk<T: Scalar, I: Index>(
+    kernel: &dyn Kernel<T, I>,
+    a: CsrRef<'_, T, I>,
+    opts: &Cosine<T::Real>,
+) -> Result<Csr<T, I>> {
+    check_orderable::<T>(kernel.name(), "cosine_topk")?;
+    let mut unit = a.to_csr();
+    if unit.has_duplicates() {
+        // A row's norm is that of the vector its entries add up to.
+        unit.sum_duplicates();
+    }
+    if opts.center {
+        unit.normalize_rows(crate::Normalize::Center);
+    }
+    unit.normalize_rows(crate::Normalize::Unit);
+    let h = kernel.to_handle(unit.view())?;
+    let topk = opts.topk.exclude_diagonal(true);
+    let s: Handle<'static, T, I> = kernel.mult_abt_topk(&h, &h, &topk)?;
+    Ok(s.into_csr())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(items: &[(usize, f64)], row: usize, opts: &TopK<f64>) -> Vec<(usize, f64)> {
+        let mut v = items.to_vec();
+        let n = select_row(&mut v, row, opts, |e| e.0, |e| e.1);
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn ties_go_to_the_lower_column() {
+        let row = [(5, 1.0), (2, 1.0), (9, 1.0), (1, 0.5)];
+        assert_eq!(run(&row, 0, &TopK::new(2)), vec![(2, 1.0), (5, 1.0)]);
+        let by_value = TopK::new(3).order(TopKOrder::ByValueDescending);
+        assert_eq!(run(&row, 0, &by_value), vec![(2, 1.0), (5, 1.0), (9, 1.0)]);
+    }
+
+    #[test]
+    fn nan_is_never_selected_and_infinities_rank() {
+        let row = [
+            (0, f64::NAN),
+            (1, f64::NEG_INFINITY),
+            (2, f64::INFINITY),
+            (3, -1.0),
+        ];
+        let by_value = TopK::new(4).order(TopKOrder::ByValueDescending);
+        assert_eq!(
+            run(&row, 9, &by_value),
+            vec![(2, f64::INFINITY), (3, -1.0), (1, f64::NEG_INFINITY)]
+        );
+        assert_eq!(run(&row, 9, &TopK::new(1)), vec![(2, f64::INFINITY)]);
+    }
+
+    #[test]
+    fn threshold_is_inclusive_and_nan_threshold_keeps_nothing() {
+        let row = [(0, 0.5), (1, 0.25), (2, 0.75)];
+        assert_eq!(
+            run(&row, 9, &TopK::new(5).threshold(0.5)),
+            vec![(0, 0.5), (2, 0.75)]
+        );
+        assert!(run(&row, 9, &TopK::new(5).threshold(f64::NAN)).is_empty());
+    }
+
+    #[test]
+    fn diagonal_is_dropped_before_selecting() {
+        let row = [(0, 3.0), (1, 9.0), (2, 1.0)];
+        let opts = TopK::new(2).exclude_diagonal(true);
+        assert_eq!(run(&row, 1, &opts), vec![(0, 3.0), (2, 1.0)]);
+        assert_eq!(run(&row, 1, &TopK::new(0)), vec![]);
+    }
+}

@@ -48,9 +48,20 @@ pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + bytemuck::Zeroable>(
     conv: impl Fn(usize) -> P + Sync,
 ) -> Vec<P> {
     let mut ptrs = zeroed_output(nrows + 1);
+    fill_row_starts(rows, &mut ptrs, conv);
+    ptrs
+}
+
+/// [`row_starts`] into `ptrs` (`nrows + 1` entries), for a caller that allocated them.
+pub(crate) fn fill_row_starts<I: Index, P: Copy + Send + Sync>(
+    rows: &[I],
+    ptrs: &mut [P],
+    conv: impl Fn(usize) -> P + Sync,
+) {
+    let nrows = ptrs.len() - 1;
     let ranges = even_ranges(nrows + 1, piece_count(rows.len() + nrows));
     let mut pieces = Vec::with_capacity(ranges.len());
-    let mut rest = ptrs.as_mut_slice();
+    let mut rest = ptrs;
     for range in ranges {
         let (head, tail) = rest.split_at_mut(range.len());
         rest = tail;
@@ -65,7 +76,6 @@ pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + bytemuck::Zeroable>(
             *p = conv(k);
         }
     });
-    ptrs
 }
 
 /// The `nrows`, `ncols` and `shape` accessors of a format with `nrows` and `ncols` fields.

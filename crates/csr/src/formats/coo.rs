@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::common::{check_mult_vec, par_copy, row_starts, shape_accessors};
 use super::format::MatrixFormat;
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Extent, Result, check_fits, check_shape};
 use crate::parallel::{balanced_row_blocks, even_ranges, piece_count};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -71,8 +71,7 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         col_idxs: Vec<I>,
         values: Vec<T>,
     ) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         if row_idxs.len() != col_idxs.len() || col_idxs.len() != values.len() {
             return Err(Error::TripletLength {
                 rows: row_idxs.len(),

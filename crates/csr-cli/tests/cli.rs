@@ -698,16 +698,27 @@ fn huge_declared_shapes_fail_at_their_line_or_succeed() {
         for index in ["i32", "i64"] {
             let run = |path: &Path| csr_under_ulimit(limit, &["info", "--index", index, s(path)]);
             let o = run(&rows);
-            assert_fails(&o, 2, &format!("error: {}:2: the declared 2147483647x2 shape", s(&rows)));
+            assert_fails(
+                &o,
+                2,
+                &format!("error: {}:2: the declared 2147483647x2 shape", s(&rows)),
+            );
             let o = run(&array);
             assert_fails(
                 &o,
                 2,
-                &format!("error: {}:4: file ends after 2 of the 4294967294", s(&array)),
+                &format!(
+                    "error: {}:4: file ends after 2 of the 4294967294",
+                    s(&array)
+                ),
             );
             let o = run(&cols);
             assert_success(&o);
-            assert!(stdout(&o).contains("cols            2147483647"), "{}", stdout(&o));
+            assert!(
+                stdout(&o).contains("cols            2147483647"),
+                "{}",
+                stdout(&o)
+            );
         }
     }
 }

@@ -210,3 +210,41 @@ fn an_array_that_declares_more_values_than_it_holds_fails_before_allocating() {
         vec![(0, 0, 2.0), (1, 2147483646, 1.0)]
     );
 }
+
+/// A `B` of 2^45 columns: the native kernel's per-thread SpGEMM workspace (sized by
+/// `ncols(B)`) is an error, not an abort; the reference kernel's memory follows nnz.
+#[test]
+fn spgemm_with_a_huge_column_count_is_an_error_not_an_abort() {
+    use csr::kernel::{Kernel, NativeKernel, ReferenceKernel};
+    let n = 1_usize << 45;
+    let a = Csr::<f64, i64>::try_from_parts(1, 1, vec![0, 1], vec![0], vec![2.0]).expect("valid");
+    let b = Csr::<f64, i64>::try_from_parts(1, n, vec![0, 1], vec![n as i64 - 1], vec![3.0])
+        .expect("valid");
+    let native = NativeKernel;
+    let (ha, hb) = (
+        native.to_handle(a.view()).unwrap(),
+        native.to_handle(b.view()).unwrap(),
+    );
+    match native.mult_ab(&ha, &hb) {
+        Err(Error::OutOfMemory { what, bytes }) => {
+            assert_eq!((what, bytes), ("SpGEMM column marks", n * 4));
+        }
+        other => panic!("expected OutOfMemory, got {other:?}"),
+    }
+    let reference = ReferenceKernel;
+    let (ra, rb) = (
+        reference.to_handle(a.view()).unwrap(),
+        reference.to_handle(b.view()).unwrap(),
+    );
+    let c = reference
+        .from_handle(&reference.mult_ab(&ra, &rb).unwrap())
+        .unwrap();
+    assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, n - 1, 6.0)]);
+    // A·Bᵀ with B = A of 2^45 columns: the transpose's row pointers cannot be allocated.
+    let w = b.clone();
+    let hw = reference.to_handle(w.view()).unwrap();
+    assert!(matches!(
+        reference.mult_abt(&hw, &hw),
+        Err(Error::OutOfMemory { .. } | Error::SizeOverflow { .. })
+    ));
+}

@@ -45,17 +45,41 @@ fn rows_cheap<I>(nrows: usize) -> bool {
     nrows <= CHEAP_DIM || bytes.is_none_or(|b| b > isize::MAX as usize)
 }
 
-/// An index value: mostly below `bound`, sometimes any bit pattern (negative, huge).
-fn index<I: Index>(u: &mut Unstructured<'_>, bound: usize) -> Result<I> {
+/// An index type whose values can be any bit pattern (negative, huge).
+trait Raw: Index {
+    fn from_bits(bits: u64) -> Self;
+}
+
+impl Raw for i32 {
+    fn from_bits(bits: u64) -> Self {
+        bits as i32
+    }
+}
+
+impl Raw for i64 {
+    fn from_bits(bits: u64) -> Self {
+        bits as i64
+    }
+}
+
+impl Raw for usize {
+    fn from_bits(bits: u64) -> Self {
+        bits as usize
+    }
+}
+
+/// An index value: mostly at most `bound` (so sometimes one past a valid index), sometimes
+/// any bit pattern.
+fn index<I: Raw>(u: &mut Unstructured<'_>, bound: usize) -> Result<I> {
     let tag: u8 = u.arbitrary()?;
     Ok(if tag >= 248 {
-        I::truncate(u.arbitrary::<u64>()? as usize)
+        I::from_bits(u.arbitrary()?)
     } else {
-        I::truncate(usize::from(tag) % bound.saturating_add(1).max(1))
+        I::from_bits((usize::from(tag) % bound.saturating_add(1).max(1)) as u64)
     })
 }
 
-fn indices<I: Index>(u: &mut Unstructured<'_>, len: usize, bound: usize) -> Result<Vec<I>> {
+fn indices<I: Raw>(u: &mut Unstructured<'_>, len: usize, bound: usize) -> Result<Vec<I>> {
     (0..len).map(|_| index(u, bound)).collect()
 }
 
@@ -131,7 +155,7 @@ fn exercise<I: Index>(a: &Csr<f64, I>) {
     }
 }
 
-fn run<I: Index>(u: &mut Unstructured<'_>) -> Result<()> {
+fn run<I: Raw>(u: &mut Unstructured<'_>) -> Result<()> {
     let (nrows, ncols) = (dim(u)?, dim(u)?);
     let nnz = usize::from(u.arbitrary::<u8>()? % 64);
     match u.arbitrary::<u8>()? % 3 {
@@ -152,7 +176,7 @@ fn run<I: Index>(u: &mut Unstructured<'_>) -> Result<()> {
                 ptrs.push(if u.arbitrary::<u8>()? >= 250 {
                     index(u, nnz)?
                 } else {
-                    I::truncate(p)
+                    I::from_bits(p as u64)
                 });
             }
             let cols = indices::<I>(u, nnz, ncols.min(CHEAP_DIM))?;

@@ -322,13 +322,19 @@ mod tests {
     /// piece per thread when there are enough entries per key.
     #[test]
     fn counters_stay_within_nnz_on_many_threads() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(128).build().expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(128)
+            .build()
+            .expect("pool");
         pool.install(|| {
             let nkeys = 4 << 20;
             for nnz in [1, 1 << 16, 1 << 20, 20 << 20, 400 << 20, 1 << 30] {
                 let pieces = capped_pieces(nnz, nkeys);
                 assert!(pieces >= 1);
-                assert!(pieces == 1 || pieces * nkeys <= nnz, "{nnz}: {pieces} pieces");
+                assert!(
+                    pieces == 1 || pieces * nkeys <= nnz,
+                    "{nnz}: {pieces} pieces"
+                );
             }
             assert_eq!(capped_pieces(20 << 20, nkeys), 5);
             assert_eq!(capped_pieces(1 << 30, nkeys), 128);

@@ -122,7 +122,7 @@ fn transpose_by_many_keys_is_the_same_on_any_pool() {
     let a = Csr::try_from_coo(nrows, ncols, &rows, &cols, &vals, Duplicates::Keep).expect("valid");
     let expected = {
         let mut e: Vec<_> = a.iter().map(|(r, c, v)| (c, r, v)).collect();
-        e.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        e.sort_by_key(|x| (x.0, x.1));
         e
     };
     for threads in [1, 2, 8, 128] {

@@ -400,7 +400,9 @@ impl<T: Element, I: Index> Csr<T, I> {
     ///
     /// # Errors
     /// [`Error::TripletLength`], [`Error::EntryOutOfBounds`] naming the first bad triplet,
-    /// [`Error::IndexTooNarrow`] if a size or the entry count does not fit `I`.
+    /// [`Error::IndexTooNarrow`] if a size or the entry count does not fit `I`;
+    /// [`Error::SizeOverflow`] or [`Error::OutOfMemory`] if the `nrows + 1` row pointers
+    /// cannot be allocated (the sort's own memory follows the entries).
     ///
     /// # Examples
     ///

@@ -371,7 +371,8 @@ impl<T: Element, I: Index> Csr<T, I> {
     ///
     /// # Errors
     /// [`Error::IndexTooNarrow`] if a size does not fit `I`; [`Error::SizeOverflow`] if
-    /// `nrows + 1` overflows or the row pointers cannot be allocated.
+    /// `nrows + 1` or `ncols + 1` overflows; [`Error::OutOfMemory`] if the row pointers
+    /// cannot be allocated.
     pub fn empty(nrows: usize, ncols: usize) -> Result<Self> {
         check_shape::<I>(nrows, ncols)?;
         Ok(Self {
@@ -585,8 +586,8 @@ impl<T: Scalar, I: Index> Csr<T, I> {
     /// The `n x n` identity matrix.
     ///
     /// # Errors
-    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`; [`Error::SizeOverflow`] if the
-    /// arrays cannot be allocated.
+    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`; [`Error::SizeOverflow`] if
+    /// `n + 1` overflows; [`Error::OutOfMemory`] if the arrays cannot be allocated.
     pub fn identity(n: usize) -> Result<Self> {
         let mut a = Self::empty(n, n)?;
         a.col_idxs = try_filled(n, I::ZERO, "column index array")?;

@@ -795,6 +795,67 @@ fn bad_files_exit_2_with_file_and_line() {
     assert_fails(&o, 1, "missing.mtx");
 }
 
+/// Runs `csr ARGS` under an address-space limit of `limit_kb` (`ulimit -v`), or none.
+fn csr_under_ulimit(limit_kb: Option<u64>, args: &[&str]) -> Output {
+    let limit = limit_kb.map_or_else(|| String::from("unlimited"), |kb| kb.to_string());
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_csr"))
+        .args(args)
+        .env_remove("CSR_KERNEL")
+        .output()
+        .expect("sh runs the csr binary")
+}
+
+/// Issue 13: a file of a few bytes that declares 2^31 - 1 rows (entries out of row order,
+/// which once aborted the process in the counting sort), 2^31 - 1 columns, or a
+/// 2^31 - 1 x 2 `array` either succeeds or exits 2 naming its file and line, whatever the
+/// address-space limit (16 GiB once let the counting sort's counters abort).
+#[test]
+fn huge_declared_shapes_fail_at_their_line_or_succeed() {
+    let dir = TempDir::new("huge-shape");
+    let rows = dir.file(
+        "rows.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2147483647 2 2\n2 1 1.0\n1 2 2.0\n",
+    );
+    let cols = dir.file(
+        "cols.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 2147483647 2\n2 2147483647 1\n1 1 2\n",
+    );
+    let array = dir.file(
+        "array.mtx",
+        "%%MatrixMarket matrix array real general\n2147483647 2\n1.0\n2.0\n",
+    );
+    for limit in [Some(16 << 20), Some(1 << 20), None] {
+        for index in ["i32", "i64"] {
+            let run = |path: &Path| csr_under_ulimit(limit, &["info", "--index", index, s(path)]);
+            let o = run(&rows);
+            assert_fails(
+                &o,
+                2,
+                &format!("error: {}:2: the declared 2147483647x2 shape", s(&rows)),
+            );
+            let o = run(&array);
+            assert_fails(
+                &o,
+                2,
+                &format!(
+                    "error: {}:4: file ends after 2 of the 4294967294",
+                    s(&array)
+                ),
+            );
+            let o = run(&cols);
+            assert_success(&o);
+            assert!(
+                stdout(&o).contains("cols            2147483647"),
+                "{}",
+                stdout(&o)
+            );
+        }
+    }
+}
+
 #[test]
 fn convert_keeps_the_field_and_handles_gzip() {
     let dir = TempDir::new("convert-field");

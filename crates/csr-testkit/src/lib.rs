@@ -784,6 +784,9 @@ pub fn naive_check_parts<I: Index>(
     if nrows == usize::MAX {
         return Err(Error::SizeOverflow { what: "nrows + 1" });
     }
+    if ncols == usize::MAX {
+        return Err(Error::SizeOverflow { what: "ncols + 1" });
+    }
     if row_ptrs.len() != nrows + 1 {
         return Err(Error::RowPtrsLength {
             expected: nrows + 1,

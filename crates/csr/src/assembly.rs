@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Extent, Result, check_fits, check_shape};
 use crate::ops::bucket::{Triplets, group_by_key};
 use crate::{Csr, Element, Index, Scalar};
 
@@ -79,8 +79,7 @@ impl<T: Element, I: Index> MatrixData<T, I> {
     /// # Errors
     /// [`Error::IndexTooNarrow`] if a size does not fit `I`.
     pub fn new(nrows: usize, ncols: usize) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         Ok(Self {
             nrows,
             ncols,
@@ -401,7 +400,9 @@ impl<T: Element, I: Index> Csr<T, I> {
     ///
     /// # Errors
     /// [`Error::TripletLength`], [`Error::EntryOutOfBounds`] naming the first bad triplet,
-    /// [`Error::IndexTooNarrow`] if a size or the entry count does not fit `I`.
+    /// [`Error::IndexTooNarrow`] if a size or the entry count does not fit `I`;
+    /// [`Error::SizeOverflow`] or [`Error::OutOfMemory`] if the `nrows + 1` row pointers
+    /// cannot be allocated (the sort's own memory follows the entries).
     ///
     /// # Examples
     ///
@@ -423,11 +424,10 @@ impl<T: Element, I: Index> Csr<T, I> {
         values: &[T],
         duplicates: Duplicates,
     ) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         check_triplets(nrows, ncols, rows, cols, values.len())?;
         check_fits::<I>(Extent::Nnz, rows.len())?;
-        let mut a = bucket_by_row(nrows, ncols, rows, cols, values);
+        let mut a = bucket_by_row(nrows, ncols, rows, cols, values)?;
         if duplicates == Duplicates::Sum {
             a.sum_duplicates();
         }
@@ -448,7 +448,7 @@ impl<T: Element, I: Index> Csr<T, I> {
     /// [`Error::IndexTooNarrow`] if the entry count does not fit `I`.
     pub fn from_matrix_data_with(data: &MatrixData<T, I>, duplicates: Duplicates) -> Result<Self> {
         check_fits::<I>(Extent::Nnz, data.len())?;
-        let mut a = bucket_by_row(data.nrows, data.ncols, &data.rows, &data.cols, &data.values);
+        let mut a = bucket_by_row(data.nrows, data.ncols, &data.rows, &data.cols, &data.values)?;
         if duplicates == Duplicates::Sum {
             a.sum_duplicates();
         }
@@ -473,13 +473,16 @@ impl<T: Element, I: Index> Csr<T, I> {
 }
 
 /// Stable counting sort of validated triplets by row.
+///
+/// # Errors
+/// [`Error::OutOfMemory`] if the `nrows + 1` row pointers cannot be allocated.
 fn bucket_by_row<T: Element, I: Index>(
     nrows: usize,
     ncols: usize,
     rows: &[I],
     cols: &[I],
     values: &[T],
-) -> Csr<T, I> {
+) -> Result<Csr<T, I>> {
     let grouped = group_by_key(
         nrows,
         &Triplets {
@@ -487,8 +490,10 @@ fn bucket_by_row<T: Element, I: Index>(
             other: cols,
             values,
         },
-    );
+    )?;
     // SAFETY: every triplet was checked to lie inside nrows x ncols, the sizes and nnz fit
     // `I`, and the counting sort places all nnz entries under non-decreasing row pointers.
-    unsafe { Csr::from_parts_unchecked(nrows, ncols, grouped.ptrs, grouped.other, grouped.values) }
+    Ok(unsafe {
+        Csr::from_parts_unchecked(nrows, ncols, grouped.ptrs, grouped.other, grouped.values)
+    })
 }

@@ -180,6 +180,15 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// An array sized by a dimension (rows, columns, a dense shape) could not be allocated.
+    #[error("cannot allocate the {what} ({bytes} bytes)")]
+    OutOfMemory {
+        /// The array.
+        what: &'static str,
+        /// Its size in bytes.
+        bytes: usize,
+    },
+
     /// A generator specification could not be understood.
     #[error("invalid generator spec {spec:?}: {reason}")]
     InvalidGenerator {
@@ -566,5 +575,20 @@ pub(crate) fn check_fits<I: crate::Index>(extent: Extent, value: usize) -> Resul
             max: I::MAX_USIZE,
         });
     }
+    Ok(())
+}
+
+/// The one shape check behind every constructor: `nrows` and `ncols` fit `I`, and
+/// `nrows + 1` and `ncols + 1` (the length of row pointers, of a transpose's row pointers)
+/// are representable in `usize`.
+pub(crate) fn check_shape<I: crate::Index>(nrows: usize, ncols: usize) -> Result<()> {
+    check_fits::<I>(Extent::Rows, nrows)?;
+    check_fits::<I>(Extent::Cols, ncols)?;
+    nrows
+        .checked_add(1)
+        .ok_or(Error::SizeOverflow { what: "nrows + 1" })?;
+    ncols
+        .checked_add(1)
+        .ok_or(Error::SizeOverflow { what: "ncols + 1" })?;
     Ok(())
 }

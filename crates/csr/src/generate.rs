@@ -33,7 +33,7 @@ use rand_distr::{Distribution, Pareto};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
-use crate::error::check_fits;
+use crate::error::{check_fits, check_shape};
 use crate::parallel::try_filled;
 use crate::{Csr, Error, Extent, Index, Result, Scalar};
 
@@ -259,8 +259,7 @@ impl Generator {
             reason,
         })?;
         let (nrows, ncols) = self.checked_shape()?;
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         if let Some(nnz) = self.exact_nnz()? {
             check_fits::<I>(Extent::Nnz, nnz)?;
             check_storage::<T, I>(nnz)?;

@@ -212,17 +212,41 @@ where
     }
 }
 
-/// A vector of `len` copies of `value`, filled in parallel, or [`Error::SizeOverflow`]
-/// (naming `what`) if it cannot be allocated.
+/// An empty vector with room for exactly `len` items, or [`Error::SizeOverflow`] if
+/// `len` items overflow the address space, or [`Error::OutOfMemory`] (naming `what`) if the
+/// allocator refuses them: for arrays sized by a dimension rather than by stored entries.
+pub(crate) fn try_with_capacity<X>(len: usize, what: &'static str) -> Result<Vec<X>> {
+    let bytes = len
+        .checked_mul(std::mem::size_of::<X>())
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or(Error::SizeOverflow { what })?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| Error::OutOfMemory { what, bytes })?;
+    Ok(v)
+}
+
+/// A vector of `len` copies of `value`, filled in parallel; errors as [`try_with_capacity`].
 pub(crate) fn try_filled<X: Copy + Send + Sync>(
     len: usize,
     value: X,
     what: &'static str,
 ) -> Result<Vec<X>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| Error::SizeOverflow { what })?;
+    let mut v = try_with_capacity(len, what)?;
     v.par_extend(rayon::iter::repeat_n(value, len));
+    Ok(v)
+}
+
+/// `len` zeros in fresh, untouched memory (pages the caller never writes cost nothing);
+/// errors as [`try_with_capacity`].
+pub(crate) fn try_zeroed<X: bytemuck::Zeroable>(len: usize, what: &'static str) -> Result<Vec<X>> {
+    let bytes = len
+        .checked_mul(std::mem::size_of::<X>())
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or(Error::SizeOverflow { what })?;
+    let v = bytemuck::allocation::try_zeroed_vec(len)
+        .map_err(|()| Error::OutOfMemory { what, bytes })?;
+    advise_huge_pages(&v);
     Ok(v)
 }
 

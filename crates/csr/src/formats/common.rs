@@ -39,18 +39,18 @@ pub(crate) fn par_copy<X: Copy + Send + Sync + bytemuck::Zeroable>(src: &[X]) ->
     out
 }
 
-/// The `nrows + 1` row pointers of entries stored row by row (`rows` non-decreasing, every
-/// row `< nrows`), converted by `conv`. Parallel over row ranges, each finding its first
-/// entry by binary search.
-pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + bytemuck::Zeroable>(
+/// Fills `ptrs` (`nrows + 1` entries) with the row pointers of entries stored row by row
+/// (`rows` non-decreasing, every row `< nrows`), converted by `conv`. Parallel over row
+/// ranges, each finding its first entry by binary search.
+pub(crate) fn fill_row_starts<I: Index, P: Copy + Send + Sync>(
     rows: &[I],
-    nrows: usize,
+    ptrs: &mut [P],
     conv: impl Fn(usize) -> P + Sync,
-) -> Vec<P> {
-    let mut ptrs = zeroed_output(nrows + 1);
+) {
+    let nrows = ptrs.len() - 1;
     let ranges = even_ranges(nrows + 1, piece_count(rows.len() + nrows));
     let mut pieces = Vec::with_capacity(ranges.len());
-    let mut rest = ptrs.as_mut_slice();
+    let mut rest = ptrs;
     for range in ranges {
         let (head, tail) = rest.split_at_mut(range.len());
         rest = tail;
@@ -65,7 +65,6 @@ pub(crate) fn row_starts<I: Index, P: Copy + Send + Sync + bytemuck::Zeroable>(
             *p = conv(k);
         }
     });
-    ptrs
 }
 
 /// The `nrows`, `ncols` and `shape` accessors of a format with `nrows` and `ncols` fields.
@@ -151,8 +150,12 @@ mod tests {
     #[test]
     fn row_starts_of_sorted_rows() {
         let rows: [i32; 5] = [0, 0, 2, 2, 3];
-        assert_eq!(row_starts(&rows, 5, |p| p), vec![0, 2, 2, 4, 5, 5]);
-        assert_eq!(row_starts::<i32, usize>(&[], 2, |p| p), vec![0, 0, 0]);
+        let mut ptrs = vec![9; 6];
+        fill_row_starts(&rows, &mut ptrs, |p| p);
+        assert_eq!(ptrs, vec![0, 2, 2, 4, 5, 5]);
+        let mut ptrs = vec![9_usize; 3];
+        fill_row_starts::<i32, usize>(&[], &mut ptrs, |p| p);
+        assert_eq!(ptrs, vec![0, 0, 0]);
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_mult_vec, par_copy, row_starts, shape_accessors};
+use super::common::{check_mult_vec, fill_row_starts, par_copy, shape_accessors};
 use super::format::MatrixFormat;
-use crate::error::{Error, Extent, Result, check_fits};
-use crate::parallel::{balanced_row_blocks, even_ranges, piece_count};
+use crate::error::{Error, Extent, Result, check_fits, check_shape};
+use crate::parallel::{balanced_row_blocks, even_ranges, piece_count, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// A sparse matrix in coordinate form: entry `k` is `(row_idxs[k], col_idxs[k], values[k])`.
@@ -71,8 +71,7 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         col_idxs: Vec<I>,
         values: Vec<T>,
     ) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         if row_idxs.len() != col_idxs.len() || col_idxs.len() != values.len() {
             return Err(Error::TripletLength {
                 rows: row_idxs.len(),
@@ -163,8 +162,22 @@ impl<T: Scalar, I: Index> Coo<T, I> {
     }
 
     /// The CSR form (entries in the same order). Parallel.
+    ///
+    /// # Panics
+    /// If the `nrows + 1` row pointers cannot be allocated (a COO matrix of 2⁴⁰ rows);
+    /// [`Coo::try_to_csr`] returns an error instead.
     #[must_use]
     pub fn to_csr(&self) -> Csr<T, I> {
+        self.try_to_csr()
+            .unwrap_or_else(|e| panic!("CSR form of a {:?} COO matrix: {e}", self.shape()))
+    }
+
+    /// The CSR form (entries in the same order), or an error if its row pointers cannot be
+    /// allocated.
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`].
+    pub fn try_to_csr(&self) -> Result<Csr<T, I>> {
         csr_of(
             self.shape(),
             &self.row_idxs,
@@ -336,23 +349,33 @@ impl<T: Scalar, I: Index> From<&Coo<T, I>> for Csr<T, I> {
 
 impl<T: Scalar, I: Index> From<Coo<T, I>> for Csr<T, I> {
     /// Moves the column and value arrays over (no copy).
+    ///
+    /// # Panics
+    /// As [`Coo::to_csr`].
     fn from(a: Coo<T, I>) -> Self {
-        csr_of(a.shape(), &a.row_idxs, a.col_idxs, a.values)
+        let shape = a.shape();
+        csr_of(shape, &a.row_idxs, a.col_idxs, a.values)
+            .unwrap_or_else(|e| panic!("CSR form of a {shape:?} COO matrix: {e}"))
     }
 }
 
 /// The CSR matrix of a valid COO matrix's shape, row indices, columns and values.
+///
+/// # Errors
+/// [`Error::OutOfMemory`] if the `nrows + 1` row pointers cannot be allocated.
 fn csr_of<T: Scalar, I: Index>(
     (nrows, ncols): (usize, usize),
     row_idxs: &[I],
     col_idxs: Vec<I>,
     values: Vec<T>,
-) -> Csr<T, I> {
-    let row_ptrs = row_starts(row_idxs, nrows, I::truncate);
+) -> Result<Csr<T, I>> {
+    // nrows + 1 fits usize: `try_from_parts` checks it.
+    let mut row_ptrs = try_zeroed(nrows + 1, "row pointer array")?;
+    fill_row_starts(row_idxs, &mut row_ptrs, I::truncate);
     // SAFETY: the arrays come from a `Coo`, whose rows are sorted and < nrows, so the counts
     // give non-decreasing pointers from 0 to nnz (which fits I); columns are < ncols; sizes
     // fit I (all checked when the Coo was built; its fields are private).
-    unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) }
+    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
 }
 
 impl<T: Scalar, I: Index> MatrixFormat<T, I> for Coo<T, I> {
@@ -375,7 +398,7 @@ impl<T: Scalar, I: Index> MatrixFormat<T, I> for Coo<T, I> {
     }
 
     fn to_csr(&self) -> Result<Csr<T, I>> {
-        Ok(self.to_csr())
+        self.try_to_csr()
     }
 
     fn mult_vec(&self, alpha: T, x: &[T], beta: T, y: &mut [T]) -> Result<()> {

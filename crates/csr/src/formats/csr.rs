@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Result, check_shape};
 use crate::formats::validate::check_csr;
 use crate::parallel::try_filled;
 use crate::{Element, Index, Scalar, Strategy};
@@ -371,17 +371,14 @@ impl<T: Element, I: Index> Csr<T, I> {
     ///
     /// # Errors
     /// [`Error::IndexTooNarrow`] if a size does not fit `I`; [`Error::SizeOverflow`] if
-    /// `nrows + 1` overflows or the row pointers cannot be allocated.
+    /// `nrows + 1` or `ncols + 1` overflows; [`Error::OutOfMemory`] if the row pointers
+    /// cannot be allocated.
     pub fn empty(nrows: usize, ncols: usize) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
-        let len = nrows
-            .checked_add(1)
-            .ok_or(Error::SizeOverflow { what: "nrows + 1" })?;
+        check_shape::<I>(nrows, ncols)?;
         Ok(Self {
             nrows,
             ncols,
-            row_ptrs: try_filled(len, I::ZERO, "row pointer array")?,
+            row_ptrs: try_filled(nrows + 1, I::ZERO, "row pointer array")?,
             col_idxs: Vec::new(),
             values: Vec::new(),
             strategy: Strategy::default(),
@@ -589,8 +586,8 @@ impl<T: Scalar, I: Index> Csr<T, I> {
     /// The `n x n` identity matrix.
     ///
     /// # Errors
-    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`; [`Error::SizeOverflow`] if the
-    /// arrays cannot be allocated.
+    /// [`Error::IndexTooNarrow`] if `n` does not fit `I`; [`Error::SizeOverflow`] if
+    /// `n + 1` overflows; [`Error::OutOfMemory`] if the arrays cannot be allocated.
     pub fn identity(n: usize) -> Result<Self> {
         let mut a = Self::empty(n, n)?;
         a.col_idxs = try_filled(n, I::ZERO, "column index array")?;

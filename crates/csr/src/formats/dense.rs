@@ -32,7 +32,8 @@ impl<T: Scalar> Dense<T> {
     /// An `nrows x ncols` matrix of zeros.
     ///
     /// # Errors
-    /// [`Error::SizeOverflow`] if `nrows * ncols` overflows or cannot be allocated.
+    /// [`Error::SizeOverflow`] if `nrows * ncols` overflows; [`Error::OutOfMemory`] if the
+    /// values cannot be allocated.
     pub fn zeros(nrows: usize, ncols: usize) -> Result<Self> {
         let len = nrows.checked_mul(ncols).ok_or(Error::SizeOverflow {
             what: "nrows * ncols",

@@ -9,7 +9,7 @@ use super::padded::{
     self, Block, LANES, Layout, PaddedStorage, check_len, padding_index, slot_count,
 };
 use super::padded_simd::Simd;
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Result, check_shape};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// A sparse matrix in ELLPACK form: each row has `width` slots; slot `k` of row `r` lies at
@@ -114,8 +114,7 @@ impl<T: Scalar, I: Index> Ell<T, I> {
         col_idxs: Vec<I>,
         values: Vec<T>,
     ) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         if stride < nrows {
             return Err(Error::StrideTooSmall {
                 format: "ell",

@@ -3,11 +3,13 @@
 
 use rayon::prelude::*;
 
-use super::common::{csr_convertible_format, row_starts};
+use super::common::{csr_convertible_format, fill_row_starts};
 use super::format::MatrixFormat;
 use super::padded::{self, Overflow};
 use crate::error::{Error, Result};
-use crate::parallel::{MIN_PARALLEL_WORK, balanced_row_blocks, piece_count, zeroed_output};
+use crate::parallel::{
+    MIN_PARALLEL_WORK, balanced_row_blocks, piece_count, try_zeroed, zeroed_output,
+};
 use crate::{Coo, Csr, CsrRef, Ell, Index, Scalar};
 
 /// How a [`Hybrid`] matrix chooses its ELL width from the row lengths (Ginkgo's strategies,
@@ -258,7 +260,9 @@ impl<T: Scalar, I: Index> Hybrid<T, I> {
     /// # Errors
     /// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`.
     pub fn to_csr(&self) -> Result<Csr<T, I>> {
-        let ptrs = row_starts(self.coo.row_idxs(), self.coo.nrows(), |p| p);
+        // nrows + 1 fits usize: every constructor checks it.
+        let mut ptrs = try_zeroed(self.coo.nrows() + 1, "row pointer array")?;
+        fill_row_starts(self.coo.row_idxs(), &mut ptrs, |p| p);
         let overflow = Overflow {
             ptrs: &ptrs,
             cols: self.coo.col_idxs(),

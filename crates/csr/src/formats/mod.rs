@@ -3,7 +3,7 @@
 //! [`Ell`](crate::Ell), [`Sellp`](crate::Sellp) and [`Hybrid`](crate::Hybrid) are the
 //! sparse formats of Ginkgo; [`Dense`](crate::Dense) is the dense matrix and vector type.
 
-mod common;
+pub(crate) mod common;
 pub(crate) mod coo;
 pub(crate) mod csr;
 pub(crate) mod dense;

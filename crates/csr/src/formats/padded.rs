@@ -498,7 +498,8 @@ fn block_row_lengths<I: Index>(cols: &[I], b: Block, lens: &mut [usize]) {
 /// `overflow` entries. Parallel over groups.
 ///
 /// # Errors
-/// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`.
+/// [`Error::IndexTooNarrow`] if the number of entries does not fit `I`;
+/// [`Error::OutOfMemory`] if the row pointers cannot be allocated (an empty ELL of 2⁴⁰ rows).
 pub(crate) fn to_csr<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
     m: &P,
     overflow: Option<&Overflow<'_, T, I>>,
@@ -507,7 +508,7 @@ pub(crate) fn to_csr<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
     debug_check_blocks(layout);
     let (nrows, g_rows) = (layout.nrows(), layout.group_rows());
     let min_len = layout.min_groups_per_task();
-    let mut lens = vec![0usize; nrows];
+    let mut lens: Vec<usize> = crate::parallel::try_zeroed(nrows, "row length array")?;
     lens.par_chunks_mut(g_rows)
         .enumerate()
         .with_min_len(min_len)
@@ -522,7 +523,8 @@ pub(crate) fn to_csr<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
                 }
             }
         });
-    let mut ptrs = Vec::with_capacity(nrows + 1);
+    // nrows + 1 fits usize: every constructor checks it.
+    let mut ptrs = crate::parallel::try_with_capacity(nrows + 1, "row pointer array")?;
     ptrs.push(0usize);
     let mut total = 0usize;
     for &len in &lens {

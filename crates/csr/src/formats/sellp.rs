@@ -8,7 +8,7 @@ use super::ell::map_slots;
 use super::format::MatrixFormat;
 use super::padded::{self, Block, LANES, Layout, PaddedStorage, check_len, padding_index};
 use super::padded_simd::Simd;
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Result, check_shape};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// A sparse matrix in SELL-P form (Ginkgo's `Sellp`): rows are cut into slices of
@@ -144,8 +144,7 @@ impl<T: Scalar, I: Index> Sellp<T, I> {
         col_idxs: Vec<I>,
         values: Vec<T>,
     ) -> Result<Self> {
-        check_fits::<I>(Extent::Rows, nrows)?;
-        check_fits::<I>(Extent::Cols, ncols)?;
+        check_shape::<I>(nrows, ncols)?;
         check_parameters(slice_size, stride_factor)?;
         let nslices = nrows.div_ceil(slice_size);
         check_len("sellp", "slice_lengths", nslices, slice_lengths.len())?;

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use crate::Index;
-use crate::error::{Error, Extent, Result, check_fits};
+use crate::error::{Error, Extent, Result, check_fits, check_shape};
 use crate::parallel::MIN_PARALLEL_WORK;
 
 /// Checks every CSR invariant and returns the first violation, in this order: sizes fit `I`,
@@ -18,11 +18,8 @@ pub(crate) fn check_csr<I: Index>(
     col_idxs: &[I],
     nvalues: usize,
 ) -> Result<()> {
-    check_fits::<I>(Extent::Rows, nrows)?;
-    check_fits::<I>(Extent::Cols, ncols)?;
-    let expected = nrows
-        .checked_add(1)
-        .ok_or(Error::SizeOverflow { what: "nrows + 1" })?;
+    check_shape::<I>(nrows, ncols)?;
+    let expected = nrows + 1;
     if row_ptrs.len() != expected {
         return Err(Error::RowPtrsLength {
             expected,

@@ -138,7 +138,12 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
 
     /// The native SpMV plan in `spmv` (this handle's), made now if it was not yet.
     pub(crate) fn plan<'s>(&'s self, spmv: &'s OnceLock<Box<SpmvPlan<T>>>) -> &'s SpmvPlan<T> {
-        get_or_build(spmv, || Box::new(SpmvPlan::new(self.matrix()))).as_ref()
+        match get_or_build(spmv, || {
+            Ok::<_, std::convert::Infallible>(Box::new(SpmvPlan::new(self.matrix())))
+        }) {
+            Ok(plan) => plan,
+            Err(never) => match never {},
+        }
     }
 
     /// `(nrows, ncols)` of the matrix.
@@ -190,7 +195,8 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     }
 }
 
-/// The value in `cell`, built by `build` first if the cell is empty.
+/// The value in `cell`, built by `build` first if the cell is empty (an error from `build`
+/// leaves the cell empty).
 ///
 /// Unlike [`OnceLock::get_or_init`], `build` runs outside the cell. The builds here run rayon
 /// work, and a rayon worker waiting for that work steals other tasks: one that needs the same
@@ -198,11 +204,14 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
 /// documents as a deadlock. Here it builds its own value instead. Threads that race may each
 /// build one; the first stored is kept and the others are dropped (the builds are
 /// deterministic, so every caller sees equal values).
-pub(crate) fn get_or_build<V>(cell: &OnceLock<V>, build: impl FnOnce() -> V) -> &V {
+pub(crate) fn get_or_build<V, E>(
+    cell: &OnceLock<V>,
+    build: impl FnOnce() -> std::result::Result<V, E>,
+) -> std::result::Result<&V, E> {
     if let Some(v) = cell.get() {
-        return v;
+        return Ok(v);
     }
-    let built = build();
+    let built = build()?;
     // Initialising with a ready value runs no user code: it cannot re-enter.
-    cell.get_or_init(|| built)
+    Ok(cell.get_or_init(|| built))
 }

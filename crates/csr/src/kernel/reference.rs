@@ -154,7 +154,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         b.check_kernel(ID, "mult_abt")?;
         let (am, bm) = (a.matrix(), b.matrix());
         shapes::mult_ab(am, bm, true)?;
-        let bt = bm.transpose();
+        let bt = bm.try_transpose()?;
         let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
         Ok(Handle::owned(ID, c, Default::default()))
     }
@@ -191,7 +191,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         let (am, bm) = (a.matrix(), b.matrix());
         shapes::product(am, bm, true, OP)?;
         check_orderable::<T>(ID.name(), OP)?;
-        let bt = bm.transpose();
+        let bt = bm.try_transpose()?;
         let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
         Ok(Handle::owned(
             ID,

@@ -14,8 +14,10 @@ use rayon::prelude::*;
 
 use std::ops::Range;
 
+use crate::error::Result;
 use crate::parallel::{
-    DisjointWriter, alloc_output, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
+    DisjointWriter, MIN_PARALLEL_WORK, alloc_output, balanced_row_blocks, even_ranges, piece_count,
+    plan_scatter, try_zeroed,
 };
 use crate::{CsrRef, Element, Index};
 
@@ -102,28 +104,50 @@ impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
 
 /// Groups the entries of `source` by key (every key `< nkeys`), stably.
 ///
+/// Extra memory (beyond the output) stays O(nnz) whatever `nkeys` and the thread count:
+/// per-piece counters are capped by [`capped_pieces`], and a sort in one piece counts
+/// straight into the output's pointers.
+///
 /// The caller guarantees every key is a valid index below `nkeys`, and that `nkeys`, every
 /// `other` index and the entry count fit `I`.
+///
+/// # Errors
+/// [`crate::Error::OutOfMemory`] (or [`crate::Error::SizeOverflow`]) if the `nkeys + 1`
+/// pointers cannot be allocated.
 pub(crate) fn group_by_key<I: Index, T: Element>(
     nkeys: usize,
     source: &impl EntrySource<I, T>,
-) -> Grouped<I, T> {
+) -> Result<Grouped<I, T>> {
     let nnz = source.len();
-    if nkeys <= 1 << KEY_BUCKET_BITS
-        || nnz < crate::parallel::MIN_PARALLEL_WORK
-        || keys_are_local(source.keys())
-    {
-        let (ptrs, _, other, values) = partition(nkeys, 0, source, false);
-        return Grouped {
-            ptrs: ptrs.into_iter().map(I::truncate).collect(),
+    let mut ptrs = try_zeroed(nkeys.saturating_add(1), "row pointer array")?;
+    let pieces = capped_pieces(nnz, nkeys);
+    if pieces == 1 {
+        let (other, values) = sort_in_one_piece(source, &mut ptrs);
+        return Ok(Grouped {
+            ptrs,
             other,
             values,
-        };
+        });
+    }
+    // One level when every key's counter fits in cache, or when nearby entries have nearby
+    // keys (then the scatter is cache-friendly already), unless that would cap the pieces.
+    if pieces == piece_count(nnz)
+        && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(source.keys()))
+    {
+        let (bucket_ptrs, _, other, values) = partition(nkeys, 0, source, false);
+        ptrs.par_iter_mut()
+            .zip(bucket_ptrs)
+            .with_min_len(MIN_PARALLEL_WORK)
+            .for_each(|(p, b)| *p = I::truncate(b));
+        return Ok(Grouped {
+            ptrs,
+            other,
+            values,
+        });
     }
     let nbuckets = ((nkeys - 1) >> KEY_BUCKET_BITS) + 1;
     let (bucket_ptrs, tmp_keys, tmp_other, tmp_values) =
         partition(nbuckets, KEY_BUCKET_BITS, source, true);
-    let mut ptrs = alloc_output(nkeys + 1, I::ZERO);
     let mut out_other = alloc_output(nnz, I::ZERO);
     let mut out_values = alloc_output(nnz, T::default());
     // Cut every array at bucket boundaries: bucket b owns keys [b << bits, (b + 1) << bits)
@@ -168,11 +192,51 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
                 *slot += 1;
             }
         });
-    Grouped {
+    Ok(Grouped {
         ptrs,
         other: out_other,
         values: out_values,
+    })
+}
+
+/// How many pieces a counting sort of `nnz` entries into `nbuckets` buckets runs in: one
+/// per thread ([`piece_count`]), but no more than keep `nnz` counters in all (each piece
+/// keeps `nbuckets`), so that a sort by many keys on many threads does not need
+/// threads × keys memory.
+fn capped_pieces(nnz: usize, nbuckets: usize) -> usize {
+    piece_count(nnz).min((nnz / nbuckets.max(1)).max(1))
+}
+
+/// A stable counting sort in one piece that counts straight into `ptrs` (zeros, `nkeys + 1`
+/// entries): no memory beyond the output.
+fn sort_in_one_piece<I: Index, T: Element>(
+    source: &impl EntrySource<I, T>,
+    ptrs: &mut [I],
+) -> (Vec<I>, Vec<T>) {
+    let nnz = source.len();
+    let whole = source.chunks(1).pop().unwrap_or_default();
+    // ptrs[k + 1] counts key k, then becomes key k's start, then (after the scatter) its
+    // end, which is key k + 1's start; every value is at most nnz, which fits I.
+    source.for_each(whole.clone(), |k, _, _| {
+        let p = &mut ptrs[k.to_usize() + 1];
+        *p = I::truncate(p.to_usize() + 1);
+    });
+    let mut start = 0;
+    for p in &mut ptrs[1..] {
+        let count = p.to_usize();
+        *p = I::truncate(start);
+        start += count;
     }
+    let mut other = alloc_output(nnz, I::ZERO);
+    let mut values = alloc_output(nnz, T::default());
+    source.for_each(whole, |k, o, v| {
+        let p = &mut ptrs[k.to_usize() + 1];
+        let at = p.to_usize();
+        other[at] = o;
+        values[at] = v;
+        *p = I::truncate(at + 1);
+    });
+    (other, values)
 }
 
 /// Consecutive entries sampled per window by [`keys_are_local`].
@@ -215,8 +279,7 @@ fn partition<I: Index, T: Element>(
     keep_keys: bool,
 ) -> (Vec<usize>, Vec<I>, Vec<I>, Vec<T>) {
     let nnz = source.len();
-    // Each piece keeps nbuckets counters: not worth it when they outnumber the entries.
-    let pieces = if nbuckets > nnz { 1 } else { piece_count(nnz) };
+    let pieces = capped_pieces(nnz, nbuckets);
     let chunks = source.chunks(pieces);
     let plan = plan_scatter(&chunks, nbuckets, |chunk, counts| {
         source.for_each(chunk, |k, _, _| counts[k.to_usize() >> shift] += 1);
@@ -249,4 +312,50 @@ fn partition<I: Index, T: Element>(
             });
     }
     (plan.bucket_ptrs, out_keys, out_other, out_values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 4M-key sort on 128 threads keeps at most nnz counters (issue 13), and keeps one
+    /// piece per thread when there are enough entries per key.
+    #[test]
+    fn counters_stay_within_nnz_on_many_threads() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(128)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let nkeys = 4 << 20;
+            for nnz in [1, 1 << 16, 1 << 20, 20 << 20, 400 << 20, 1 << 30] {
+                let pieces = capped_pieces(nnz, nkeys);
+                assert!(pieces >= 1);
+                assert!(
+                    pieces == 1 || pieces * nkeys <= nnz,
+                    "{nnz}: {pieces} pieces"
+                );
+            }
+            assert_eq!(capped_pieces(20 << 20, nkeys), 5);
+            assert_eq!(capped_pieces(1 << 30, nkeys), 128);
+        });
+    }
+
+    /// The one-piece sort (counting straight into the pointers) is the stable sort.
+    #[test]
+    fn one_piece_sort_is_stable() {
+        let keys = [3_i32, 0, 3, 1, 0, 3];
+        let other = [10_i32, 11, 12, 13, 14, 15];
+        let values = [0.5_f64, 1.5, 2.5, 3.5, 4.5, 5.5];
+        let source = Triplets {
+            keys: &keys,
+            other: &other,
+            values: &values,
+        };
+        let mut ptrs = vec![0_i32; 6];
+        let (o, v) = sort_in_one_piece(&source, &mut ptrs);
+        assert_eq!(ptrs, vec![0, 2, 3, 3, 6, 6]);
+        assert_eq!(o, vec![11, 14, 13, 10, 12, 15]);
+        assert_eq!(v, vec![1.5, 4.5, 3.5, 0.5, 2.5, 5.5]);
+    }
 }

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Extent, Result, check_fits};
+use crate::error::{Result, check_shape};
 use crate::ops::rows::{fill_rows, row_ptrs_from_counts};
 use crate::parallel::MIN_PARALLEL_WORK;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -50,8 +50,7 @@ pub(crate) fn csr_of_strided<T: Scalar, I: Index>(
     values: &[T],
     stride: usize,
 ) -> Result<Csr<T, I>> {
-    check_fits::<I>(Extent::Rows, nrows)?;
-    check_fits::<I>(Extent::Cols, ncols)?;
+    check_shape::<I>(nrows, ncols)?;
     let row = |r: usize| &values[r * stride..r * stride + ncols];
     let row_ptrs = row_ptrs_from_counts(nrows, |r| {
         row(r).iter().filter(|&&v| v != T::zero()).count()

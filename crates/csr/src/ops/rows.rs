@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::error::{Extent, Result, check_fits};
 use crate::ops::sort::sort_row;
-use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, row_blocks_mut};
+use crate::parallel::{MIN_PARALLEL_WORK, alloc_output, row_blocks_mut, try_with_capacity};
 use crate::{Element, Index};
 
 /// Row pointers for `nrows` rows where row `r` holds `count(r)` entries (counted in
@@ -24,19 +24,20 @@ pub(crate) fn row_ptrs_from_counts<I: Index>(
 /// task, which `count(scratch, r)` reuses row after row.
 ///
 /// # Errors
-/// [`crate::Error::IndexTooNarrow`] if the total does not fit `I`.
+/// [`crate::Error::IndexTooNarrow`] if the total does not fit `I`;
+/// [`crate::Error::OutOfMemory`] if the `nrows + 1` pointers cannot be allocated.
 pub(crate) fn row_ptrs_from_counts_with<I: Index, S>(
     nrows: usize,
     init: impl Fn() -> S + Sync + Send,
     count: impl Fn(&mut S, usize) -> usize + Sync + Send,
 ) -> Result<Vec<I>> {
-    let mut counts = Vec::with_capacity(nrows);
+    let mut counts = try_with_capacity(nrows, "row count array")?;
     (0..nrows)
         .into_par_iter()
         .with_min_len(MIN_PARALLEL_WORK / 16)
         .map_init(init, count)
         .collect_into_vec(&mut counts);
-    let mut ptrs = Vec::with_capacity(nrows + 1);
+    let mut ptrs = try_with_capacity(nrows.saturating_add(1), "row pointer array")?;
     ptrs.push(I::ZERO);
     let mut acc = 0usize;
     for c in counts {

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::error::Result;
 use crate::ops::bucket::{Transposed, group_by_key};
 use crate::parallel::MIN_PARALLEL_WORK;
 use crate::{Csr, CsrRef, Element, Index, Scalar};
@@ -11,15 +12,29 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
     ///
     /// Accepts unsorted rows and duplicates (duplicates stay duplicates, in input row order).
     /// Runs a counting sort by column in O(nnz + nrows + ncols): each rayon thread counts
-    /// and then scatters a block of rows of about equal work. The result does not depend on
-    /// the thread count.
+    /// and then scatters a block of rows of about equal work, keeping extra memory O(nnz)
+    /// beyond the result. The result does not depend on the thread count.
+    ///
+    /// # Panics
+    /// If the result's `ncols + 1` row pointers cannot be allocated (a 1 × 2⁴⁰ matrix);
+    /// [`CsrRef::try_transpose`] returns an error instead.
     #[must_use]
     pub fn transpose(&self) -> Csr<T, I> {
-        let grouped = group_by_key(self.ncols(), &Transposed(*self));
+        self.try_transpose()
+            .unwrap_or_else(|e| panic!("transpose of a {:?} matrix: {e}", self.shape()))
+    }
+
+    /// The transpose, as [`CsrRef::transpose`], or [`crate::Error::OutOfMemory`] if its
+    /// `ncols + 1` row pointers cannot be allocated.
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfMemory`] or [`crate::Error::SizeOverflow`].
+    pub fn try_transpose(&self) -> Result<Csr<T, I>> {
+        let grouped = group_by_key(self.ncols(), &Transposed(*self))?;
         // SAFETY: the counting sort places all nnz entries under ncols + 1 non-decreasing
         // pointers from 0 to nnz, every stored index is a row < nrows, and nrows, ncols and
         // nnz fit `I` because they did for the input.
-        unsafe {
+        Ok(unsafe {
             Csr::from_parts_unchecked(
                 self.ncols(),
                 self.nrows(),
@@ -27,7 +42,7 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
                 grouped.other,
                 grouped.values,
             )
-        }
+        })
     }
 }
 
@@ -49,6 +64,14 @@ impl<T: Element, I: Index> Csr<T, I> {
     #[must_use]
     pub fn transpose(&self) -> Csr<T, I> {
         self.view().transpose()
+    }
+
+    /// The transpose, or an error if it cannot be allocated. See [`CsrRef::try_transpose`].
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfMemory`] or [`crate::Error::SizeOverflow`].
+    pub fn try_transpose(&self) -> Result<Csr<T, I>> {
+        self.view().try_transpose()
     }
 }
 

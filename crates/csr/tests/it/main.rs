@@ -7,6 +7,7 @@ mod assembly;
 mod construction;
 mod edge_shapes;
 mod formats;
+mod huge_shapes;
 mod kernel_selection;
 mod kernels;
 mod mkl;

@@ -54,9 +54,9 @@ pub use data::{PARALLEL_MIN_BYTES, PieceCount};
 pub use header::{Field, Format, Header, Object};
 pub use progress::{Progress, Stage};
 pub use read::{
-    MmFile, MmPieces, Piece, ReadOptions, read_csr, read_csr_from, read_csr_with,
-    read_csr_with_progress, read_dense, read_dense_from, read_header, read_matrix_data,
-    read_matrix_data_from, read_matrix_data_from_bytes, read_pattern,
+    MmFile, MmPieces, Piece, ReadOptions, SHAPE_ITEMS_FLOOR, read_csr, read_csr_from,
+    read_csr_with, read_csr_with_progress, read_dense, read_dense_from, read_header,
+    read_matrix_data, read_matrix_data_from, read_matrix_data_from_bytes, read_pattern,
 };
 pub use write::{
     WriteOptions, write_csr, write_csr_to, write_csr_with_progress, write_dense, write_dense_to,

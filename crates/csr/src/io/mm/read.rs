@@ -13,6 +13,8 @@ use super::data::{Entries, PieceCount, check_entry_total, read_entries, read_pie
 use super::header::{Field, Header, Layout, parse_header};
 use super::parse::{ParseError, newline_chunks};
 use super::progress::{Progress, Stage, no_progress};
+use crate::formats::common::fill_row_starts;
+use crate::parallel::try_zeroed;
 
 /// How to read a Matrix Market file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,13 +25,24 @@ pub struct ReadOptions {
     /// What building a [`Csr`] does with repeated coordinates: [`Duplicates::Sum`] (the
     /// default, like scipy) or [`Duplicates::Keep`] (rows keep file order).
     pub duplicates: Duplicates,
+    /// Build a [`Csr`]'s row pointers for any declared row count that memory allows. By
+    /// default (`false`) a reader builds at most [`SHAPE_ITEMS_FLOOR`] row pointers, or two
+    /// per byte of the file when that is more, so that a file of a few bytes declaring 2³¹
+    /// rows fails at its size line instead of costing gigabytes.
+    pub trust_shape: bool,
 }
+
+/// The number of items of an array sized by a file's declared shape (a [`Csr`]'s row
+/// pointers, a [`Dense`] matrix's values) that a reader builds whatever the file's size;
+/// beyond it, at most two items per byte of the file (see [`ReadOptions::trust_shape`]).
+pub const SHAPE_ITEMS_FLOOR: usize = 1 << 24;
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             expand_symmetry: true,
             duplicates: Duplicates::Sum,
+            trust_shape: false,
         }
     }
 }
@@ -39,6 +52,14 @@ impl ReadOptions {
     #[must_use]
     pub fn keep_symmetry(mut self) -> Self {
         self.expand_symmetry = false;
+        self
+    }
+
+    /// Builds a [`Csr`] for any declared row count that memory allows (see
+    /// [`ReadOptions::trust_shape`]).
+    #[must_use]
+    pub fn trust_shape(mut self) -> Self {
+        self.trust_shape = true;
         self
     }
 
@@ -219,7 +240,9 @@ pub fn read_matrix_data_from_bytes<T: Scalar, I: Index>(
 ///
 /// # Errors
 /// As [`read_matrix_data`]; [`Error::IndexTooNarrow`] if the entry count does not fit `I`;
-/// [`Error::Parse`] at the size line if the row pointers cannot be allocated.
+/// [`Error::Parse`] at the size line if the row pointers cannot be allocated, or if there
+/// are more than [`SHAPE_ITEMS_FLOOR`] of them and two per byte of the file (see
+/// [`ReadOptions::trust_shape`]).
 ///
 /// # Examples
 ///
@@ -298,7 +321,9 @@ pub fn read_pattern<I: Index>(path: impl AsRef<Path>) -> Result<CsrPattern<I>> {
 ///
 /// # Errors
 /// As [`read_matrix_data`]; [`Error::Parse`] at the size line if `nrows * ncols` values
-/// cannot be allocated.
+/// cannot be allocated, or if there are more than [`SHAPE_ITEMS_FLOOR`] of them and two per
+/// byte of the file (a coordinate file declaring a huge shape: build the [`Dense`] from
+/// [`read_matrix_data`] instead).
 pub fn read_dense<T: Scalar>(path: impl AsRef<Path>) -> Result<Dense<T>> {
     let path = path.as_ref();
     let bytes = load_path(path, &no_progress)?;
@@ -587,20 +612,51 @@ fn mirror<T: crate::Element, I: Index>(
     }
 }
 
-/// Checks that the row pointers of an `nrows`-row CSR matrix can be allocated, so that a
-/// huge declared size gives an error, not an abort.
-fn check_row_ptrs_alloc<I: Index>(layout: &Layout) -> Result<(), ParseError> {
-    let n = layout.header.nrows.saturating_add(1);
-    let mut probe: Vec<I> = Vec::new();
-    probe.try_reserve_exact(n).map_err(|_| {
+/// Checks, before anything of that size is allocated, that an array of `items` items of
+/// type `X` sized by the declared shape (`what`) stays within the budget of a file of
+/// `file_bytes` bytes (unless `trust`; see [`SHAPE_ITEMS_FLOOR`]) and can be allocated:
+/// returns the empty, reserved array. Errors name the size line.
+fn check_shape_alloc<X>(
+    layout: &Layout,
+    file_bytes: usize,
+    items: Option<usize>,
+    what: &str,
+    trust: bool,
+) -> Result<Vec<X>, ParseError> {
+    let h = &layout.header;
+    let limit = SHAPE_ITEMS_FLOOR.max(file_bytes.saturating_mul(2));
+    let error = |why: String| {
+        let n = items.map_or_else(|| String::from("more than usize::MAX"), |n| n.to_string());
         ParseError::new(
             layout.size_line,
             format!(
-                "cannot allocate row pointers for {} rows",
-                layout.header.nrows
+                "the declared {}x{} shape needs {n} {what}: {why}",
+                h.nrows, h.ncols
             ),
         )
-    })
+    };
+    let n = items.ok_or_else(|| error(String::from("too many to address")))?;
+    if !trust && n > limit {
+        return Err(error(format!(
+            "a file of {file_bytes} bytes may need at most {limit} \
+             (read its entries with read_matrix_data, or set ReadOptions::trust_shape)"
+        )));
+    }
+    let mut array = Vec::new();
+    array
+        .try_reserve_exact(n)
+        .map_err(|_| error(String::from("they cannot be allocated")))?;
+    Ok(array)
+}
+
+/// Checks the row pointers of a CSR matrix of the declared shape (see [`check_shape_alloc`]).
+fn check_row_ptrs<I: Index>(
+    layout: &Layout,
+    file_bytes: usize,
+    trust: bool,
+) -> Result<(), ParseError> {
+    let n = layout.header.nrows.checked_add(1);
+    check_shape_alloc::<I>(layout, file_bytes, n, "row pointers", trust).map(drop)
 }
 
 fn scalar_csr<T: Scalar, I: Index>(
@@ -609,8 +665,11 @@ fn scalar_csr<T: Scalar, I: Index>(
     progress: Progress<'_>,
 ) -> Result<Csr<T, I>, ReadError> {
     let layout = parse_header(&bytes)?;
-    check_row_ptrs_alloc::<I>(&layout)?;
+    let file_bytes = bytes.len();
+    // Entries first: their memory follows the file's content, and a file that declares
+    // more than it holds fails at its own line.
     let (_, entries) = scalar_entries::<T, I>(bytes, &layout, options, progress)?;
+    check_row_ptrs::<I>(&layout, file_bytes, options.trust_shape)?;
     Ok(assemble(entries, options.duplicates)?)
 }
 
@@ -634,14 +693,8 @@ fn assemble<T: crate::Element, I: Index>(
     }
     crate::error::check_fits::<I>(crate::Extent::Nnz, data.len())?;
     let (nrows, ncols, rows, cols, vals) = data.into_parts();
-    let mut ptrs = vec![I::ZERO; nrows + 1];
-    let mut k = 0;
-    for (r, ptr) in ptrs.iter_mut().enumerate().skip(1) {
-        while k < rows.len() && rows[k].to_usize() < r {
-            k += 1;
-        }
-        *ptr = I::truncate(k);
-    }
+    let mut ptrs = try_zeroed(nrows.saturating_add(1), "row pointer array")?;
+    fill_row_starts(&rows, &mut ptrs, I::truncate);
     drop(rows);
     // SAFETY: the pointers start at 0, never decrease and end at nnz (every row index is
     // below nrows, so the scan passes every entry), nnz fits `I` (checked above), and every
@@ -659,9 +712,9 @@ fn assemble<T: crate::Element, I: Index>(
 
 fn pattern_csr<I: Index>(bytes: Bytes<'_>) -> Result<CsrPattern<I>, ReadError> {
     let layout = parse_header(&bytes)?;
-    check_row_ptrs_alloc::<I>(&layout)?;
     let narrow = false;
     let entries: Entries<(), I> = read_entries(&bytes, &layout, &|_, _| (), narrow, &no_progress)?;
+    check_row_ptrs::<I>(&layout, bytes.len(), false)?;
     drop(bytes);
     let entries = if layout.header.symmetry == Symmetry::General {
         entries
@@ -674,19 +727,13 @@ fn pattern_csr<I: Index>(bytes: Bytes<'_>) -> Result<CsrPattern<I>, ReadError> {
 fn dense<T: Scalar>(bytes: Bytes<'_>) -> Result<Dense<T>, ReadError> {
     let layout = parse_header(&bytes)?;
     let h = layout.header;
-    let too_big = || {
-        ParseError::new(
-            layout.size_line,
-            format!("cannot allocate a dense {}x{} matrix", h.nrows, h.ncols),
-        )
-    };
-    let len = h.nrows.checked_mul(h.ncols).ok_or_else(too_big)?;
-    let mut values: Vec<T> = Vec::new();
-    values.try_reserve_exact(len).map_err(|_| too_big())?;
-    // Entries are read before the dense array is filled: a file that lies about its size
-    // fails on its content before anything of that size is touched.
+    let file_bytes = bytes.len();
+    // Entries are read before the dense array is allocated: a file that lies about its size
+    // fails on its content before anything of that size exists.
     let file = read_scalar::<T, usize>(bytes, &ReadOptions::default())?;
-    values.resize(len, T::zero());
+    let len = h.nrows.checked_mul(h.ncols);
+    let mut values = check_shape_alloc::<T>(&layout, file_bytes, len, "dense values", false)?;
+    values.resize(len.unwrap_or_default(), T::zero());
     for (r, c, v) in file.data.iter() {
         values[r * h.ncols + c] += v;
     }

@@ -159,11 +159,11 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
                 ..
             } => {
                 // Bᵀ has B's rows as columns: its workspaces live with B's handle.
-                let bt = get_or_build(transpose, || bm.transpose());
+                let bt = get_or_build(transpose, || bm.try_transpose())?;
                 spgemm::multiply(am, bt.view(), "mult_abt", Some(workspaces))?
             }
             KernelState::None | KernelState::Mkl(_) => {
-                spgemm::multiply(am, bm.transpose().view(), "mult_abt", None)?
+                spgemm::multiply(am, bm.try_transpose()?.view(), "mult_abt", None)?
             }
         };
         let state = native_state(c.view(), false);
@@ -206,11 +206,11 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
                 ..
             } => {
                 // Bᵀ has B's rows as columns: its workspaces live with B's handle.
-                let bt = get_or_build(transpose, || bm.transpose());
+                let bt = get_or_build(transpose, || bm.try_transpose())?;
                 topk::multiply_topk(am, bt.view(), Some(workspaces), opts)?
             }
             KernelState::None | KernelState::Mkl(_) => {
-                topk::multiply_topk(am, bm.transpose().view(), None, opts)?
+                topk::multiply_topk(am, bm.try_transpose()?.view(), None, opts)?
             }
         };
         let state = native_state(c.view(), false);

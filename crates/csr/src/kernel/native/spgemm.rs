@@ -26,8 +26,8 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
-use crate::parallel::alloc_output;
 use crate::parallel::{MIN_PARALLEL_WORK, even_ranges};
+use crate::parallel::{alloc_output, try_filled, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Chunks per rayon thread in the flop-balanced row partition. Several chunks per thread
@@ -108,14 +108,18 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
     }
 
     /// Makes room for `ncols` columns (fresh zeroed memory, faulted in lazily).
-    fn ensure(&mut self, ncols: usize, values: bool) {
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`] if they cannot be allocated (a `B` of 2⁴⁰ columns).
+    fn ensure(&mut self, ncols: usize, values: bool) -> Result<()> {
         if self.marks.len() < ncols {
-            self.marks = vec![0; ncols];
+            self.marks = try_zeroed(ncols, "SpGEMM column marks")?;
             self.stamp = 0;
         }
         if values && self.acc.len() < ncols {
-            self.acc = vec![T::zero(); ncols];
+            self.acc = try_filled(ncols, T::zero(), "SpGEMM accumulator")?;
         }
+        Ok(())
     }
 
     /// A stamp no column carries yet.
@@ -548,9 +552,9 @@ fn two_phase_product<T: Scalar, I: Index>(
             slices.push((r.clone(), head));
             rest = tail;
         }
-        slices.into_par_iter().for_each(|(rows, counts)| {
+        slices.into_par_iter().try_for_each(|(rows, counts)| {
             workspaces.with(|_, ws| {
-                ws.ensure(ncols, false);
+                ws.ensure(ncols, false)?;
                 for (r, cnt) in rows.zip(counts.iter_mut()) {
                     let flops = work[r + 1] - work[r] - 1;
                     let n = if flops <= 1 {
@@ -563,8 +567,9 @@ fn two_phase_product<T: Scalar, I: Index>(
                     // n <= ncols(B), which fits I.
                     *cnt = I::truncate(n);
                 }
-            });
-        });
+                Ok(())
+            })
+        })?;
     }
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
 
@@ -583,9 +588,9 @@ fn two_phase_product<T: Scalar, I: Index>(
             vrest = vt;
         }
         let row_ptrs = &row_ptrs;
-        slices.into_par_iter().for_each(|(rows, cols, vals)| {
+        slices.into_par_iter().try_for_each(|(rows, cols, vals)| {
             workspaces.with(|_, ws| {
-                ws.ensure(ncols, true);
+                ws.ensure(ncols, true)?;
                 let base = row_ptrs[rows.start].to_usize();
                 for r in rows {
                     let s = row_ptrs[r].to_usize() - base;
@@ -593,8 +598,9 @@ fn two_phase_product<T: Scalar, I: Index>(
                     // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
                     unsafe { numeric_row(a, b, r, ws, &mut cols[s..e], &mut vals[s..e]) };
                 }
-            });
-        });
+                Ok(())
+            })
+        })?;
     }
     // SAFETY: row_ptrs starts at 0, is non-decreasing (prefix sums of counts) and ends at
     // nnz = col_idxs.len() = values.len(); every column is a column of B (< ncols); nrows
@@ -635,7 +641,7 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         .into_par_iter()
         .map(|(rows, counts)| {
             workspaces.with(|wi, ws| {
-                ws.ensure(ncols, true);
+                ws.ensure(ncols, true)?;
                 let start = ws.out_cols.len();
                 let bound = bound(rows.clone());
                 ws.out_cols.reserve(bound);
@@ -645,10 +651,10 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
                     // n <= ncols(B), which fits I.
                     *cnt = I::truncate(n);
                 }
-                (wi, start)
+                Ok((wi, start))
             })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
     let mut col_idxs = alloc_output(nnz, I::ZERO);
     let mut values = alloc_output(nnz, T::zero());

@@ -35,7 +35,9 @@ pub struct ReadOptions {
 /// The number of items of an array sized by a file's declared shape (a [`Csr`]'s row
 /// pointers, a [`Dense`] matrix's values) that a reader builds whatever the file's size;
 /// beyond it, at most two items per byte of the file (see [`ReadOptions::trust_shape`]).
-pub const SHAPE_ITEMS_FLOOR: usize = 1 << 24;
+/// 2²⁰ items are 8 MiB of `i64` row pointers: a file of a few bytes costs no more than that
+/// (every file of the shared corpus with more rows holds more than half a byte per row).
+pub const SHAPE_ITEMS_FLOOR: usize = 1 << 20;
 
 impl Default for ReadOptions {
     fn default() -> Self {

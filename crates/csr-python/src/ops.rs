@@ -4,6 +4,7 @@
 use numpy::{PyArray1, PyArrayMethods, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+
 use csr::{Csr, CsrRef, Duplicates, Element, Index, Normalize};
 
 use crate::arrays::{IdxArray, MatrixArrays, Parts, ValArray, parts, with_typed};

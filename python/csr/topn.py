@@ -1,0 +1,64 @@
+"""``sp_matmul_topn``: ``sparse_dot_topn``'s function on this package's top-k products,
+so that its users switch by changing an import."""
+
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sps
+
+from csr import _csr
+from csr.csr import CSR
+
+_THREADS = threading.Lock()
+
+
+@contextmanager
+def _num_threads(n):
+    """Runs the block on ``n`` threads (``None``: the current count), then restores the
+    count. The pool is the package's, shared: calls from other threads meanwhile run on
+    it too."""
+    if n is None:
+        yield
+        return
+    n = max(int(n), 1)
+    with _THREADS:
+        old = _csr.get_num_threads()
+        _csr.set_num_threads(n)
+        try:
+            yield
+        finally:
+            _csr.set_num_threads(old)
+
+
+def sp_matmul_topn(A, B, top_n, threshold=None, sort=False, density=None, n_threads=None):
+    """The ``top_n`` largest entries of each row of ``A @ B``, as
+    ``sparse_dot_topn.sp_matmul_topn``: scipy sparse matrices in, a scipy ``csr_matrix``
+    out, computed by the active kernel's top-k product (:meth:`csr.CSR.multiply_topk`).
+
+    - ``threshold``: keep only values **strictly greater** than it (sparse_dot_topn's
+      meaning; ``CSR.multiply_topk`` keeps ``>=``).
+    - ``sort``: each row ordered by value descending (ties by column); else by column.
+    - ``n_threads``: the thread count for this call (``None``: the package's current
+      count, :func:`csr.get_num_threads`).
+    - ``density`` is accepted for compatibility and unused (no memory is pre-sized by a
+      guess).
+
+    Values are float32 when both inputs are float32, else float64 (integer inputs give
+    float64). Ties go to the lower column; NaN is never kept. Without a threshold, ``-inf``
+    entries can be kept (sparse_dot_topn's default threshold, the lowest finite value,
+    drops them).
+    """
+    del density
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(f"A is {A.shape[0]}x{A.shape[1]} and B is {B.shape[0]}x{B.shape[1]}: "
+                         "A's columns must match B's rows")
+    f32 = A.dtype == np.float32 and B.dtype == np.float32
+    dtype = np.float32 if f32 else np.float64
+    a = CSR.from_scipy(sps.csr_matrix(A, dtype=dtype), copy=False)
+    b = CSR.from_scipy(sps.csr_matrix(B, dtype=dtype), copy=False)
+    if threshold is not None:
+        threshold = np.nextafter(dtype(threshold), dtype(np.inf))
+    with _num_threads(n_threads):
+        c = a.multiply_topk(b, top_n, threshold=threshold, sort=sort, dtype=dtype)
+    return c.to_scipy()

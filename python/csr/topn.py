@@ -15,13 +15,14 @@ _THREADS = threading.Lock()
 
 @contextmanager
 def _num_threads(n):
-    """Runs the block on ``n`` threads (``None``: the current count), then restores the
+    """Runs the block on ``n`` threads (``None``: the current count; negative: one per
+    core), then restores the
     count. The pool is the package's, shared: calls from other threads meanwhile run on
     it too."""
     if n is None:
         yield
         return
-    n = max(int(n), 1)
+    n = max(int(n), 0)
     with _THREADS:
         old = _csr.get_num_threads()
         _csr.set_num_threads(n)
@@ -33,32 +34,43 @@ def _num_threads(n):
 
 def sp_matmul_topn(A, B, top_n, threshold=None, sort=False, density=None, n_threads=None):
     """The ``top_n`` largest entries of each row of ``A @ B``, as
-    ``sparse_dot_topn.sp_matmul_topn``: scipy sparse matrices in, a scipy ``csr_matrix``
-    out, computed by the active kernel's top-k product (:meth:`csr.CSR.multiply_topk`).
+    ``sparse_dot_topn.sp_matmul_topn`` (1.x): scipy sparse matrices in, a scipy
+    ``csr_matrix`` out, computed by the active kernel's top-k product
+    (:meth:`csr.CSR.multiply_topk`).
 
-    - ``threshold``: keep only values **strictly greater** than it (sparse_dot_topn's
-      meaning; ``CSR.multiply_topk`` keeps ``>=``).
+    - ``B`` may also be given transposed: when ``A``'s columns do not match ``B``'s rows but
+      match its columns, the product is ``A @ B.T``.
+    - ``threshold``: keep only values **strictly greater** than it. ``None`` keeps values
+      greater than the dtype's smallest positive normal number (``np.finfo(dtype).tiny``:
+      zeros and negative values dropped), as sparse_dot_topn does, except that with
+      ``top_n`` equal to the product's column count and no ``sort`` the full product is
+      returned (zeros and negative values included), as it does too.
     - ``sort``: each row ordered by value descending (ties by column); else by column.
-    - ``n_threads``: the thread count for this call (``None``: the package's current
-      count, :func:`csr.get_num_threads`).
-    - ``density`` is accepted for compatibility and unused (no memory is pre-sized by a
+    - ``n_threads``: the thread count for this call (negative: one per core; ``None``: the
+      package's current count, :func:`csr.get_num_threads`, where sparse_dot_topn runs on
+      one thread; the result does not depend on it).
+    - ``density`` is accepted for compatibility and unused (nothing is pre-sized by a
       guess).
 
     Values are float32 when both inputs are float32, else float64 (integer inputs give
-    float64). Ties go to the lower column; NaN is never kept. Without a threshold, ``-inf``
-    entries can be kept (sparse_dot_topn's default threshold, the lowest finite value,
-    drops them).
+    float64, where sparse_dot_topn keeps integers). Ties at the ``top_n``-th place go to
+    the lower column; NaN is never kept.
     """
     del density
-    if A.shape[1] != B.shape[0]:
+    transpose = A.shape[1] != B.shape[0]
+    if transpose and A.shape[1] != B.shape[1]:
         raise ValueError(f"A is {A.shape[0]}x{A.shape[1]} and B is {B.shape[0]}x{B.shape[1]}: "
-                         "A's columns must match B's rows")
+                         "A's columns must match B's rows (or B's columns)")
     f32 = A.dtype == np.float32 and B.dtype == np.float32
     dtype = np.float32 if f32 else np.float64
     a = CSR.from_scipy(sps.csr_matrix(A, dtype=dtype), copy=False)
     b = CSR.from_scipy(sps.csr_matrix(B, dtype=dtype), copy=False)
+    ncols = B.shape[0] if transpose else B.shape[1]
+    if threshold is None and not (top_n == ncols and not sort):
+        threshold = np.finfo(dtype).tiny
     if threshold is not None:
         threshold = np.nextafter(dtype(threshold), dtype(np.inf))
     with _num_threads(n_threads):
-        c = a.multiply_topk(b, top_n, threshold=threshold, sort=sort, dtype=dtype)
+        c = a.multiply_topk(b, top_n, transpose=transpose, threshold=threshold, sort=sort,
+                            dtype=dtype)
     return c.to_scipy()

@@ -247,7 +247,7 @@ def test_sp_matmul_topn_matches_sparse_dot_topn(kernel, pair, top_n, threshold, 
     sdt = pytest.importorskip("sparse_dot_topn", reason="sparse_dot_topn is not installed")
     a, b = pair
     # Its full-product shortcut (top_n = ncols, unsorted, no threshold) returned
-    # uninitialised values for zero sums in float32 (1.2.0): compared with the oracle only.
+    # uninitialised column indices and values for zero sums (1.2.0): oracle test only.
     assume(not (top_n == b.shape[1] and not sort and threshold is None))
     ours = csr.sp_matmul_topn(a, b, top_n, threshold=threshold, sort=sort)
     theirs = sdt.sp_matmul_topn(a, b, top_n, threshold=threshold, sort=sort)

@@ -91,6 +91,22 @@ def test_multiply_topk_in_blocks_matches_oracle(kernel, monkeypatch, case):
     assert rows_of(c) == oracle(a, b, k, transpose=transpose, **opts)
 
 
+@pytest.mark.parametrize("rows_of_a", [30, 3])
+def test_blocks_keep_the_global_diagonal(kernel, monkeypatch, rows_of_a):
+    """Both operands over max_nnz (row blocks of A, then column blocks), or only B."""
+    rng = np.random.default_rng(7)
+    m = CSR.from_scipy(sps.random(30, 8, density=0.5, format="csr", random_state=rng,
+                                  data_rvs=lambda n: rng.integers(-3, 4, n).astype(float)))
+    a = m.subset_rows(0, rows_of_a)
+    limit = max(m.nnz // 4, int(np.diff(m.rowptrs).max()))
+    assert m.nnz > limit and (a.nnz > limit) == (rows_of_a == 30)
+    for sort in (False, True):
+        with monkeypatch.context() as mp:
+            mp.setattr(kernel, "max_nnz", limit)
+            c = a.multiply_topk(m, 4, transpose=True, exclude_diagonal=True, sort=sort)
+        assert rows_of(c) == oracle(a, m, 4, transpose=True, exclude_diagonal=True, sort=sort)
+
+
 def test_ties_go_to_the_lower_column(kernel):
     a = CSR.from_coo(np.array([0, 0]), np.array([0, 1]), np.array([1.0, 1.0]))
     b = CSR.from_coo(np.array([0, 0, 0, 1, 1]), np.array([3, 1, 2, 0, 2]),

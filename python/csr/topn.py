@@ -22,7 +22,7 @@ def _num_threads(n):
     if n is None:
         yield
         return
-    n = max(int(n), 0)
+    n = 0 if int(n) < 0 else max(int(n), 1)
     with _THREADS:
         old = _csr.get_num_threads()
         _csr.set_num_threads(n)
@@ -46,9 +46,10 @@ def sp_matmul_topn(A, B, top_n, threshold=None, sort=False, density=None, n_thre
       ``top_n`` equal to the product's column count and no ``sort`` the full product is
       returned (zeros and negative values included), as it does too.
     - ``sort``: each row ordered by value descending (ties by column); else by column.
-    - ``n_threads``: the thread count for this call (negative: one per core; ``None``: the
-      package's current count, :func:`csr.get_num_threads`, where sparse_dot_topn runs on
-      one thread; the result does not depend on it).
+    - ``n_threads``: the thread count for this call (``0`` or ``1``: one; negative: one
+      per core; ``None``: the package's current count, :func:`csr.get_num_threads`, where
+      sparse_dot_topn runs on one thread; the result does not depend on it). Calls that set
+      a count run one at a time.
     - ``density`` is accepted for compatibility and unused (nothing is pre-sized by a
       guess).
 

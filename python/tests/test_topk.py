@@ -236,9 +236,10 @@ def test_sp_matmul_topn_n_threads_is_for_the_call():
     before = csr.get_num_threads()
     a = sps.random(30, 20, density=0.3, random_state=5, format="csr")
     c1 = csr.sp_matmul_topn(a, a.T, 4, n_threads=1)
-    c2 = csr.sp_matmul_topn(a, a.T, 4, n_threads=2)
-    assert csr.get_num_threads() == before
-    assert (c1 != c2).nnz == 0
+    for n in (0, 2, -1):
+        c2 = csr.sp_matmul_topn(a, a.T, 4, n_threads=n)
+        assert csr.get_num_threads() == before
+        assert (c1 != c2).nnz == 0
 
 
 def test_sp_matmul_topn_shape_mismatch():

@@ -16,6 +16,9 @@ Implementations, each run in a child process of its own (peak RSS from `ru_maxrs
   timed call); the peak RSS is the whole `csr` process's (reading, product, writing);
 - sparse_dot_topn: `sp_matmul_topn(A, Bt, top_n=K, n_threads=T)` with Bt = Bᵀ in CSR made
   before timing (sparse_dot_topn 1.x);
+- csr-python: the Python package's `csr.sp_matmul_topn`, called exactly as sparse_dot_topn
+  (the native kernel's top-k product through the bindings; skipped with a message where
+  `import csr` fails);
 - scipy: `A @ B.T` (CSR), then each row's top K by `np.argpartition`: the full product
   followed by a selection.
 
@@ -27,6 +30,10 @@ full product + selection, cosine_topk, with their own peak memory) are run and p
     cargo build --release -p csr-cli
     /work/venv-bench/bin/python bench/topk_compare.py --csr target/release/csr --threads 2
     /work/venv-bench/bin/python bench/topk_compare.py --small   # a smoke run in seconds
+
+The project's `.venv` (after `bash scripts/python-tests`) holds the package, scipy and
+sparse_dot_topn: `.venv/bin/python bench/topk_compare.py --csr
+target/release/csr --threads 2` runs every row.
 """
 
 import argparse
@@ -49,7 +56,7 @@ SMALL = {
     "ratings": ("ratings:5000:500:20", 42, None, None, 20, True),
     "tfidf": ("random:2000:19300:30", 1, "random:2000:19300:30", 2, 10, False),
 }
-IMPLS = ("csr", "sparse_dot_topn", "scipy")
+IMPLS = ("csr", "csr-python", "sparse_dot_topn", "scipy")
 
 
 def maxrss_bytes(who=resource.RUSAGE_SELF):
@@ -123,8 +130,14 @@ def child(impl, a_path, b_path, k, threads, reps, csr_bin, out_path):
     else:
         a = load(a_path)
         b = a if b_path == a_path else load(b_path)
-        if impl == "sparse_dot_topn":
-            from sparse_dot_topn import sp_matmul_topn
+        if impl in ("sparse_dot_topn", "csr-python"):
+            if impl == "sparse_dot_topn":
+                from sparse_dot_topn import sp_matmul_topn
+            else:
+                from csr import sp_matmul_topn
+                from csr.kernels import set_kernel
+
+                set_kernel("native")
 
             bt = b.T.tocsr()
 

@@ -34,6 +34,7 @@ from csr.constructors import (  # noqa: E402
     create_novalues,
 )
 from csr.csr import CSR  # noqa: E402
+from csr.topn import sp_matmul_topn  # noqa: E402
 
 __all__ = [
     "CSR",
@@ -45,4 +46,5 @@ __all__ = [
     "create_novalues",
     "get_num_threads",
     "set_num_threads",
+    "sp_matmul_topn",
 ]

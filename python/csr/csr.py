@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sps
 
-from csr import _csr
+from csr import _csr, _topk
 from csr.kernels import get_kernel, releasing
 
 INTC_MAX = np.iinfo(np.intc).max
@@ -392,6 +392,87 @@ class CSR:
         if zeros.any():
             c = c.filter_nnzs(~zeros)
         return c
+
+    def multiply_topk(self, other, k, *, transpose=False, threshold=None,
+                      exclude_diagonal=False, sort=False, dtype=np.float64):
+        """The ``k`` largest entries of each row of ``A·B`` (or ``A·Bᵀ`` with
+        ``transpose``) through the active kernel; the Rust kernels never hold the whole
+        product (memory: the output plus a row accumulator per thread).
+
+        - Largest **by value** (``-5`` ranks below ``1``); **ties** go to the lower column.
+        - ``threshold``: keep only values ``>=`` it (compared in the product's dtype).
+          ``sparse_dot_topn`` keeps values ``>`` its threshold: :func:`csr.sp_matmul_topn`
+          converts.
+        - ``exclude_diagonal``: drop entry ``(i, i)`` before selecting (the row can still
+          hold ``k`` others): item-item neighbours without the item itself.
+        - Sums that are exactly zero are values like any other (kept if they rank, unlike
+          :meth:`multiply`, which removes them); NaN is never kept; ``±inf`` rank as usual.
+        - ``sort``: each row ordered by value descending (ties by column) instead of by
+          column.
+
+        The result has float64 values (``dtype=np.float32`` computes and returns float32);
+        a pattern operand multiplies as ones. A matrix larger than the kernel's ``max_nnz``
+        is multiplied in blocks whose top entries are selected again.
+        """
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        kern = get_kernel()
+        a = self._valued(dtype)
+        b = other._valued(dtype)
+        opts = {"threshold": threshold, "exclude_diagonal": exclude_diagonal, "sort": sort}
+        if a.nnz > kern.max_nnz or b.nnz > kern.max_nnz:
+            return a._topk_in_blocks(b, k, transpose, dtype, kern.max_nnz, **opts)
+        once = getattr(kern, "_one_shot", {})
+        f = kern.mult_abt_topk if transpose else kern.mult_ab_topk
+        with releasing(kern.to_handle(a, **once), kern) as ah, \
+                releasing(kern.to_handle(b, **once), kern) as bh:
+            ch = f(ah, bh, k, **opts)
+            with releasing(ch, kern):
+                return kern.from_handle(ch)._valued(dtype)
+
+    def cosine_topk(self, k, *, center=False, threshold=None, sort=False,
+                    dtype=np.float64):
+        """For each row, the ``k`` other rows most similar to it by cosine similarity
+        (item-item neighbours): a copy with duplicates summed, centred on each row's mean
+        when ``center``, scaled to unit rows (:meth:`normalize_rows`), then
+        :meth:`multiply_topk` of it with its own transpose, diagonal excluded.
+        ``threshold`` and ``sort`` as there. Rows that are all zero (or become so by
+        centring) have NaN similarities: they come out empty and appear in no row.
+        """
+        sp = self._valued(dtype).to_scipy().copy()
+        sp.sum_duplicates()
+        a = CSR.from_scipy(sp, copy=False)
+        if center:
+            a.normalize_rows("center")
+        a.normalize_rows("unit")
+        return a.multiply_topk(a, k, transpose=True, threshold=threshold,
+                               exclude_diagonal=True, sort=sort, dtype=dtype)
+
+    def _topk_in_blocks(self, b, k, transpose, dtype, max_nnz, *, threshold,
+                        exclude_diagonal, sort):
+        """:meth:`multiply_topk` by row blocks of ``A`` (or of ``Bᵀ``, giving column
+        blocks): each block keeps its top ``k`` (``k + 1`` when the diagonal is excluded:
+        the block does not know the global diagonal), then the rules run again on them."""
+        kb = k + 1 if exclude_diagonal else k
+        if self.nnz > max_nnz:
+            c = CSR._assemble_shards(
+                [s.multiply_topk(b, kb, transpose=transpose, threshold=threshold, dtype=dtype)
+                 for s in self._shard_rows(max_nnz)]).to_scipy()
+        else:
+            bt = b if transpose else b.transpose()
+            c = sps.hstack([self.multiply_topk(s, kb, transpose=True, threshold=threshold,
+                                               dtype=dtype).to_scipy()
+                            for s in bt._shard_rows(max_nnz)], format="csr")
+        c = _topk.select(c, k, exclude_diagonal=exclude_diagonal, sort=sort)
+        return CSR.from_scipy(c, copy=False)._valued(dtype)
+
+    def _valued(self, dtype):
+        """:meth:`_kernel_values` with explicit values (ones for a pattern matrix)."""
+        a = self._kernel_values(dtype)
+        if a._values is None:
+            a = CSR(a.nrows, a.ncols, a.nnz, a.rowptrs, a.colinds, np.ones(a.nnz, dtype),
+                    _cast=False)
+        return a
 
     def mult_vec(self, x):
         """``A·x``: float64 (float32 when both the values and ``x`` are float32).

@@ -6,7 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use csr::kernel::{self, Kernel, KernelId};
+use csr::kernel::{self, Kernel, KernelId, TopK, TopKOrder};
 use csr::{CsrRef, Dense, Index, Scalar, Strategy};
 
 use crate::arrays::{MatrixArrays, OutValues, Parts, Structure, Vals, parts};
@@ -326,6 +326,33 @@ impl Handle {
     }
 }
 
+/// The options of a top-k product as Python passes them.
+#[derive(Clone, Copy)]
+struct TopKArgs {
+    k: usize,
+    threshold: Option<f64>,
+    exclude_diagonal: bool,
+    sort: bool,
+}
+
+impl TopKArgs {
+    /// The library's options in the real type `R` of the values (the threshold rounded
+    /// to it).
+    fn options<R: Scalar>(&self) -> TopK<R> {
+        let opts = TopK::new(self.k)
+            .exclude_diagonal(self.exclude_diagonal)
+            .order(if self.sort {
+                TopKOrder::ByValueDescending
+            } else {
+                TopKOrder::ByColumn
+            });
+        match self.threshold {
+            Some(t) => opts.threshold(R::from_re_im(t, 0.0)),
+            None => opts,
+        }
+    }
+}
+
 fn released() -> PyErr {
     PyValueError::new_err("this handle was released")
 }
@@ -424,10 +451,22 @@ impl Handle {
         })
     }
 
-    fn product(&self, py: Python<'_>, other: &Handle, transpose: bool) -> PyResult<Handle> {
+    /// `A·B` or `A·Bᵀ`, in full or (with `topk`) its top entries per row.
+    fn product(
+        &self,
+        py: Python<'_>,
+        other: &Handle,
+        transpose: bool,
+        topk: Option<TopKArgs>,
+    ) -> PyResult<Handle> {
         if self.kernel != other.kernel {
             return Err(to_py(csr::Error::ForeignHandle {
-                op: if transpose { "mult_abt" } else { "mult_ab" },
+                op: match (transpose, topk.is_some()) {
+                    (false, false) => "mult_ab",
+                    (true, false) => "mult_abt",
+                    (false, true) => "mult_ab_topk",
+                    (true, true) => "mult_abt_topk",
+                },
                 kernel: self.kernel.name(),
                 handle_kernel: other.kernel.name(),
             }));
@@ -450,10 +489,11 @@ impl Handle {
             macro_rules! prod {
                 ($a:expr, $b:expr, $v:ident) => {{
                     let k = kernel::kernel_for(id).map_err(to_py)?;
-                    let c = if transpose {
-                        k.mult_abt($a, $b)
-                    } else {
-                        k.mult_ab($a, $b)
+                    let c = match (transpose, &topk) {
+                        (false, None) => k.mult_ab($a, $b),
+                        (true, None) => k.mult_abt($a, $b),
+                        (false, Some(t)) => k.mult_ab_topk($a, $b, &t.options()),
+                        (true, Some(t)) => k.mult_abt_topk($a, $b, &t.options()),
                     };
                     Ok(Typed::$v(c.map_err(to_py)?))
                 }};
@@ -560,12 +600,57 @@ impl Handle {
 
     /// `A·B` as a new handle.
     fn mult_ab(&self, py: Python<'_>, other: &Handle) -> PyResult<Handle> {
-        self.product(py, other, false)
+        self.product(py, other, false, None)
     }
 
     /// `A·Bᵀ` as a new handle (`B` is not transposed by the caller).
     fn mult_abt(&self, py: Python<'_>, other: &Handle) -> PyResult<Handle> {
-        self.product(py, other, true)
+        self.product(py, other, true, None)
+    }
+
+    /// The top `k` entries of each row of `A·B` as a new handle (see `TopK` in the
+    /// library: largest values, ties to the lower column, NaN never kept); `threshold`
+    /// keeps values `>=` it (compared in the handle's value type), `exclude_diagonal`
+    /// drops `(i, i)` before selecting, `sort` orders each row by value descending
+    /// instead of by column.
+    #[pyo3(signature = (other, k, threshold=None, exclude_diagonal=false, sort=false))]
+    fn mult_ab_topk(
+        &self,
+        py: Python<'_>,
+        other: &Handle,
+        k: usize,
+        threshold: Option<f64>,
+        exclude_diagonal: bool,
+        sort: bool,
+    ) -> PyResult<Handle> {
+        let args = TopKArgs {
+            k,
+            threshold,
+            exclude_diagonal,
+            sort,
+        };
+        self.product(py, other, false, Some(args))
+    }
+
+    /// [`mult_ab_topk`](Self::mult_ab_topk) for `A·Bᵀ` (`B` is not transposed by the
+    /// caller).
+    #[pyo3(signature = (other, k, threshold=None, exclude_diagonal=false, sort=false))]
+    fn mult_abt_topk(
+        &self,
+        py: Python<'_>,
+        other: &Handle,
+        k: usize,
+        threshold: Option<f64>,
+        exclude_diagonal: bool,
+        sort: bool,
+    ) -> PyResult<Handle> {
+        let args = TopKArgs {
+            k,
+            threshold,
+            exclude_diagonal,
+            sort,
+        };
+        self.product(py, other, true, Some(args))
     }
 
     /// Sorts each row by column. A borrowed matrix is copied first: the `CSR`'s arrays are

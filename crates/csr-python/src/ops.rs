@@ -4,9 +4,8 @@
 use numpy::{PyArray1, PyArrayMethods, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use rayon::prelude::*;
 
-use csr::{Csr, CsrRef, Duplicates, Element, Index};
+use csr::{Csr, CsrRef, Duplicates, Element, Index, Normalize};
 
 use crate::arrays::{IdxArray, MatrixArrays, Parts, ValArray, parts, with_typed};
 use crate::errors::to_py;
@@ -225,21 +224,10 @@ fn write_values<T: numpy::Element + Copy>(dst: &Bound<'_, PyAny>, src: &[T]) -> 
     Ok(())
 }
 
-/// How `normalize_rows` normalises.
-#[derive(Clone, Copy)]
-enum Mode {
-    Center,
-    Unit,
-}
-
 /// Normalises each row's stored values in place and returns the per-row statistic (means
-/// for `center`, L2 norms for `unit`), in the values' dtype; empty rows give 0.
-///
-/// `unit` survives subnormal rows: each row is scaled by a power of two taken from its
-/// largest magnitude (clamped to the exponent range) before the norm, and the unscaled norm
-/// is reported; an all-zero row gives NaN values and norm 0.
-///
-/// To be replaced by the library's `normalize_rows` (Center/Unit) once it lands there.
+/// for `center`, L2 norms for `unit`), in the values' dtype; empty rows give 0. The work is
+/// the library's [`csr::normalize_rows`] (subnormal-safe unit norm; an all-zero row gives
+/// NaN values and norm 0).
 #[pyfunction]
 pub(crate) fn normalize_rows(
     py: Python<'_>,
@@ -251,8 +239,8 @@ pub(crate) fn normalize_rows(
     mode: &str,
 ) -> PyResult<Py<PyAny>> {
     let mode = match mode {
-        "center" => Mode::Center,
-        "unit" => Mode::Unit,
+        "center" => Normalize::Center,
+        "unit" => Normalize::Unit,
         other => {
             return Err(PyValueError::new_err(format!(
                 "unknown normalization mode {other:?}; known modes: center, unit"
@@ -273,132 +261,35 @@ pub(crate) fn normalize_rows(
     });
     drop(frozen);
     if let Ok(a) = values.cast::<PyArray1<f64>>() {
-        let mut w = a.try_readwrite()?;
-        let vs = writeable_slice(&mut w, ptrs[nrows])?;
-        let out = compute(py, vs.len() + nrows, || Ok(normalize(&ptrs, vs, mode)))?;
-        return Ok(PyArray1::from_vec(py, out).into_any().unbind());
+        return normalize_values(py, &ptrs, a, mode);
     }
     if let Ok(a) = values.cast::<PyArray1<f32>>() {
-        let mut w = a.try_readwrite()?;
-        let vs = writeable_slice(&mut w, ptrs[nrows])?;
-        let out = compute(py, vs.len() + nrows, || Ok(normalize(&ptrs, vs, mode)))?;
-        return Ok(PyArray1::from_vec(py, out).into_any().unbind());
+        return normalize_values(py, &ptrs, a, mode);
     }
     Err(PyTypeError::new_err(
         "values must be a 1-D array of dtype float32 or float64",
     ))
 }
 
-fn writeable_slice<'a, T: numpy::Element>(
-    w: &'a mut PyReadwriteArray1<'_, T>,
-    nnz: usize,
-) -> PyResult<&'a mut [T]> {
-    let s = w
+/// Runs [`csr::normalize_rows`] on a writeable numpy array, without the GIL.
+fn normalize_values<T: csr::Scalar + numpy::Element>(
+    py: Python<'_>,
+    ptrs: &[usize],
+    values: &Bound<'_, PyArray1<T>>,
+    mode: Normalize,
+) -> PyResult<Py<PyAny>> {
+    let mut w = values.try_readwrite()?;
+    let vs = w
         .as_slice_mut()
         .map_err(|_| PyValueError::new_err("values must be C-contiguous"))?;
-    if s.len() != nnz {
+    if vs.len() != ptrs[ptrs.len() - 1] {
         return Err(to_py(csr::Error::ValuesLength {
-            col_idxs: nnz,
-            values: s.len(),
+            col_idxs: ptrs[ptrs.len() - 1],
+            values: vs.len(),
         }));
     }
-    Ok(s)
-}
-
-/// A float type `normalize_rows` works in (through `f64`).
-trait Float: Copy + Send + Sync {
-    fn to_f64(self) -> f64;
-    fn from_f64(v: f64) -> Self;
-}
-impl Float for f64 {
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-}
-impl Float for f32 {
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "rounding to f32 is the intent"
-    )]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-}
-
-/// Rows per rayon task in `normalize`.
-const ROWS_PER_TASK: usize = 4096;
-
-fn normalize<T: Float>(ptrs: &[usize], values: &mut [T], mode: Mode) -> Vec<T> {
-    let nrows = ptrs.len() - 1;
-    let mut rows: Vec<&mut [T]> = Vec::with_capacity(nrows);
-    let mut rest = values;
-    for r in 0..nrows {
-        let (row, tail) = rest.split_at_mut(ptrs[r + 1] - ptrs[r]);
-        rows.push(row);
-        rest = tail;
-    }
-    rows.into_par_iter()
-        .with_min_len(ROWS_PER_TASK)
-        .map(|row| T::from_f64(normalize_row(row, mode)))
-        .collect()
-}
-
-fn normalize_row<T: Float>(row: &mut [T], mode: Mode) -> f64 {
-    if row.is_empty() {
-        return 0.0;
-    }
-    match mode {
-        Mode::Center => {
-            #[allow(clippy::cast_precision_loss, reason = "a row length as a divisor")]
-            let mean = row.iter().map(|v| v.to_f64()).sum::<f64>() / row.len() as f64;
-            for v in row.iter_mut() {
-                *v = T::from_f64(v.to_f64() - mean);
-            }
-            mean
-        }
-        Mode::Unit => {
-            let max = row.iter().fold(0.0_f64, |m, v| m.max(v.to_f64().abs()));
-            // 2^-e with max·2^-e in [0.5, 1), e clamped so that 2^-e is a normal f64.
-            let e = if max > 0.0 && max.is_finite() {
-                frexp_exponent(max).clamp(-1022, 1023)
-            } else {
-                0
-            };
-            let scale = 2.0_f64.powi(-e);
-            let norm = row
-                .iter()
-                .map(|v| {
-                    let s = v.to_f64() * scale;
-                    s * s
-                })
-                .sum::<f64>()
-                .sqrt();
-            for v in row.iter_mut() {
-                *v = T::from_f64(v.to_f64() * scale / norm);
-            }
-            norm * 2.0_f64.powi(e)
-        }
-    }
-}
-
-/// The exponent `e` with `x = m·2^e`, `m` in `[0.5, 1)`, for a finite `x > 0`.
-fn frexp_exponent(x: f64) -> i32 {
-    let bits = x.to_bits();
-    #[allow(clippy::cast_possible_truncation, reason = "an 11-bit field")]
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    if biased == 0 {
-        // Subnormal: 2^-1074 times the mantissa, whose top set bit gives the exponent.
-        let mantissa = bits & ((1 << 52) - 1);
-        #[allow(clippy::cast_possible_wrap, reason = "at most 64")]
-        let top = 64 - mantissa.leading_zeros() as i32;
-        -1074 + top
-    } else {
-        biased - 1022
-    }
+    let out = compute(py, vs.len() + ptrs.len(), || {
+        csr::normalize_rows(ptrs, vs, mode).map_err(to_py)
+    })?;
+    Ok(PyArray1::from_vec(py, out).into_any().unbind())
 }

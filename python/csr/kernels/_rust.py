@@ -45,12 +45,21 @@ def define(ns, rust_name):
         """``A·Bᵀ`` as a handle."""
         return a_h.mult_abt(b_h)
 
+    def mult_ab_topk(a_h, b_h, k, *, threshold=None, exclude_diagonal=False, sort=False):
+        """The top ``k`` entries of each row of ``A·B`` as a handle (see
+        :meth:`csr.CSR.multiply_topk`); the product is never held whole."""
+        return a_h.mult_ab_topk(b_h, k, threshold, exclude_diagonal, sort)
+
+    def mult_abt_topk(a_h, b_h, k, *, threshold=None, exclude_diagonal=False, sort=False):
+        """The top ``k`` entries of each row of ``A·Bᵀ`` as a handle."""
+        return a_h.mult_abt_topk(b_h, k, threshold, exclude_diagonal, sort)
+
     def mult_vec(a_h, x):
         """``A·x`` in the handle's value dtype."""
         return a_h.mult_vec(np.ascontiguousarray(x, dtype=a_h.dtype))
 
     for f in (to_handle, from_handle, release_handle, order_columns, mult_ab, mult_abt,
-              mult_vec):
+              mult_ab_topk, mult_abt_topk, mult_vec):
         f.__module__ = ns["__name__"]
         ns[f.__name__] = f
     ns["_one_shot"] = ONE_SHOT

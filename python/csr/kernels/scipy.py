@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from csr import _topk
+
 name = "scipy"
 max_nnz = 2**63 - 1
 
@@ -40,3 +42,16 @@ def mult_abt(a_h, b_h):
 def mult_vec(a_h, x):
     """``A·x``."""
     return np.asarray(a_h @ x)
+
+
+def mult_ab_topk(a_h, b_h, k, *, threshold=None, exclude_diagonal=False, sort=False):
+    """The top ``k`` entries of each row of ``A·B``: the full product, then each row's
+    selection (see :meth:`csr.CSR.multiply_topk`)."""
+    return _topk.select(_topk.full_product(a_h, b_h), k, threshold=threshold,
+                        exclude_diagonal=exclude_diagonal, sort=sort)
+
+
+def mult_abt_topk(a_h, b_h, k, *, threshold=None, exclude_diagonal=False, sort=False):
+    """The top ``k`` entries of each row of ``A·Bᵀ``."""
+    return _topk.select(_topk.full_product(a_h, b_h.T), k, threshold=threshold,
+                        exclude_diagonal=exclude_diagonal, sort=sort)

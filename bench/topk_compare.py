@@ -26,7 +26,8 @@ For the python children the table also gives the RSS growth over the loaded inpu
 `--bench-json`, the in-process rows of `csr bench` on the ratings workload (top-k product,
 full product + selection, cosine_topk, with their own peak memory) are run and printed too.
 
-    python3 -m venv /work/venv-bench && /work/venv-bench/bin/pip install sparse-dot-topn==1.2.0 scipy
+    python3 -m venv /work/venv-bench
+    /work/venv-bench/bin/pip install sparse-dot-topn==1.2.0 scipy
     cargo build --release -p csr-cli
     /work/venv-bench/bin/python bench/topk_compare.py --csr target/release/csr --threads 2
     /work/venv-bench/bin/python bench/topk_compare.py --small   # a smoke run in seconds
@@ -241,7 +242,8 @@ def main():
 
     print(f"top-k products, {args.threads} threads, median of {args.reps} runs")
     print(
-        f"{'workload':10} {'impl':16} {'ms':>10} {'x csr':>7} {'peak RSS MB':>12} {'+inputs MB':>11}  check"
+        f"{'workload':10} {'impl':16} {'ms':>10} {'x csr':>7} "
+        f"{'peak RSS MB':>12} {'+inputs MB':>11}  check"
     )
     for r in results:
         ours = next(
@@ -282,7 +284,8 @@ def main():
         for row in rows:
             if "top" in row["op"] or row["op"] == "spgemm_abt":
                 print(
-                    f"  {row['op']:24} {row['kernel']:8} {row['median_s'] * 1e3:10.2f} ms  {row['note']}"
+                    f"  {row['op']:24} {row['kernel']:8} "
+                    f"{row['median_s'] * 1e3:10.2f} ms  {row['note']}"
                 )
 
 

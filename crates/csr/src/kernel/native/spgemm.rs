@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::parallel::{MIN_PARALLEL_WORK, even_ranges};
-use crate::parallel::{alloc_output, try_filled, try_zeroed};
+use crate::parallel::{alloc_output, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Chunks per rayon thread in the flop-balanced row partition. Several chunks per thread
@@ -117,7 +117,10 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
             self.stamp = 0;
         }
         if values && self.acc.len() < ncols {
-            self.acc = try_filled(ncols, T::zero(), "SpGEMM accumulator")?;
+            // Zero bits are `T::zero()` for every scalar. No parallel fill: this runs while the
+            // thread holds its workspace's lock, and a rayon worker that waits for parallel
+            // work steals tasks, one of which may need this same workspace (a deadlock).
+            self.acc = try_zeroed(ncols, "SpGEMM accumulator")?;
         }
         Ok(())
     }

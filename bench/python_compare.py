@@ -29,7 +29,7 @@ import scipy.sparse as sps
 # (name, rows of poisson2d side / powerlaw rows / rating users) per scale.
 SCALES = {
     "small": {"poisson": 200, "powerlaw": 20_000, "users": 2_000, "items": 1_000},
-    "full": {"poisson": 2000, "powerlaw": 1_000_000, "users": 100_000, "items": 20_000},
+    "full": {"poisson": 2000, "powerlaw": 1_000_000, "users": 50_000, "items": 5_000},
 }
 
 
@@ -54,8 +54,9 @@ def powerlaw(n, rng, mean=15):
     return a
 
 
-def rating(users, items, rng, per_user=50):
-    """A user × item rating matrix: items drawn by Zipf popularity, ratings 0.5–5."""
+def rating(users, items, rng, per_user=20):
+    """An item × user rating matrix (item-item k-NN's orientation: A·Aᵀ is items × items),
+    items drawn by Zipf popularity, ratings 0.5–5 (`csr bench`'s items:ratings:50k:5k:20)."""
     lens = rng.integers(5, 2 * per_user, users)
     rows = np.repeat(np.arange(users), lens)
     pop = 1.0 / np.arange(1, items + 1)
@@ -73,7 +74,7 @@ def make_matrices(scale, folder):
     mats = {
         f"poisson2d-{s['poisson']}": poisson2d(s["poisson"], rng),
         f"powerlaw-{s['powerlaw']}": powerlaw(s["powerlaw"], rng),
-        f"rating-{s['users']}x{s['items']}": rating(s["users"], s["items"], rng),
+        f"rating-{s['items']}x{s['users']}": rating(s["users"], s["items"], rng).T.tocsr(),
         "tiny-100": sps.random(20, 20, density=0.25, format="csr", random_state=1),
     }
     paths = {}

@@ -6,7 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use csr::kernel::{self, Kernel, KernelId, TopK, TopKOrder};
+use csr::kernel::{self, Kernel, KernelId, MklKernel, TopK, TopKOrder};
 use csr::{CsrRef, Dense, Index, Scalar, Strategy};
 
 use crate::arrays::{MatrixArrays, OutValues, Parts, Structure, Vals, parts};
@@ -142,6 +142,13 @@ fn make<T: Scalar, I: Index>(
 ) -> PyResult<KHandle<T, I>> {
     let view = CsrRef::try_from_parts(nrows, ncols, ptrs, cols, vals).map_err(to_py)?;
     let k = kernel::kernel_for::<T, I>(id).map_err(to_py)?;
+    if id == KernelId::Mkl && strategy != Strategy::Automatic {
+        // A one-shot handle (`CSR.mult_vec`, `multiply`: a named strategy): MKL's SpMV hint
+        // makes `mkl_sparse_optimize` analyse the matrix for many products, which costs
+        // several products' worth for the one this handle serves.
+        let once = MklKernel::new().with_expected_mv_calls(0);
+        return Kernel::<T, I>::to_handle(&once, view).map_err(to_py);
+    }
     k.to_handle(view.with_strategy(strategy)).map_err(to_py)
 }
 

@@ -6,7 +6,8 @@ import numpy as np
 from csr import _csr
 
 # Handles made for one call (CSR.mult_vec, CSR.multiply) skip the SpMV planning that pays
-# off only over many calls (automatic's compressed and tiled strategies copy the matrix).
+# off only over many calls (automatic's compressed and tiled strategies copy the matrix;
+# on mkl, a named strategy also drops the SpMV hint and its analysis).
 ONE_SHOT = {"strategy": "load_balance"}
 
 

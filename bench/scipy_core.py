@@ -55,7 +55,9 @@ def bench(name, a, rng):
     nnz = a.nnz
     coo = a.tocoo()
     order = rng.permutation(nnz)
-    rows, cols, vals = coo.row[order].astype(np.int32), coo.col[order].astype(np.int32), coo.data[order]
+    rows = coo.row[order].astype(np.int32)
+    cols = coo.col[order].astype(np.int32)
+    vals = coo.data[order]
     t_asm = median_ms(lambda _: sp.coo_matrix((vals, (rows, cols)), shape=a.shape).tocsr())
     t_tr = median_ms(lambda _: a.T.tocsr())
 
@@ -68,14 +70,21 @@ def bench(name, a, rng):
             shuffled.data[lo:hi] = a.data[p]
 
     def fresh():
-        return sp.csr_matrix((shuffled.data.copy(), shuffled.indices.copy(), shuffled.indptr.copy()), shape=a.shape)
+        arrays = (shuffled.data.copy(), shuffled.indices.copy(), shuffled.indptr.copy())
+        return sp.csr_matrix(arrays, shape=a.shape)
 
     t_sort = median_ms(lambda m: m.sort_indices(), fresh)
-    print(f"{name:<16} nnz={nnz:>9}  coo.tocsr() {t_asm:8.1f} ms   .T.tocsr() {t_tr:8.1f} ms   sort_indices() {t_sort:8.1f} ms")
+    print(
+        f"{name:<16} nnz={nnz:>9}  coo.tocsr() {t_asm:8.1f} ms   .T.tocsr() {t_tr:8.1f} ms   "
+        f"sort_indices() {t_sort:8.1f} ms"
+    )
 
 
 def main():
-    print(f"scipy {scipy.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}; median of {REPS}")
+    print(
+        f"scipy {scipy.__version__}, numpy {np.__version__}, "
+        f"python {sys.version.split()[0]}; median of {REPS}"
+    )
     rng = np.random.default_rng(42)
     bench("poisson2d:2000", poisson2d(2000, rng), rng)
     bench("powerlaw:1m", powerlaw(1_000_000, rng), rng)

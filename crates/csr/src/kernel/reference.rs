@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::topk::{TopK, TopKOrder, check_orderable, is_candidate, rank};
+use super::topk::{TopK, TopKOrder, is_candidate, rank, topk_operands};
 use super::{Handle, Kernel, KernelId, shapes};
 use crate::error::{Error, Extent, Result};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -165,18 +165,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         b: &Handle<'_, T, I>,
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
-        const OP: &str = "mult_ab_topk";
-        a.check_kernel(ID, OP)?;
-        b.check_kernel(ID, OP)?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::product(am, bm, false, OP)?;
-        check_orderable::<T>(ID.name(), OP)?;
-        let c = gustavson(am, bm, I::MAX_USIZE)?;
-        Ok(Handle::owned(
-            ID,
-            keep_top(c.view(), opts)?,
-            Default::default(),
-        ))
+        topk_product(a, b, opts, false)
     }
 
     fn mult_abt_topk(
@@ -185,19 +174,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         b: &Handle<'_, T, I>,
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
-        const OP: &str = "mult_abt_topk";
-        a.check_kernel(ID, OP)?;
-        b.check_kernel(ID, OP)?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::product(am, bm, true, OP)?;
-        check_orderable::<T>(ID.name(), OP)?;
-        let bt = bm.try_transpose()?;
-        let c = gustavson(am, bt.view(), I::MAX_USIZE)?;
-        Ok(Handle::owned(
-            ID,
-            keep_top(c.view(), opts)?,
-            Default::default(),
-        ))
+        topk_product(a, b, opts, true)
     }
 }
 
@@ -229,6 +206,26 @@ fn keep_top<T: Scalar, I: Index>(c: CsrRef<'_, T, I>, opts: &TopK<T::Real>) -> R
         row_ptrs.push(I::truncate(col_idxs.len()));
     }
     Csr::try_from_parts(c.nrows(), c.ncols(), row_ptrs, col_idxs, values)
+}
+
+/// The full product (`A·Bᵀ` with `transpose_b`), then each row's top entries: the oracle.
+fn topk_product<T: Scalar, I: Index>(
+    a: &Handle<'_, T, I>,
+    b: &Handle<'_, T, I>,
+    opts: &TopK<T::Real>,
+    transpose_b: bool,
+) -> Result<Handle<'static, T, I>> {
+    let (am, bm) = topk_operands(ID, a, b, transpose_b)?;
+    let c = if transpose_b {
+        gustavson(am, bm.try_transpose()?.view(), I::MAX_USIZE)?
+    } else {
+        gustavson(am, bm, I::MAX_USIZE)?
+    };
+    Ok(Handle::owned(
+        ID,
+        keep_top(c.view(), opts)?,
+        Default::default(),
+    ))
 }
 
 /// `A·B` (shapes already checked: `a.ncols() == b.nrows()`), one ordered map per row, as

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
-use super::{Handle, Kernel};
+use super::{Handle, Kernel, KernelId, shapes};
 use crate::error::{Error, Result};
 use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -122,6 +122,31 @@ pub(crate) fn check_orderable<T: Scalar>(kernel: &'static str, op: &'static str)
         });
     }
     Ok(())
+}
+
+/// The operands of a top-k product (`A·Bᵀ` with `transpose_b`) on kernel `id`: both handles
+/// its own, shapes that agree, values with an order.
+///
+/// # Errors
+/// [`Error::ForeignHandle`], [`Error::DimensionMismatch`], [`Error::Unsupported`] (complex
+/// values).
+pub(crate) fn topk_operands<'h, T: Scalar, I: Index>(
+    id: KernelId,
+    a: &'h Handle<'_, T, I>,
+    b: &'h Handle<'_, T, I>,
+    transpose_b: bool,
+) -> Result<(CsrRef<'h, T, I>, CsrRef<'h, T, I>)> {
+    let op = if transpose_b {
+        "mult_abt_topk"
+    } else {
+        "mult_ab_topk"
+    };
+    a.check_kernel(id, op)?;
+    b.check_kernel(id, op)?;
+    let (am, bm) = (a.matrix(), b.matrix());
+    shapes::product(am, bm, transpose_b, op)?;
+    check_orderable::<T>(id.name(), op)?;
+    Ok((am, bm))
 }
 
 /// The rank order of two candidates `(column, value)`: larger value first, then lower

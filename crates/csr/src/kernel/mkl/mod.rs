@@ -39,7 +39,7 @@ pub use library::MKL_LIB_ENV;
 use sparse::MklMatrix;
 
 use self::ffi::{MklApi, MklInt};
-use super::topk::{TopK, check_orderable, empty_result, select_rows};
+use super::topk::{TopK, empty_result, select_rows, topk_operands};
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -524,25 +524,9 @@ fn lp64_products_fit<T: Scalar, I: Index>(
     transpose_b: bool,
     blocks: impl Iterator<Item = Range<usize>>,
 ) -> Result<()> {
-    // Entries of B's row k (of Bᵀ's row k: B's column k, with `transpose_b`).
-    let per_k: Vec<usize> = if transpose_b {
-        let mut counts = vec![0usize; b.ncols()];
-        for &c in b.col_idxs() {
-            counts[c.to_usize()] += 1;
-        }
-        counts
-    } else {
-        b.row_ptrs()
-            .windows(2)
-            .map(|w| w[1].to_usize() - w[0].to_usize())
-            .collect()
-    };
-    let (ptrs, cols) = (a.row_ptrs(), a.col_idxs());
+    let meets = meets(b, transpose_b);
     for rows in blocks {
-        let entries = ptrs[rows.start].to_usize()..ptrs[rows.end].to_usize();
-        let bound = cols[entries]
-            .iter()
-            .fold(0usize, |s, &k| s.saturating_add(per_k[k.to_usize()]));
+        let bound = products(a, &meets, rows.clone());
         if bound > i32::MAX as usize {
             return Err(Error::Unsupported {
                 kernel: "mkl",
@@ -556,6 +540,31 @@ fn lp64_products_fit<T: Scalar, I: Index>(
         }
     }
     Ok(())
+}
+
+/// For each column `k` of `A`, the products an entry `(i, k)` of `A` brings to `A·B`: the
+/// entries of B's row `k` (with `transpose_b`, of Bᵀ's row `k`: B's column `k`).
+fn meets<T: Scalar, I: Index>(b: CsrRef<'_, T, I>, transpose_b: bool) -> Vec<usize> {
+    if transpose_b {
+        let mut counts = vec![0usize; b.ncols()];
+        b.col_idxs().iter().for_each(|c| counts[c.to_usize()] += 1);
+        counts
+    } else {
+        b.row_lengths().collect()
+    }
+}
+
+/// The products of rows `rows` of `A` (an upper bound on their entries in the product),
+/// given [`meets`] of `B`; saturating.
+fn products<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    meets: &[usize],
+    rows: Range<usize>,
+) -> usize {
+    let entries = a.row_ptrs()[rows.start].to_usize()..a.row_ptrs()[rows.end].to_usize();
+    a.col_idxs()[entries]
+        .iter()
+        .fold(0usize, |s, k| s.saturating_add(meets[k.to_usize()]))
 }
 
 /// The rows of `parts`, one after the other, as one `shape` matrix.
@@ -721,16 +730,7 @@ impl MklKernel {
         opts: &TopK<T::Real>,
         transpose_b: bool,
     ) -> Result<Handle<'static, T, I>> {
-        let op = if transpose_b {
-            "mult_abt_topk"
-        } else {
-            "mult_ab_topk"
-        };
-        a.check_kernel(KernelId::Mkl, op)?;
-        b.check_kernel(KernelId::Mkl, op)?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::product(am, bm, transpose_b, op)?;
-        check_orderable::<T>("mkl", op)?;
+        let (am, bm) = topk_operands(KernelId::Mkl, a, b, transpose_b)?;
         let shape = (
             am.nrows(),
             if transpose_b { bm.nrows() } else { bm.ncols() },
@@ -738,22 +738,9 @@ impl MklKernel {
         let c = if opts.k == 0 {
             empty_result(shape.0, shape.1)?
         } else {
-            // The length of the row of B (or of Bᵀ: a column of B) each column of A meets.
-            let meets: Vec<usize> = if transpose_b {
-                let mut counts = vec![0usize; bm.ncols()];
-                bm.col_idxs().iter().for_each(|c| counts[c.to_usize()] += 1);
-                counts
-            } else {
-                bm.row_lengths().collect()
-            };
+            let meets = meets(bm, transpose_b);
             let limit = self.limit::<I>().min(TOPK_BLOCK_ENTRIES);
-            let (ap, ac) = (am.row_ptrs(), am.col_idxs());
-            let row_flops = |r: usize| -> usize {
-                ac[ap[r].to_usize()..ap[r + 1].to_usize()]
-                    .iter()
-                    .map(|c| meets[c.to_usize()])
-                    .sum()
-            };
+            let row_flops = |r: usize| products(am, &meets, r..r + 1);
             // Blocks are bounded by their product here, not by max_nnz: one row may hold
             // more entries than max_nnz.
             let whole = Self {
@@ -765,7 +752,7 @@ impl MklKernel {
             while start < shape.0 {
                 // At least one row; then rows while the block's product stays in bounds.
                 let (mut end, mut flops) = (start + 1, row_flops(start));
-                while end < shape.0 && flops + row_flops(end) <= limit {
+                while end < shape.0 && flops.saturating_add(row_flops(end)) <= limit {
                     flops += row_flops(end);
                     end += 1;
                 }

@@ -32,7 +32,7 @@ pub(crate) use spgemm::Workspace as SpgemmWorkspace;
 pub(crate) use spmv::SpmvPlan;
 
 use super::handle::get_or_build;
-use super::topk::{TopK, check_orderable};
+use super::topk::{TopK, topk_operands};
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
@@ -67,6 +67,26 @@ fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmW
     match &h.state {
         KernelState::Native { workspaces, .. } => Some(workspaces),
         KernelState::None | KernelState::Mkl(_) => None,
+    }
+}
+
+/// Runs `f` with `Bᵀ` and the SpGEMM workspaces over its columns (B's rows). A native
+/// handle keeps both: the transpose is made on first use (outside its cell, see
+/// [`get_or_build`]); any other handle gets a transpose for this call and no workspaces.
+fn with_transpose<T: Scalar, I: Index, R>(
+    b: &Handle<'_, T, I>,
+    f: impl FnOnce(CsrRef<'_, T, I>, Option<&Mutex<Vec<SpgemmWorkspace<T, I>>>>) -> Result<R>,
+) -> Result<R> {
+    match &b.state {
+        KernelState::Native {
+            transpose,
+            workspaces,
+            ..
+        } => f(
+            get_or_build(transpose, || b.matrix().try_transpose())?.view(),
+            Some(workspaces),
+        ),
+        KernelState::None | KernelState::Mkl(_) => f(b.matrix().try_transpose()?.view(), None),
     }
 }
 
@@ -150,22 +170,11 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     ) -> Result<Handle<'static, T, I>> {
         a.check_kernel(KernelId::Native, "mult_abt")?;
         b.check_kernel(KernelId::Native, "mult_abt")?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::mult_ab(am, bm, true)?;
-        let c = match &b.state {
-            KernelState::Native {
-                transpose,
-                workspaces,
-                ..
-            } => {
-                // Bᵀ has B's rows as columns: its workspaces live with B's handle.
-                let bt = get_or_build(transpose, || bm.try_transpose())?;
-                spgemm::multiply(am, bt.view(), "mult_abt", Some(workspaces))?
-            }
-            KernelState::None | KernelState::Mkl(_) => {
-                spgemm::multiply(am, bm.try_transpose()?.view(), "mult_abt", None)?
-            }
-        };
+        let am = a.matrix();
+        shapes::mult_ab(am, b.matrix(), true)?;
+        let c = with_transpose(b, |bt, workspaces| {
+            spgemm::multiply(am, bt, "mult_abt", workspaces)
+        })?;
         let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
     }
@@ -176,12 +185,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         b: &Handle<'_, T, I>,
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
-        const OP: &str = "mult_ab_topk";
-        a.check_kernel(KernelId::Native, OP)?;
-        b.check_kernel(KernelId::Native, OP)?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::product(am, bm, false, OP)?;
-        check_orderable::<T>("native", OP)?;
+        let (am, bm) = topk_operands(KernelId::Native, a, b, false)?;
         let c = topk::multiply_topk(am, bm, workspaces(b), opts)?;
         let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
@@ -193,26 +197,10 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         b: &Handle<'_, T, I>,
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
-        const OP: &str = "mult_abt_topk";
-        a.check_kernel(KernelId::Native, OP)?;
-        b.check_kernel(KernelId::Native, OP)?;
-        let (am, bm) = (a.matrix(), b.matrix());
-        shapes::product(am, bm, true, OP)?;
-        check_orderable::<T>("native", OP)?;
-        let c = match &b.state {
-            KernelState::Native {
-                transpose,
-                workspaces,
-                ..
-            } => {
-                // Bᵀ has B's rows as columns: its workspaces live with B's handle.
-                let bt = get_or_build(transpose, || bm.try_transpose())?;
-                topk::multiply_topk(am, bt.view(), Some(workspaces), opts)?
-            }
-            KernelState::None | KernelState::Mkl(_) => {
-                topk::multiply_topk(am, bm.try_transpose()?.view(), None, opts)?
-            }
-        };
+        let (am, _) = topk_operands(KernelId::Native, a, b, true)?;
+        let c = with_transpose(b, |bt, workspaces| {
+            topk::multiply_topk(am, bt, workspaces, opts)
+        })?;
         let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
     }

@@ -11,6 +11,21 @@ from csr.kernels import get_kernel, releasing
 INTC_MAX = np.iinfo(np.intc).max
 
 
+def _take(k, h, drop_zeros=False):
+    """Kernel ``k``'s handle ``h`` as a :class:`CSR`, released; ``drop_zeros`` removes
+    stored zeros. The Rust kernels move the handle's arrays into the result."""
+    take = getattr(k, "_take", None)
+    if take is not None:
+        return take(h, drop_zeros)
+    with releasing(h, k):
+        c = k.from_handle(h)
+    if drop_zeros and c._values is not None:
+        zeros = c._values == 0
+        if zeros.any():
+            c = c.filter_nnzs(~zeros)
+    return c
+
+
 def _ptr_dtype(nnz):
     """int32 row pointers while they fit, int64 past 2³¹ − 1 entries."""
     return np.intc if nnz <= INTC_MAX else np.int64
@@ -383,15 +398,10 @@ class CSR:
         with releasing(k.to_handle(a, **once), k) as ah, \
                 releasing(k.to_handle(b, **once), k) as bh:
             ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
-            with releasing(ch, k):
-                c = k.from_handle(ch)
+            c = _take(k, ch, drop_zeros=True)
         if c._values is None:
             c.fill_values(1.0)
-        c = c._kernel_values(dtype)
-        zeros = c._values == 0
-        if zeros.any():
-            c = c.filter_nnzs(~zeros)
-        return c
+        return c._kernel_values(dtype)
 
     def multiply_topk(self, other, k, *, transpose=False, threshold=None,
                       exclude_diagonal=False, sort=False, dtype=np.float64):
@@ -426,9 +436,7 @@ class CSR:
         f = kern.mult_abt_topk if transpose else kern.mult_ab_topk
         with releasing(kern.to_handle(a, **once), kern) as ah, \
                 releasing(kern.to_handle(b, **once), kern) as bh:
-            ch = f(ah, bh, k, **opts)
-            with releasing(ch, kern):
-                return kern.from_handle(ch)._valued(dtype)
+            return _take(kern, f(ah, bh, k, **opts))._valued(dtype)
 
     def cosine_topk(self, k, *, center=False, threshold=None, sort=False,
                     dtype=np.float64):
@@ -480,8 +488,9 @@ class CSR:
         A pattern matrix multiplies as ones; float32 values with a float64 ``x`` compute in
         float64. A matrix larger than the kernel's ``max_nnz`` runs in row blocks.
 
-        Each call makes a short-lived kernel handle with no preprocessing (the Rust kernels'
-        ``load_balance`` strategy). For many products with one matrix, make a handle once
+        Each call runs without preprocessing (the Rust kernels' ``load_balance`` strategy;
+        the native kernel checks the arrays while it multiplies, other kernels make a
+        short-lived handle). For many products with one matrix, make a handle once
         (``k.to_handle(a)``: its ``automatic`` strategy is planned once) and call
         ``k.mult_vec(h, x)``.
         """
@@ -493,6 +502,9 @@ class CSR:
         k = get_kernel()
         if a.nnz > k.max_nnz:
             return np.concatenate([s.mult_vec(x) for s in a._shard_rows(k.max_nnz)])
+        once = getattr(k, "_mult_vec_once", None)
+        if once is not None and a._values is not None:
+            return once(*a._arrays(), x)
         h = k.to_handle(a, **getattr(k, "_one_shot", {}))
         try:
             return np.asarray(k.mult_vec(h, x), dtype=dtype)

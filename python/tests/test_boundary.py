@@ -112,7 +112,7 @@ def test_handles_read_the_scipy_buffers_in_place():
         ([0, 2, 3, 4], np.array([3, 0, 1, 2]), np.ones(4), TypeError, "numpy array"),
     ],
 )
-@pytest.mark.parametrize("op", ["to_handle", "transpose", "sort_rows"])
+@pytest.mark.parametrize("op", ["to_handle", "transpose", "sort_rows", "mult_vec_once"])
 def test_bad_inputs_raise_the_rust_message(rowptrs, colinds, values, exc, msg, op):
     def as_given(x):
         if isinstance(x, np.ndarray) and x.dtype == np.int64:
@@ -125,6 +125,8 @@ def test_bad_inputs_raise_the_rust_message(rowptrs, colinds, values, exc, msg, o
             _csr.to_handle("native", *args)
         elif op == "transpose":
             _csr.transpose(*args)
+        elif op == "mult_vec_once":
+            _csr.mult_vec_once(*args, np.ones(4))
         else:
             _csr.sort_rows(*args)
     # a failed handle leaves the arrays writeable
@@ -139,6 +141,42 @@ def test_bad_entry_through_csr_methods():
               lambda: a.multiply(a), lambda: a.normalize_rows("center")):
         with pytest.raises(ValueError, match="column index 5 out of bounds at entry 1"):
             f()
+
+
+@pytest.mark.parametrize("name", RUST)
+def test_taking_a_product_moves_it_out_and_releases_it(name):
+    k = get_kernel(name)
+    a = CSR.from_coo(np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([1.0, -1.0, 2.0]))
+    b = CSR.from_coo(np.array([0, 1, 1]), np.array([0, 0, 1]), np.array([1.0, 1.0, 3.0]))
+    with releasing(k.to_handle(a), k) as ah, releasing(k.to_handle(b), k) as bh:
+        ch = k.mult_ab(ah, bh)
+        kept = k._take(ch, drop_zeros=False)
+        assert ch.released
+        with pytest.raises(ValueError, match="released"):
+            ch.take_arrays()
+        # row 0 cancels: (1)(1) + (-1)(1) = 0, kept as a stored zero unless dropped
+        np.testing.assert_array_equal(kept.to_scipy().toarray(), [[0.0, -3.0], [2.0, 6.0]])
+        assert kept.nnz == 4
+        dropped = k._take(k.mult_ab(ah, bh), drop_zeros=True)
+        assert dropped.nnz == 3
+        np.testing.assert_array_equal(dropped.to_scipy().toarray(), kept.to_scipy().toarray())
+    # a handle over a CSR's arrays gives a copy, and gives the arrays back writeable
+    copy = k._take(k.to_handle(a))
+    assert not np.shares_memory(copy.colinds, a.colinds)
+    assert a.colinds.flags.writeable
+
+
+def test_mult_vec_checks_the_arrays_while_multiplying():
+    a = CSR(3, 4, 4, np.array([0, 2, 3, 4], np.intc), np.array([3, 0, 1, 2], np.intc),
+            np.array([1.0, 2.0, 3.0, 4.0]))
+    x = np.array([1.0, 10.0, 100.0, 1000.0])
+    with csr.kernels.use_kernel("native"):
+        np.testing.assert_array_equal(a.mult_vec(x), [1002.0, 30.0, 400.0])
+        a.colinds[1] = -7
+        with pytest.raises(ValueError, match="column index -7 out of bounds at entry 1"):
+            a.mult_vec(x)
+    # frozen only while the call ran
+    assert a.colinds.flags.writeable
 
 
 def test_handles_of_different_types_do_not_multiply():

@@ -24,6 +24,19 @@ pub(crate) enum Vals<'a> {
     Pattern,
 }
 
+/// The read guard of `x`, a 1-D array of dtype `T` (else `TypeError`).
+pub(crate) fn vector<'py, T: numpy::Element>(
+    x: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArray1<'py, T>> {
+    let x = x.cast::<PyArray1<T>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "x must be a 1-D array of dtype {}",
+            std::any::type_name::<T>()
+        ))
+    })?;
+    Ok(x.try_readonly()?)
+}
+
 /// The read guard of an index array of either integer type.
 pub(crate) enum IdxArray<'py> {
     I32(PyReadonlyArray1<'py, i32>),

@@ -371,13 +371,7 @@ fn mult_vec_t<T: Scalar + numpy::Element, I: Index>(
     pick: fn(&Typed) -> Option<&KHandle<T, I>>,
     x: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let x = x.cast::<PyArray1<T>>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "x must be a 1-D array of dtype {}",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    let x = x.try_readonly()?;
+    let x = crate::arrays::vector::<T>(x)?;
     let xs = crate::arrays::slice_of("x", &x)?;
     let y = owner.with(py, |t| {
         let h = pick(t).ok_or_else(released)?;
@@ -539,6 +533,25 @@ fn from_handle_t<T: Scalar + OutValues, I: Index + numpy::Element>(
     Ok(parts(py, a))
 }
 
+/// Moves the matrix out of `h` (no copy for a product, which owns its matrix), without the
+/// GIL; `drop_zeros` removes stored zeros.
+fn take_t<T: Scalar + OutValues, I: Index + numpy::Element>(
+    py: Python<'_>,
+    h: KHandle<T, I>,
+    drop_zeros: bool,
+) -> PyResult<Parts> {
+    let (nrows, _) = h.shape();
+    let work = h.matrix().nnz() + nrows;
+    let a = compute(py, work, || {
+        let mut a = h.into_csr();
+        if drop_zeros {
+            a.eliminate_zeros();
+        }
+        Ok(a)
+    })?;
+    Ok(parts(py, a))
+}
+
 #[pymethods]
 impl Handle {
     /// The kernel that made the handle (`"native"`, `"mkl"`).
@@ -688,6 +701,29 @@ impl Handle {
             Kind::F32I32 => from_handle_t(py, self.kernel_of()?, self, pick_f32_i32, drop_zeros),
             Kind::F32I64 => from_handle_t(py, self.kernel_of()?, self, pick_f32_i64, drop_zeros),
         }
+    }
+
+    /// The handle's matrix as `to_arrays` gives it, moved out rather than copied (a
+    /// product's arrays become the result's), releasing the handle.
+    #[pyo3(signature = (drop_zeros=false))]
+    fn take_arrays(&self, py: Python<'_>, drop_zeros: bool) -> PyResult<Parts> {
+        self.frozen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(py)?;
+        // Waits for calls running on other threads, as `release` does.
+        let typed = py.detach(|| self.inner.write().unwrap_or_else(|e| e.into_inner()).take());
+        let out = match typed.ok_or_else(released)? {
+            Typed::F64I32(h) => take_t(py, h, drop_zeros),
+            Typed::F64I64(h) => take_t(py, h, drop_zeros),
+            Typed::F32I32(h) => take_t(py, h, drop_zeros),
+            Typed::F32I64(h) => take_t(py, h, drop_zeros),
+        };
+        self.frozen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .thaw(py);
+        out
     }
 
     /// Releases the handle now: frees what the kernel holds and makes the arrays writeable

@@ -56,6 +56,7 @@ fn _csr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(handle::to_handle, m)?)?;
     m.add_function(wrap_pyfunction!(ops::from_coo, m)?)?;
     m.add_function(wrap_pyfunction!(ops::transpose, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::mult_vec_once, m)?)?;
     m.add_function(wrap_pyfunction!(ops::sort_rows, m)?)?;
     m.add_function(wrap_pyfunction!(ops::normalize_rows, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_mm, m)?)?;

@@ -5,9 +5,12 @@ use numpy::{PyArray1, PyArrayMethods, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
+use csr::kernel::NativeKernel;
 use csr::{Csr, CsrRef, Duplicates, Element, Index, Normalize};
 
-use crate::arrays::{IdxArray, MatrixArrays, Parts, ValArray, parts, with_typed};
+use crate::arrays::{
+    IdxArray, MatrixArrays, Parts, Structure, ValArray, Vals, parts, slice_of, vector, with_typed,
+};
 use crate::errors::to_py;
 use crate::freeze::Frozen;
 use crate::pool::compute;
@@ -51,6 +54,48 @@ pub(crate) fn from_coo(
         })?;
         Ok(parts(py, a))
     })
+}
+
+/// `A·x` in one call of the native kernel, the arrays checked while multiplying
+/// (`NativeKernel::mult_vec_parts`: no handle, no separate pass over the column indices).
+/// `values` and `x` share one float dtype.
+#[pyfunction]
+pub(crate) fn mult_vec_once(
+    py: Python<'_>,
+    nrows: usize,
+    ncols: usize,
+    rowptrs: &Bound<'_, PyAny>,
+    colinds: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    x: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let arrays = MatrixArrays::extract(rowptrs, colinds, Some(values))?;
+    let (_frozen, foreign) = Frozen::matrix(rowptrs, colinds, Some(values))?;
+    let st = arrays.structure()?.copied_if(foreign);
+    match (st, arrays.values()?) {
+        (Structure::I32(r, c), Vals::F64(v)) => spmv_once(py, (nrows, ncols), (&r, &c, v), x),
+        (Structure::I64(r, c), Vals::F64(v)) => spmv_once(py, (nrows, ncols), (&r, &c, v), x),
+        (Structure::I32(r, c), Vals::F32(v)) => spmv_once(py, (nrows, ncols), (&r, &c, v), x),
+        (Structure::I64(r, c), Vals::F32(v)) => spmv_once(py, (nrows, ncols), (&r, &c, v), x),
+        (_, Vals::Pattern) => Err(PyTypeError::new_err("values must not be None")),
+    }
+}
+
+fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
+    py: Python<'_>,
+    (nrows, ncols): (usize, usize),
+    (r, c, v): (&[I], &[I], &[T]),
+    x: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let x = vector::<T>(x)?;
+    let xs = slice_of("x", &x)?;
+    let y = compute(py, c.len() + nrows, || {
+        let mut y = vec![T::zero(); nrows];
+        NativeKernel::mult_vec_parts(nrows, ncols, r, c, v, T::one(), xs, T::zero(), &mut y)
+            .map_err(to_py)?;
+        Ok(y)
+    })?;
+    Ok(PyArray1::from_vec(py, y).into_any().unbind())
 }
 
 /// Checks a matrix's arrays (`ValueError` naming the first bad entry).

@@ -30,6 +30,14 @@ def define(ns, rust_name):
         nrows, ncols, rp, ci, vs = h.to_arrays()
         return CSR(nrows, ncols, ci.shape[0], rp, ci, vs)
 
+    def _take(h, drop_zeros=False):
+        """``from_handle`` then ``release_handle`` in one step: the handle's arrays move
+        into the result (no copy for a product); ``drop_zeros`` removes stored zeros."""
+        from csr.csr import CSR
+
+        nrows, ncols, rp, ci, vs = h.take_arrays(drop_zeros)
+        return CSR(nrows, ncols, ci.shape[0], rp, ci, vs)
+
     def release_handle(h):
         """Releases ``h`` (its arrays become writeable again)."""
         h.release()
@@ -64,3 +72,8 @@ def define(ns, rust_name):
         f.__module__ = ns["__name__"]
         ns[f.__name__] = f
     ns["_one_shot"] = ONE_SHOT
+    ns["_take"] = _take
+    if rust_name == "native":
+        # ``CSR.mult_vec`` without a handle: the arrays are checked while multiplying
+        # (the product of a ``load_balance`` handle, bit for bit).
+        ns["_mult_vec_once"] = _csr.mult_vec_once

@@ -18,6 +18,19 @@ pub(crate) fn check_csr<I: Index>(
     col_idxs: &[I],
     nvalues: usize,
 ) -> Result<()> {
+    check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), nvalues)?;
+    check_columns(ncols, row_ptrs, col_idxs)
+}
+
+/// Every check of [`check_csr`] but the columns' (O(nrows)): for callers that check each
+/// column where they read it.
+pub(crate) fn check_all_but_columns<I: Index>(
+    nrows: usize,
+    ncols: usize,
+    row_ptrs: &[I],
+    nnz: usize,
+    nvalues: usize,
+) -> Result<()> {
     check_shape::<I>(nrows, ncols)?;
     let expected = nrows + 1;
     if row_ptrs.len() != expected {
@@ -26,16 +39,14 @@ pub(crate) fn check_csr<I: Index>(
             actual: row_ptrs.len(),
         });
     }
-    if col_idxs.len() != nvalues {
+    if nnz != nvalues {
         return Err(Error::ValuesLength {
-            col_idxs: col_idxs.len(),
+            col_idxs: nnz,
             values: nvalues,
         });
     }
-    let nnz = col_idxs.len();
     check_fits::<I>(Extent::Nnz, nnz)?;
-    check_row_ptrs(row_ptrs, nnz)?;
-    check_columns(ncols, row_ptrs, col_idxs)
+    check_row_ptrs(row_ptrs, nnz)
 }
 
 /// Checks that non-empty `row_ptrs` start at 0, never decrease and end at `nnz`.
@@ -94,16 +105,24 @@ fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
 fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I]) -> Result<()> {
     let bad = |c: &[I]| c[0].try_to_usize().is_none_or(|c| c >= ncols);
     match first_bad(col_idxs, 1, bad) {
-        Some(pos) => {
-            // The row holding entry `pos` is the last r with row_ptrs[r] <= pos.
-            let row = row_ptrs.partition_point(|p| p.to_usize() <= pos) - 1;
-            Err(Error::ColumnOutOfBounds {
-                row,
-                pos,
-                col: col_idxs[pos].to_i128(),
-                ncols,
-            })
-        }
+        Some(pos) => Err(column_error(ncols, row_ptrs, col_idxs, pos)),
         None => Ok(()),
+    }
+}
+
+/// The error for entry `pos`, whose column is not in `0..ncols` (`row_ptrs` validated).
+pub(crate) fn column_error<I: Index>(
+    ncols: usize,
+    row_ptrs: &[I],
+    col_idxs: &[I],
+    pos: usize,
+) -> Error {
+    // The row holding entry `pos` is the last r with row_ptrs[r] <= pos.
+    let row = row_ptrs.partition_point(|p| p.to_usize() <= pos) - 1;
+    Error::ColumnOutOfBounds {
+        row,
+        pos,
+        col: col_idxs[pos].to_i128(),
+        ncols,
     }
 }

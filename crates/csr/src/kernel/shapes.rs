@@ -11,14 +11,7 @@ pub(crate) fn mult_vec<T: Element, I: Index>(
     x_len: usize,
     y_len: usize,
 ) -> Result<()> {
-    if x_len != a.ncols() || y_len != a.nrows() {
-        return Err(Error::DimensionMismatch {
-            op: "mult_vec",
-            lhs: a.shape(),
-            rhs: (x_len, y_len),
-        });
-    }
-    Ok(())
+    crate::formats::common::check_mult_vec("mult_vec", a.shape(), x_len, y_len)
 }
 
 /// `Y = αAX + βY` needs `X` to be `ncols × k` and `Y` `nrows × k`; the error's `rhs` is the

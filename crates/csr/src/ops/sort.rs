@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::parallel::{any_row_block, for_each_row_block_mut, row_blocks_mut};
+use crate::parallel::{MIN_PARALLEL_WORK, any_row_block, for_each_row_block_mut, row_blocks_mut};
 use crate::{Csr, CsrRef, Element, Index, Scalar};
 
 /// Rows shorter than this are sorted by insertion (stable, no allocation).
@@ -184,6 +184,16 @@ impl<T: Scalar, I: Index> Csr<T, I> {
     /// # Ok::<(), csr::Error>(())
     /// ```
     pub fn eliminate_zeros(&mut self) {
+        // Most matrices hold no zero: a read-only scan spares them the rewrite below.
+        let zero = T::zero();
+        if !self
+            .values()
+            .par_iter()
+            .with_min_len(MIN_PARALLEL_WORK)
+            .any(|v| *v == zero)
+        {
+            return;
+        }
         let (ptrs, cols, vals) = self.parts_mut();
         let lens = for_each_row_block_mut(ptrs, cols, vals, |block| {
             let mut lens = Vec::with_capacity(block.rows.len());

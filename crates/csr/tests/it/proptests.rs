@@ -3,7 +3,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use csr::{Csr, CsrPattern, CsrRef, Duplicates, MatrixData, Symmetry};
+use csr::kernel::{Kernel, NativeKernel};
+use csr::{
+    Csr, CsrPattern, CsrRef, Duplicates, Error, MatrixData, Strategy as SpmvStrategy, Symmetry,
+};
 use csr_testkit::{
     NaiveCsr, TestElement, TestIndex, TestScalar, arb_csr, arb_raw_parts, arb_triplets,
     naive_check_parts, sum_map, test_all_index_types, test_all_types, zip_triplets,
@@ -215,6 +218,40 @@ fn try_from_parts_never_panics<T: TestElement, I: TestIndex>() {
     });
 }
 
+/// `NativeKernel::mult_vec_parts` on arbitrary arrays: where the shapes of `x` and `y`
+/// fit, the error `try_from_parts` gives, or the `load_balance` product bit for bit; where
+/// they do not, `try_from_parts`'s error if it is not about a column, else the shape error.
+fn mult_vec_parts_checks_while_multiplying<T: TestScalar, I: TestIndex>() {
+    proptest!(ProptestConfig::with_cases(512), |((nrows, ncols, row_ptrs, col_idxs, values) in arb_raw_parts::<T, I>(8, 8, 30), alpha in T::arb_value(), beta in T::arb_value())| {
+        let x: Vec<T> = (0..ncols.min(64)).map(|j| T::from_re_im(j as f64 - 3.0, 1.0)).collect();
+        let start: Vec<T> = (0..nrows.min(64)).map(|i| T::from_re_im(i as f64 + 0.5, -1.0)).collect();
+        let mut y = start.clone();
+        let got = catch_unwind(AssertUnwindSafe(|| {
+            NativeKernel::mult_vec_parts(nrows, ncols, &row_ptrs, &col_idxs, &values, alpha, &x, beta, &mut y)
+        }));
+        let Ok(got) = got else {
+            return Err(TestCaseError::fail("mult_vec_parts panicked"));
+        };
+        let expected = CsrRef::try_from_parts(nrows, ncols, &row_ptrs, &col_idxs, &values);
+        let fits = x.len() == ncols && y.len() == nrows;
+        match (expected, fits) {
+            (Ok(a), true) => {
+                prop_assert_eq!(got, Ok(()));
+                let h = NativeKernel.to_handle(a.with_strategy(SpmvStrategy::LoadBalance)).unwrap();
+                let mut want = start.clone();
+                NativeKernel.mult_vec(&h, alpha, &x, beta, &mut want).unwrap();
+                // Small integers: sums are exact, whatever the order.
+                prop_assert_eq!(y, want);
+            }
+            (expected, true) => prop_assert_eq!(got, expected.map(drop)),
+            (Ok(_) | Err(Error::ColumnOutOfBounds { .. }), false) => {
+                prop_assert!(matches!(got, Err(Error::DimensionMismatch { .. })), "{:?}", got);
+            }
+            (Err(e), false) => prop_assert_eq!(got, Err(e)),
+        }
+    });
+}
+
 /// The raw-parts strategy produces both valid and invalid inputs (otherwise the property
 /// above proves little).
 #[test]
@@ -240,7 +277,8 @@ test_all_types!(
     dense_round_trip,
     matrix_data_cleanup,
     expand_symmetry_gives_the_full_matrix,
-    try_from_parts_never_panics
+    try_from_parts_never_panics,
+    mult_vec_parts_checks_while_multiplying
 );
 
 #[test]

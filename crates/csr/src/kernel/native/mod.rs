@@ -35,6 +35,9 @@ use super::handle::get_or_build;
 use super::topk::{TopK, topk_operands};
 use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
+use crate::formats::common::check_mult_vec;
+use crate::formats::validate;
+use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The native kernel: pure Rust, parallel on rayon.
@@ -47,6 +50,60 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 /// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;
+
+impl NativeKernel {
+    /// `y = alpha * A * x + beta * y` for a matrix given as CSR arrays that nobody has
+    /// checked: what [`CsrRef::try_from_parts`] followed by SpMV with
+    /// [`Strategy::LoadBalance`](crate::Strategy::LoadBalance) computes, bit for bit, in one
+    /// pass. Each column index is checked where the product reads it, which spares the
+    /// separate pass over the column indices that a checked view costs: for a matrix used
+    /// in a single product (a call from Python, say), that pass is a large share of the
+    /// time.
+    ///
+    /// # Errors
+    /// The error [`CsrRef::try_from_parts`] gives for the same arrays, except that a wrong
+    /// length of `x` or `y` ([`crate::Error::DimensionMismatch`]) is reported before a bad
+    /// column. On error, `y` holds unspecified values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::{Error, kernel::NativeKernel};
+    ///
+    /// let mut y = [0.0; 2];
+    /// NativeKernel::mult_vec_parts(2, 3, &[0, 2, 3], &[0, 2, 1], &[1.0, 2.0, 3.0], 1.0, &[1.0, 1.0, 1.0], 0.0, &mut y)?;
+    /// assert_eq!(y, [3.0, 3.0]);
+    ///
+    /// let bad = NativeKernel::mult_vec_parts(2, 3, &[0, 2, 3], &[0, 7, 1], &[1.0, 2.0, 3.0], 1.0, &[1.0; 3], 0.0, &mut y);
+    /// assert_eq!(bad, Err(Error::ColumnOutOfBounds { row: 0, pos: 1, col: 7, ncols: 3 }));
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a matrix's parts, then the SpMV's operands"
+    )]
+    pub fn mult_vec_parts<T: Scalar, I: Index>(
+        nrows: usize,
+        ncols: usize,
+        row_ptrs: &[I],
+        col_idxs: &[I],
+        values: &[T],
+        alpha: T,
+        x: &[T],
+        beta: T,
+        y: &mut [T],
+    ) -> Result<()> {
+        validate::check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), values.len())?;
+        check_mult_vec("mult_vec", (nrows, ncols), x.len(), y.len())?;
+        let parts = piece_count(col_idxs.len() + nrows);
+        let bounds = balanced_row_blocks(row_ptrs, parts);
+        let arrays = (row_ptrs, col_idxs, values);
+        match rows::mult_vec_checking_columns(arrays, &bounds, alpha, x, beta, y) {
+            Some(pos) => Err(validate::column_error(ncols, row_ptrs, col_idxs, pos)),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The handle state for matrix `a`: its SpMV plan (made now when `plan_now`, else on first
 /// use) and an empty transpose cache.

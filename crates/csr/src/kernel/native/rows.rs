@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, dot_prefetch, finish, finish_row};
+use super::dot::{Block, accumulate, dot, dot_checked, dot_prefetch, finish, finish_row};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -88,6 +88,38 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
         blocks.into_iter().for_each(work);
     } else {
         blocks.into_par_iter().for_each(work);
+    }
+}
+
+/// [`mult_vec`] for a matrix whose row pointers are validated but whose column indices are
+/// not: each column is checked where it is read (no prefetching). Returns the first entry
+/// whose column is not an index of `x`, if any, `y` then being partly written. A row's
+/// result equals [`mult_vec`]'s bit for bit.
+pub(super) fn mult_vec_checking_columns<T: Scalar, I: Index>(
+    (row_ptrs, cols, vals): (&[I], &[I], &[T]),
+    bounds: &[usize],
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) -> Option<usize> {
+    let work = |(rows, yc): (Range<usize>, &mut [T])| -> Result<(), usize> {
+        for (r, yr) in rows.zip(yc.iter_mut()) {
+            let range = row_ptrs[r].to_usize()..row_ptrs[r + 1].to_usize();
+            *yr = finish(alpha, dot_checked(cols, vals, x, range)?, beta, *yr);
+        }
+        Ok(())
+    };
+    let blocks = chunks(bounds, 1, y);
+    if blocks.len() <= 1 {
+        blocks.into_iter().map(work).find_map(Result::err)
+    } else {
+        // Blocks hold increasing positions: the least failure is the first bad entry.
+        blocks
+            .into_par_iter()
+            .map(work)
+            .filter_map(Result::err)
+            .min()
     }
 }
 

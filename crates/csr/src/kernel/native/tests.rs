@@ -343,3 +343,59 @@ fn kept_workspaces_serve_products_of_other_widths() {
         assert_eq!(dense(&cbt), dense_product(&c, &b.transpose()));
     }
 }
+
+/// `mult_vec_parts` on many row blocks: the product of `load_balance` on a valid matrix,
+/// and the first bad column (not the first block to fail) on an invalid one.
+#[test]
+fn mult_vec_parts_in_parallel_reports_the_first_bad_column() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let a = messy(200_000, 3_000, 7);
+        let (nrows, ncols) = a.shape();
+        let x: Vec<f64> = (0..ncols).map(|j| (j % 17) as f64 - 8.0).collect();
+        let mut y = vec![f64::NAN; nrows];
+        NativeKernel::mult_vec_parts(
+            nrows,
+            ncols,
+            a.row_ptrs(),
+            a.col_idxs(),
+            a.values(),
+            2.0,
+            &x,
+            0.0,
+            &mut y,
+        )
+        .unwrap();
+        let h = NativeKernel
+            .to_handle(a.view().with_strategy(crate::Strategy::LoadBalance))
+            .unwrap();
+        let mut want = vec![0.0; nrows];
+        NativeKernel.mult_vec(&h, 2.0, &x, 0.0, &mut want).unwrap();
+        assert_eq!(y, want);
+
+        // Bad columns in the last and in the second quarter of the entries.
+        let mut cols = a.col_idxs().to_vec();
+        let (late, early) = (cols.len() - 10, cols.len() / 4 + 3);
+        cols[late] = -1;
+        cols[early] = ncols as i32;
+        let err = NativeKernel::mult_vec_parts(
+            nrows,
+            ncols,
+            a.row_ptrs(),
+            &cols,
+            a.values(),
+            1.0,
+            &x,
+            0.0,
+            &mut y,
+        );
+        assert_eq!(
+            err,
+            CsrRef::try_from_parts(nrows, ncols, a.row_ptrs(), &cols, a.values()).map(drop)
+        );
+        assert!(matches!(err, Err(Error::ColumnOutOfBounds { pos, .. }) if pos == early));
+    });
+}

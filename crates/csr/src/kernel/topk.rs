@@ -209,6 +209,80 @@ pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
     n
 }
 
+/// [`select_row`] for items in increasing column order, in one pass: a heap of the best `k`
+/// candidates seen so far (kept in place, in `items`' prefix), whose worst is compared
+/// with each new candidate. A later column never beats an equal value, so once the heap is
+/// full most candidates cost one comparison, where [`select_row`] partitions them all.
+/// Returns what [`select_row`] returns for the same items.
+pub(crate) fn select_row_by_column<E: Copy, R: PartialOrd + Copy>(
+    items: &mut [E],
+    row: usize,
+    opts: &TopK<R>,
+    col: impl Fn(E) -> usize,
+    value: impl Fn(E) -> R,
+) -> usize {
+    debug_assert!(items.windows(2).all(|w| col(w[0]) < col(w[1])));
+    // `worse(x, y)`: x ranks below y. The heap's root is its worst item.
+    let worse = |x: E, y: E| rank((col(x), value(x)), (col(y), value(y))) == Ordering::Greater;
+    let mut n = 0;
+    // Once the heap is full: the value a candidate must exceed (its column is later than
+    // every kept one, so an equal value loses; NaN exceeds nothing).
+    let mut bar: Option<R> = None;
+    if opts.k > 0 {
+        for i in 0..items.len() {
+            let e = items[i];
+            #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "NaN must fail the test")]
+            if bar.is_some_and(|b| !(value(e) > b)) {
+                continue;
+            }
+            if !is_candidate(opts, row, col(e), value(e)) {
+                continue;
+            }
+            if n < opts.k {
+                // Sift up from the new leaf.
+                let mut at = n;
+                items[at] = e;
+                while at > 0 && worse(items[at], items[(at - 1) / 2]) {
+                    items.swap(at, (at - 1) / 2);
+                    at = (at - 1) / 2;
+                }
+                n += 1;
+                if n == opts.k {
+                    bar = Some(value(items[0]));
+                }
+            } else if worse(items[0], e) {
+                // Replace the worst and sift it down.
+                items[0] = e;
+                let mut at = 0;
+                loop {
+                    let (l, r) = (2 * at + 1, 2 * at + 2);
+                    let mut w = at;
+                    if l < n && worse(items[l], items[w]) {
+                        w = l;
+                    }
+                    if r < n && worse(items[r], items[w]) {
+                        w = r;
+                    }
+                    if w == at {
+                        break;
+                    }
+                    items.swap(at, w);
+                    at = w;
+                }
+                bar = Some(value(items[0]));
+            }
+        }
+    }
+    let kept = &mut items[..n];
+    match opts.order {
+        TopKOrder::ByColumn => kept.sort_unstable_by_key(|e| col(*e)),
+        TopKOrder::ByValueDescending => {
+            kept.sort_unstable_by(|x, y| rank((col(*x), value(*x)), (col(*y), value(*y))));
+        }
+    }
+    n
+}
+
 /// Keeps the top entries of each row of an existing matrix `c` (e.g. a full product) by
 /// the rules of the top-k products (see [`TopK`]): selecting from `A·B` gives what
 /// [`Kernel::mult_ab_topk`] gives. Each stored entry is a candidate of its own (sum
@@ -363,6 +437,52 @@ mod tests {
         let n = select_row(&mut v, row, opts, |e| e.0, |e| e.1);
         v.truncate(n);
         v
+    }
+
+    /// The one-pass selection over column-ordered items equals `select_row` on rows with
+    /// ties, NaN, infinities, zeros, thresholds, the diagonal, and every k.
+    #[test]
+    fn selecting_by_column_order_equals_the_partial_selection() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..3000 {
+            let len = (next() % 40) as usize;
+            let mut col = 0;
+            let row: Vec<(usize, f64)> = (0..len)
+                .map(|_| {
+                    col += 1 + (next() % 3) as usize;
+                    let v = match next() % 10 {
+                        0 => f64::NAN,
+                        1 => f64::INFINITY,
+                        2 => f64::NEG_INFINITY,
+                        3 => 0.0,
+                        _ => (next() % 7) as f64 - 3.0,
+                    };
+                    (col, v)
+                })
+                .collect();
+            let k = (next() % 12) as usize;
+            let mut opts = TopK::new(k).exclude_diagonal(case % 2 == 0);
+            if case % 3 == 0 {
+                opts = opts.threshold(-1.0);
+            }
+            if case % 5 == 0 {
+                opts = opts.order(TopKOrder::ByValueDescending);
+            }
+            let diagonal = (next() % 50) as usize;
+            let mut v = row.clone();
+            let n = select_row_by_column(&mut v, diagonal, &opts, |e| e.0, |e| e.1);
+            v.truncate(n);
+            let want = run(&row, diagonal, &opts);
+            let bits =
+                |x: &[(usize, f64)]| x.iter().map(|e| (e.0, e.1.to_bits())).collect::<Vec<_>>();
+            assert_eq!(bits(&v), bits(&want), "case {case}: {row:?}, k = {k}");
+        }
     }
 
     #[test]

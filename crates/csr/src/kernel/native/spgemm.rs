@@ -330,15 +330,110 @@ unsafe fn symbolic_row<T: Scalar, I: Index>(
 unsafe fn numeric_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
-    r: usize,
+    (r, flops): (usize, usize),
     ws: &mut Workspace<T, I>,
     cols: &mut [I],
     vals: &mut [T],
 ) {
+    let stamp = ws.next_stamp();
+    let ncols = b.ncols();
+    if is_dense(flops, ncols) {
+        let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
+        // SAFETY: forwarded from the caller.
+        unsafe { accumulate_dense(a, b, r, stamp, marks, acc) };
+        let mut out = cols.iter_mut().zip(vals.iter_mut());
+        for c in touched(stamp, marks) {
+            // Bounds-checked: the count comes from the symbolic pass.
+            let Some((oc, ov)) = out.next() else { break };
+            *oc = I::truncate(c);
+            *ov = acc[c];
+        }
+        debug_assert!(out.next().is_none());
+        return;
+    }
+    // SAFETY: forwarded from the caller.
+    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), cols) };
+    debug_assert_eq!(n, cols.len());
+    cols.sort_unstable();
+    for (v, c) in vals.iter_mut().zip(cols.iter()) {
+        // SAFETY: c is a column of B, < ncols(B) <= acc.len().
+        *v = unsafe { *ws.acc.get_unchecked(c.to_usize()) };
+    }
+}
+
+/// Whether a row of `flops` products over `ncols` columns is summed densely
+/// ([`accumulate_dense`]): when the flops reach the column count, the row's columns are
+/// found by one scan of the markers, in column order (no sort), and the scan and the
+/// zeroing of the accumulator cost no more than the products. Item-item A·Aᵀ of
+/// `items:ratings:50k:5k:20` (5k columns, 56k flops per row on average) is such a product.
+fn is_dense(flops: usize, ncols: usize) -> bool {
+    flops >= ncols
+}
+
+/// Sums row `r` of `A·B` densely: `acc` (exactly `ncols(B)` long) is zeroed, then every
+/// product is added at its column and the column is marked with `stamp`, without the test
+/// whether it was seen before (a branch that mispredicts while the row fills). The sums
+/// equal [`accumulate`]'s bit for bit (both start from zero and add in the same order); the
+/// touched columns are [`touched`]'s.
+///
+/// # Safety
+/// As for [`symbolic_row`], and `acc.len() == marks.len() == b.ncols()`.
+#[inline(always)]
+unsafe fn accumulate_dense<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    stamp: u32,
+    marks: &mut [u32],
+    acc: &mut [T],
+) {
     let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
     let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
-    let stamp = ws.next_stamp();
-    let (marks, acc) = (ws.marks.as_mut_slice(), ws.acc.as_mut_slice());
+    acc.fill(T::zero());
+    // SAFETY: indices into A and B as in `symbolic_row`; every column of B is below
+    // ncols(B) == marks.len() == acc.len() (caller).
+    unsafe {
+        for j in ap.get_unchecked(r).to_usize()..ap.get_unchecked(r + 1).to_usize() {
+            prefetch_ahead(j, ac, bp, bc, bv);
+            let k = ac.get_unchecked(j).to_usize();
+            let x = *av.get_unchecked(j);
+            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
+                let c = bc.get_unchecked(i).to_usize();
+                *marks.get_unchecked_mut(c) = stamp;
+                *acc.get_unchecked_mut(c) += x * *bv.get_unchecked(i);
+            }
+        }
+    }
+}
+
+/// The columns marked with `stamp`, in increasing order.
+fn touched(stamp: u32, marks: &[u32]) -> impl Iterator<Item = usize> + '_ {
+    marks
+        .iter()
+        .enumerate()
+        .filter_map(move |(c, &m)| (m == stamp).then_some(c))
+}
+
+/// The inner loop of every numeric SpGEMM row: sums row `r` of `A·B` into `acc` at the
+/// columns it touches (from zero, in A's then B's storage order), marking them with
+/// `stamp` and writing them to `cols` in first-touch order. Returns how many it wrote;
+/// `cols` must have room for them (bounds-checked).
+///
+/// The arrays come as slices, not through the workspace, so that the compiler keeps their
+/// addresses in registers across the loop.
+///
+/// # Safety
+/// As for [`symbolic_row`], and `acc.len() >= b.ncols()`.
+#[inline(always)]
+unsafe fn accumulate<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    (stamp, marks, acc): (u32, &mut [u32], &mut [T]),
+    cols: &mut [I],
+) -> usize {
+    let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
+    let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
     let mut n = 0usize;
     // SAFETY: indices into A and B and the workspace as in `symbolic_row` (values arrays
     // have nnz entries like col_idxs; acc.len() >= ncols(B) by the caller).
@@ -357,7 +452,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
                     // From zero, as every sum here and in the reference kernel: a lone
                     // product of -0.0 sums to +0.0.
                     *acc.get_unchecked_mut(c) = T::zero() + p;
-                    // Bounds-checked: the count comes from the symbolic pass.
+                    // Bounds-checked: the room comes from the caller's count or bound.
                     cols[n] = ci;
                     n += 1;
                 } else {
@@ -366,17 +461,13 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
             }
         }
     }
-    debug_assert_eq!(n, cols.len());
-    cols.sort_unstable();
-    for (v, c) in vals.iter_mut().zip(cols.iter()) {
-        // SAFETY: c is a column of B, < ncols(B) <= acc.len().
-        *v = unsafe { *acc.get_unchecked(c.to_usize()) };
-    }
+    n
 }
 
-/// Accumulates row `r` of `A·B` into the workspace: appends the columns it touches (in
-/// first-touch order) to `ws.out_cols` and leaves their sums in `ws.acc`. Returns where the
-/// row's columns start in `ws.out_cols`.
+/// Accumulates row `r` of `A·B` into the workspace: appends the columns it touches to
+/// `ws.out_cols` and leaves their sums in `ws.acc`. Returns where the row's columns start
+/// in `ws.out_cols`, and whether they are in column order (a dense row's are; others are
+/// in first-touch order). `flops` is the row's flop count (a bound on its length).
 ///
 /// # Safety
 /// As for [`numeric_row`].
@@ -385,42 +476,26 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
+    flops: usize,
     ws: &mut Workspace<T, I>,
-) -> usize {
-    let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
-    let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
+) -> (usize, bool) {
     let stamp = ws.next_stamp();
-    let Workspace {
-        marks,
-        acc,
-        out_cols,
-        ..
-    } = ws;
-    let start = out_cols.len();
-    // SAFETY: indices into A, B and the workspace as in `numeric_row`.
-    unsafe {
-        for j in ap.get_unchecked(r).to_usize()..ap.get_unchecked(r + 1).to_usize() {
-            prefetch_ahead(j, ac, bp, bc, bv);
-            let k = ac.get_unchecked(j).to_usize();
-            let x = *av.get_unchecked(j);
-            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
-                let ci = *bc.get_unchecked(i);
-                let c = ci.to_usize();
-                let p = x * *bv.get_unchecked(i);
-                let m = marks.get_unchecked_mut(c);
-                if *m != stamp {
-                    *m = stamp;
-                    // From zero, as every sum here and in the reference kernel: a lone
-                    // product of -0.0 sums to +0.0.
-                    *acc.get_unchecked_mut(c) = T::zero() + p;
-                    out_cols.push(ci);
-                } else {
-                    *acc.get_unchecked_mut(c) += p;
-                }
-            }
-        }
+    let start = ws.out_cols.len();
+    let ncols = b.ncols();
+    if is_dense(flops, ncols) {
+        let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
+        // SAFETY: forwarded from the caller.
+        unsafe { accumulate_dense(a, b, r, stamp, marks, acc) };
+        ws.out_cols
+            .extend(touched(stamp, marks).map(|c| I::truncate(c)));
+        return (start, true);
     }
-    start
+    ws.out_cols.resize(start + flops.min(ncols), I::ZERO);
+    let row = &mut ws.out_cols[start..];
+    // SAFETY: forwarded from the caller.
+    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), row) };
+    ws.out_cols.truncate(start + n);
+    (start, false)
 }
 
 /// Computes row `r` of `A·B`, appending its sorted columns and values to the workspace's
@@ -433,10 +508,11 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
+    flops: usize,
     ws: &mut Workspace<T, I>,
 ) -> usize {
     // SAFETY: forwarded from the caller.
-    let start = unsafe { accumulate_row(a, b, r, ws) };
+    let (start, sorted) = unsafe { accumulate_row(a, b, r, flops, ws) };
     let Workspace {
         acc,
         out_cols,
@@ -444,7 +520,9 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
         ..
     } = ws;
     let row = &mut out_cols[start..];
-    row.sort_unstable();
+    if !sorted {
+        row.sort_unstable();
+    }
     // SAFETY: every c is a column of B, < ncols(B) <= acc.len().
     out_vals.extend(
         row.iter()
@@ -508,7 +586,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
         one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
             // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace sized to
             // ncols(B) by `one_phase_product`.
-            unsafe { numeric_row_append(a, b, r, ws) }
+            unsafe { numeric_row_append(a, b, r, work[r + 1] - work[r] - 1, ws) }
         })
     } else {
         two_phase_product(a, b, &work, &chunks, &workspaces)
@@ -598,8 +676,9 @@ fn two_phase_product<T: Scalar, I: Index>(
                 for r in rows {
                     let s = row_ptrs[r].to_usize() - base;
                     let e = row_ptrs[r + 1].to_usize() - base;
+                    let flops = work[r + 1] - work[r] - 1;
                     // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
-                    unsafe { numeric_row(a, b, r, ws, &mut cols[s..e], &mut vals[s..e]) };
+                    unsafe { numeric_row(a, b, (r, flops), ws, &mut cols[s..e], &mut vals[s..e]) };
                 }
                 Ok(())
             })

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
-use crate::kernel::topk::{TopK, empty_result, select_row};
+use crate::kernel::topk::{TopK, empty_result, select_row, select_row_by_column};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// The top entries of each row of `A·B` (shapes checked by the caller: `a.ncols() ==
@@ -37,19 +37,25 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
     let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
         // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
         // `one_phase_product` sized the workspace to ncols(B) before calling.
-        let start = unsafe { spgemm::accumulate_row(a, b, r, ws) };
+        let (start, by_column) =
+            unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, ws) };
         let Workspace {
             acc,
             out_cols,
             out_vals,
             ..
         } = ws;
-        let n = select_row(
+        let select = if by_column {
+            select_row_by_column
+        } else {
+            select_row
+        };
+        let n = select(
             &mut out_cols[start..],
             r,
             opts,
-            |c| c.to_usize(),
-            |c| acc[c.to_usize()].re(),
+            |c: I| c.to_usize(),
+            |c: I| acc[c.to_usize()].re(),
         );
         out_cols.truncate(start + n);
         out_vals.extend(out_cols[start..].iter().map(|c| acc[c.to_usize()]));

@@ -201,12 +201,23 @@ pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
         }
         n = opts.k;
     }
-    let kept = &mut items[..n];
-    match opts.order {
-        TopKOrder::ByColumn => kept.sort_unstable_by_key(|e| col(*e)),
-        TopKOrder::ByValueDescending => kept.sort_unstable_by(cmp),
-    }
+    order_kept(&mut items[..n], opts.order, col, value);
     n
+}
+
+/// Sorts the kept items of a row into `order`.
+fn order_kept<E: Copy, R: PartialOrd + Copy>(
+    kept: &mut [E],
+    order: TopKOrder,
+    col: impl Fn(E) -> usize,
+    value: impl Fn(E) -> R,
+) {
+    match order {
+        TopKOrder::ByColumn => kept.sort_unstable_by_key(|e| col(*e)),
+        TopKOrder::ByValueDescending => {
+            kept.sort_unstable_by(|x, y| rank((col(*x), value(*x)), (col(*y), value(*y))));
+        }
+    }
 }
 
 /// [`select_row`] for items in increasing column order, in one pass: a heap of the best `k`
@@ -273,13 +284,7 @@ pub(crate) fn select_row_by_column<E: Copy, R: PartialOrd + Copy>(
             }
         }
     }
-    let kept = &mut items[..n];
-    match opts.order {
-        TopKOrder::ByColumn => kept.sort_unstable_by_key(|e| col(*e)),
-        TopKOrder::ByValueDescending => {
-            kept.sort_unstable_by(|x, y| rank((col(*x), value(*x)), (col(*y), value(*y))));
-        }
-    }
+    order_kept(&mut items[..n], opts.order, col, value);
     n
 }
 

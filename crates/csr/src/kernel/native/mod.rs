@@ -44,8 +44,12 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 ///
 /// SpMV and SpMM run the matrix's [`Strategy`](crate::Strategy) (`automatic` by default,
 /// resolved and partitioned once, when the handle is made; [`Handle::strategy`] tells which);
-/// SpGEMM is row-wise Gustavson (symbolic, then numeric) with rows split by flop
-/// count. All operations accept unsorted rows, duplicates and explicit zeros; products have
+/// SpGEMM is row-wise Gustavson (one phase into per-thread buffers, or symbolic then
+/// numeric for large outputs) with rows split by flop count; a row with at least as many
+/// flops as `B` has columns sums into a dense accumulator and finds its columns, sorted, by
+/// one scan. When `B` has so many columns that per-thread workspaces over them would dwarf
+/// the product (a 1 × 2⁴⁰ matrix), rows accumulate by sorting their products instead, so
+/// memory follows the flops. All operations accept unsorted rows, duplicates and explicit zeros; products have
 /// sorted rows and keep explicit zeros from cancellation (see [`Csr::eliminate_zeros`]).
 /// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle.
 #[derive(Clone, Copy, Debug, Default)]

@@ -94,6 +94,8 @@ pub(crate) struct Workspace<T, I> {
     /// One-phase output of the chunks this thread ran (columns, values), in run order.
     pub(super) out_cols: Vec<I>,
     pub(super) out_vals: Vec<T>,
+    /// The current row's `(column, sum)` when rows accumulate by sorting ([`sorted_row`]).
+    pub(super) pairs: Vec<(I, T)>,
 }
 
 impl<T: Scalar, I: Index> Workspace<T, I> {
@@ -104,6 +106,7 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
             acc: Vec::new(),
             out_cols: Vec::new(),
             out_vals: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 
@@ -361,6 +364,46 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     }
 }
 
+/// Columns of `B` from which a product may accumulate its rows by sorting ([`sorts_rows`]).
+const SORTED_MIN_COLS: usize = 1 << 22;
+
+/// Whether `A·B` (`flops` products in all) accumulates its rows by sorting their products
+/// ([`sorted_row`]) instead of in workspaces of `ncols(B)` markers and sums: when `B` has at
+/// least 2²² columns and more than 16 per flop (a 1 × 2⁴⁰ matrix with `i64` indices), so
+/// that memory follows the flops, not the column count.
+pub(super) fn sorts_rows(ncols: usize, flops: usize) -> bool {
+    ncols >= SORTED_MIN_COLS && ncols / 16 > flops
+}
+
+/// Row `r` of `A·B` by sorting its products: `pairs` gets the row's `(column, sum)` in
+/// column order. Each sum starts from zero and adds the column's products in the order the
+/// workspaces add them (A's, then B's storage order; the sort is stable), so the sums are
+/// theirs bit for bit. Memory: the row's flops.
+pub(super) fn sorted_row<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    pairs: &mut Vec<(I, T)>,
+) {
+    pairs.clear();
+    for (&k, &x) in a.row(r).0.iter().zip(a.row(r).1) {
+        let (cols, vals) = b.row(k.to_usize());
+        pairs.extend(cols.iter().zip(vals).map(|(&c, &v)| (c, x * v)));
+    }
+    pairs.sort_by_key(|p| p.0);
+    let mut kept = 0;
+    for i in 0..pairs.len() {
+        let (c, p) = pairs[i];
+        if kept > 0 && pairs[kept - 1].0 == c {
+            pairs[kept - 1].1 += p;
+        } else {
+            pairs[kept] = (c, T::zero() + p);
+            kept += 1;
+        }
+    }
+    pairs.truncate(kept);
+}
+
 /// Whether a row of `flops` products over `ncols` columns is summed densely
 /// ([`accumulate_dense`]): when the flops reach the column count, the row's columns are
 /// found by one scan of the markers, in column order (no sort), and the scan and the
@@ -577,13 +620,21 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     let (work, chunks) = plan(a, b);
     let workspaces = Workspaces::<T, I>::take(cache);
 
-    let one_phase = work[a.nrows()]
-        .saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
-        <= one_phase_max_bytes;
+    let sorted = sorts_rows(b.ncols(), work[a.nrows()] - a.nrows());
+    let one_phase = sorted
+        || work[a.nrows()].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+            <= one_phase_max_bytes;
     let c = if one_phase {
         // The flops bound the row's length.
         let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
-        one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
+        let width = if sorted { 0 } else { b.ncols() };
+        one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
+            if sorted {
+                sorted_row(a, b, r, &mut ws.pairs);
+                ws.out_cols.extend(ws.pairs.iter().map(|p| p.0));
+                ws.out_vals.extend(ws.pairs.iter().map(|p| p.1));
+                return ws.pairs.len();
+            }
             // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace sized to
             // ncols(B) by `one_phase_product`.
             unsafe { numeric_row_append(a, b, r, work[r + 1] - work[r] - 1, ws) }
@@ -694,13 +745,18 @@ fn two_phase_product<T: Scalar, I: Index>(
 /// One pass: each chunk appends its rows to its thread's reusable buffers (reserving
 /// `bound(rows)` entries for them), then the row pointers are summed and the chunks copied
 /// into place. `row(r, ws)` appends row `r` to `ws.out_cols` / `ws.out_vals` (using the
-/// workspace's accumulator, sized here to `ncols(B)`) and returns its length, at most
-/// `ncols(B)`.
+/// workspace's accumulator, sized here to `width` columns: `ncols(B)`, or 0 when rows
+/// accumulate by sorting) and returns its length, at most `ncols(B)`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "operands, schedule, workspaces, row"
+)]
 pub(super) fn one_phase_product<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     chunks: &[Range<usize>],
     workspaces: &Workspaces<T, I>,
+    width: usize,
     bound: impl Fn(Range<usize>) -> usize + Sync,
     row: impl Fn(usize, &mut Workspace<T, I>) -> usize + Sync,
 ) -> Result<Csr<T, I>> {
@@ -723,7 +779,7 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         .into_par_iter()
         .map(|(rows, counts)| {
             workspaces.with(|wi, ws| {
-                ws.ensure(ncols, true)?;
+                ws.ensure(width, true)?;
                 let start = ws.out_cols.len();
                 let bound = bound(rows.clone());
                 ws.out_cols.reserve(bound);

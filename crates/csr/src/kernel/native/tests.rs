@@ -399,3 +399,46 @@ fn mult_vec_parts_in_parallel_reports_the_first_bad_column() {
         assert!(matches!(err, Err(Error::ColumnOutOfBounds { pos, .. }) if pos == early));
     });
 }
+
+/// Rows accumulated by sorting their products equal the workspace accumulators' rows bit
+/// for bit (columns in order, sums from zero in the same order), cancellations and signed
+/// zeros included.
+#[test]
+fn sorted_rows_equal_the_workspace_rows() {
+    let a = messy(60, 45, 11);
+    let mut b = messy(45, 70, 12);
+    // Signed zeros and exact cancellations.
+    for (k, v) in b.values_mut().iter_mut().enumerate() {
+        match k % 7 {
+            0 => *v = -0.0,
+            1 => *v = -*v,
+            _ => {}
+        }
+    }
+    let full = NativeKernel
+        .from_handle(
+            &NativeKernel
+                .mult_ab(
+                    &NativeKernel.to_handle(a.view()).unwrap(),
+                    &NativeKernel.to_handle(b.view()).unwrap(),
+                )
+                .unwrap(),
+        )
+        .unwrap();
+    let mut pairs = Vec::new();
+    for r in 0..a.nrows() {
+        spgemm::sorted_row(a.view(), b.view(), r, &mut pairs);
+        let (cols, vals) = full.row(r);
+        assert_eq!(
+            pairs.iter().map(|p| p.0).collect::<Vec<_>>(),
+            cols,
+            "row {r}"
+        );
+        let bits = |v: &mut dyn Iterator<Item = f64>| v.map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&mut pairs.iter().map(|p| p.1)),
+            bits(&mut vals.iter().copied()),
+            "row {r}"
+        );
+    }
+}

@@ -34,7 +34,22 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
         let flops = work[rows.end] - work[rows.start] - rows.len();
         flops.min(opts.k.saturating_mul(rows.len()))
     };
-    let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, bound, |r, ws| {
+    let sorted = spgemm::sorts_rows(b.ncols(), work[a.nrows()] - a.nrows());
+    let width = if sorted { 0 } else { b.ncols() };
+    let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
+        if sorted {
+            let Workspace {
+                pairs,
+                out_cols,
+                out_vals,
+                ..
+            } = ws;
+            spgemm::sorted_row(a, b, r, pairs);
+            let n = select_row_by_column(pairs, r, opts, |p| p.0.to_usize(), |p| p.1.re());
+            out_cols.extend(pairs[..n].iter().map(|p| p.0));
+            out_vals.extend(pairs[..n].iter().map(|p| p.1));
+            return n;
+        }
         // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
         // `one_phase_product` sized the workspace to ncols(B) before calling.
         let (start, by_column) =

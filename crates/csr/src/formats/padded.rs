@@ -505,10 +505,12 @@ pub(crate) fn to_csr<T: Scalar, I: Index, P: PaddedStorage<T, I>>(
     overflow: Option<&Overflow<'_, T, I>>,
 ) -> Result<Csr<T, I>> {
     let (layout, ncols, (cols, vals)) = (&m.layout(), m.dims().1, m.slots());
-    debug_check_blocks(layout);
     let (nrows, g_rows) = (layout.nrows(), layout.group_rows());
     let min_len = layout.min_groups_per_task();
     let mut lens: Vec<usize> = crate::parallel::try_zeroed(nrows, "row length array")?;
+    // After the O(nrows) allocation: a row count that no array backs (an empty ELL of 2^46
+    // rows) fails above instead of walking its groups here.
+    debug_check_blocks(layout);
     lens.par_chunks_mut(g_rows)
         .enumerate()
         .with_min_len(min_len)

@@ -252,3 +252,40 @@ fn spgemm_with_a_huge_column_count_follows_the_flops() {
         Err(Error::OutOfMemory { .. } | Error::SizeOverflow { .. })
     ));
 }
+/// Formats whose row count is not backed by stored arrays (an ELL of width 0, a COO): their
+/// CSR form's 2^46 + 1 row pointers are an error, not an abort.
+#[test]
+fn csr_forms_of_huge_empty_formats_are_errors_not_aborts() {
+    use csr::Hybrid;
+    let n = 1_usize << 46;
+    let ell = Ell::<f64, i64>::try_from_parts(n, 2, 0, n, vec![], vec![]).expect("valid ELL");
+    assert!(matches!(
+        ell.to_csr(),
+        Err(Error::OutOfMemory {
+            what: "row length array",
+            ..
+        })
+    ));
+    let coo = Coo::<f64, i64>::try_from_parts(n, 2, vec![n as i64 - 1], vec![1], vec![1.0])
+        .expect("valid COO");
+    assert!(matches!(
+        coo.try_to_csr(),
+        Err(Error::OutOfMemory {
+            what: "row pointer array",
+            ..
+        })
+    ));
+    let hybrid = Hybrid::try_from_parts(ell, coo).expect("valid hybrid");
+    assert!(matches!(
+        hybrid.to_csr(),
+        Err(Error::OutOfMemory {
+            what: "row pointer array",
+            ..
+        })
+    ));
+    // The same formats at a small row count convert.
+    let coo = Coo::<f64, i64>::try_from_parts(3, 2, vec![0, 2], vec![1, 0], vec![1.0, 2.0])
+        .expect("valid COO");
+    let a = coo.try_to_csr().expect("small");
+    assert_eq!(a.row_ptrs(), &[0, 1, 1, 2]);
+}

@@ -181,18 +181,45 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
     }
 }
 
+/// `slots` cut into consecutive pieces of `ranges[i].len()` entries, each with its range
+/// (the per-row slots of each chunk of rows).
+fn cut_by<'s, X>(slots: &'s mut [X], ranges: &[Range<usize>]) -> Vec<(Range<usize>, &'s mut [X])> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut rest = slots;
+    for r in ranges {
+        let (head, tail) = rest.split_at_mut(r.len());
+        out.push((r.clone(), head));
+        rest = tail;
+    }
+    out
+}
+
+/// The output arrays cut by chunk: chunk `i` gets the entries of its rows (`row_ptrs`
+/// summed), with its row range.
+fn cut_output<'o, T, I: Index>(
+    row_ptrs: &[I],
+    chunks: &[Range<usize>],
+    (cols, vals): (&'o mut [I], &'o mut [T]),
+) -> Vec<(Range<usize>, &'o mut [I], &'o mut [T])> {
+    let mut out = Vec::with_capacity(chunks.len());
+    let (mut crest, mut vrest) = (cols, vals);
+    for r in chunks {
+        let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
+        let (ch, ct) = crest.split_at_mut(len);
+        let (vh, vt) = vrest.split_at_mut(len);
+        out.push((r.clone(), ch, vh));
+        crest = ct;
+        vrest = vt;
+    }
+    out
+}
+
 /// Exclusive prefix sums `out[r] = Σ_{s<r} f(s)` for `r` in `0..=n`, in parallel.
 fn prefix_sums(n: usize, f: impl Fn(usize) -> usize + Sync) -> Vec<usize> {
     let mut out = vec![0usize; n + 1];
     let pieces = (n / MIN_PARALLEL_WORK).clamp(1, rayon::current_num_threads().max(1));
     let ranges = even_ranges(n, pieces);
-    let mut slices = Vec::with_capacity(pieces);
-    let mut rest = &mut out[1..];
-    for r in &ranges {
-        let (head, tail) = rest.split_at_mut(r.len());
-        slices.push((r.clone(), head));
-        rest = tail;
-    }
+    let mut slices = cut_by(&mut out[1..], &ranges);
     let totals: Vec<usize> = slices
         .par_iter_mut()
         .map(|(r, s)| {
@@ -242,14 +269,8 @@ fn counts_to_ptrs<I: Index>(ptrs: &mut [I], chunks: &[Range<usize>]) -> Result<u
         offsets.push(offset);
         offset += t;
     }
-    let mut slices = Vec::with_capacity(chunks.len());
-    let mut rest = &mut ptrs[1..];
-    for r in chunks {
-        let (head, tail) = rest.split_at_mut(r.len());
-        slices.push(head);
-        rest = tail;
-    }
-    slices.into_par_iter().zip(offsets).for_each(|(s, o)| {
+    let slices = cut_by(&mut ptrs[1..], chunks);
+    slices.into_par_iter().zip(offsets).for_each(|((_, s), o)| {
         let mut run = o;
         for p in s {
             run += p.to_usize();
@@ -677,13 +698,7 @@ fn two_phase_product<T: Scalar, I: Index>(
     // Symbolic: per-row counts into row_ptrs[r + 1].
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
     {
-        let mut slices = Vec::with_capacity(chunks.len());
-        let mut rest = &mut row_ptrs[1..];
-        for r in chunks {
-            let (head, tail) = rest.split_at_mut(r.len());
-            slices.push((r.clone(), head));
-            rest = tail;
-        }
+        let slices = cut_by(&mut row_ptrs[1..], chunks);
         slices.into_par_iter().try_for_each(|(rows, counts)| {
             workspaces.with(|_, ws| {
                 ws.ensure(ncols, false)?;
@@ -709,16 +724,7 @@ fn two_phase_product<T: Scalar, I: Index>(
     let mut col_idxs = alloc_output(nnz, I::ZERO);
     let mut values = alloc_output(nnz, T::zero());
     {
-        let mut slices = Vec::with_capacity(chunks.len());
-        let (mut crest, mut vrest) = (col_idxs.as_mut_slice(), values.as_mut_slice());
-        for r in chunks {
-            let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
-            let (ch, ct) = crest.split_at_mut(len);
-            let (vh, vt) = vrest.split_at_mut(len);
-            slices.push((r.clone(), ch, vh));
-            crest = ct;
-            vrest = vt;
-        }
+        let slices = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
         let row_ptrs = &row_ptrs;
         slices.into_par_iter().try_for_each(|(rows, cols, vals)| {
             workspaces.with(|_, ws| {
@@ -762,13 +768,7 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
 ) -> Result<Csr<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
-    let mut slices = Vec::with_capacity(chunks.len());
-    let mut rest = &mut row_ptrs[1..];
-    for r in chunks {
-        let (head, tail) = rest.split_at_mut(r.len());
-        slices.push((r.clone(), head));
-        rest = tail;
-    }
+    let slices = cut_by(&mut row_ptrs[1..], chunks);
     for m in &workspaces.0 {
         let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
         ws.out_cols.clear();
@@ -805,21 +805,14 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         .iter()
         .map(|g| (g.out_cols.as_slice(), g.out_vals.as_slice()))
         .collect();
-    let mut jobs = Vec::with_capacity(chunks.len());
-    let (mut crest, mut vrest) = (col_idxs.as_mut_slice(), values.as_mut_slice());
-    for (r, &(wi, start)) in chunks.iter().zip(&placed) {
-        let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
-        let (ch, ct) = crest.split_at_mut(len);
-        let (vh, vt) = vrest.split_at_mut(len);
-        jobs.push((ch, vh, wi, start));
-        crest = ct;
-        vrest = vt;
-    }
-    jobs.into_par_iter().for_each(|(cols, vals, wi, start)| {
-        let (bc, bv) = bufs[wi];
-        cols.copy_from_slice(&bc[start..start + vals.len()]);
-        vals.copy_from_slice(&bv[start..start + vals.len()]);
-    });
+    let jobs = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
+    jobs.into_par_iter()
+        .zip(placed)
+        .for_each(|((_, cols, vals), (wi, start))| {
+            let (bc, bv) = bufs[wi];
+            cols.copy_from_slice(&bc[start..start + vals.len()]);
+            vals.copy_from_slice(&bv[start..start + vals.len()]);
+        });
     drop(bufs);
     drop(guards);
     // SAFETY: as in `two_phase_product`: row_ptrs are prefix sums of the row counts ending

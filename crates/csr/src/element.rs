@@ -17,7 +17,15 @@ mod sealed {
 ///
 /// [`CsrPattern`]: crate::CsrPattern
 pub trait Element:
-    sealed::Sealed + Copy + Default + Send + Sync + std::fmt::Debug + PartialEq + 'static
+    sealed::Sealed
+    + Copy
+    + Default
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + PartialEq
+    + bytemuck::Zeroable
+    + 'static
 {
     /// Folds a duplicate entry into `self`: addition for scalars, nothing for patterns.
     #[doc(hidden)]

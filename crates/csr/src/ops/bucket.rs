@@ -16,8 +16,8 @@ use std::ops::Range;
 
 use crate::error::Result;
 use crate::parallel::{
-    DisjointWriter, MIN_PARALLEL_WORK, alloc_output, balanced_row_blocks, even_ranges, piece_count,
-    plan_scatter, try_zeroed,
+    DisjointWriter, MIN_PARALLEL_WORK, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
+    try_zeroed, zeroed_output,
 };
 use crate::{CsrRef, Element, Index};
 
@@ -148,8 +148,8 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     let nbuckets = ((nkeys - 1) >> KEY_BUCKET_BITS) + 1;
     let (bucket_ptrs, tmp_keys, tmp_other, tmp_values) =
         partition(nbuckets, KEY_BUCKET_BITS, source, true);
-    let mut out_other = alloc_output(nnz, I::ZERO);
-    let mut out_values = alloc_output(nnz, T::default());
+    let mut out_other = zeroed_output(nnz);
+    let mut out_values = zeroed_output(nnz);
     // Cut every array at bucket boundaries: bucket b owns keys [b << bits, (b + 1) << bits)
     // and output positions bucket_ptrs[b]..bucket_ptrs[b + 1].
     let mut tasks = Vec::with_capacity(nbuckets);
@@ -227,8 +227,8 @@ fn sort_in_one_piece<I: Index, T: Element>(
         *p = I::truncate(start);
         start += count;
     }
-    let mut other = alloc_output(nnz, I::ZERO);
-    let mut values = alloc_output(nnz, T::default());
+    let mut other = zeroed_output(nnz);
+    let mut values = zeroed_output(nnz);
     source.for_each(whole, |k, o, v| {
         let p = &mut ptrs[k.to_usize() + 1];
         let at = p.to_usize();
@@ -284,9 +284,9 @@ fn partition<I: Index, T: Element>(
     let plan = plan_scatter(&chunks, nbuckets, |chunk, counts| {
         source.for_each(chunk, |k, _, _| counts[k.to_usize() >> shift] += 1);
     });
-    let mut out_keys = alloc_output(if keep_keys { nnz } else { 0 }, I::ZERO);
-    let mut out_other = alloc_output(nnz, I::ZERO);
-    let mut out_values = alloc_output(nnz, T::default());
+    let mut out_keys = zeroed_output(if keep_keys { nnz } else { 0 });
+    let mut out_other = zeroed_output(nnz);
+    let mut out_values = zeroed_output(nnz);
     {
         let keys_w = DisjointWriter::new(&mut out_keys);
         let other_w = DisjointWriter::new(&mut out_other);

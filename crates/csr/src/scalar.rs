@@ -179,6 +179,17 @@ impl_real!(f64, "f64");
 impl_complex!(f32, "c32");
 impl_complex!(f64, "c64");
 
+/// `alpha * sum + beta * old`, or `alpha * sum` when `beta == 0` (the old value, perhaps
+/// NaN, is ignored): the `y = αAx + βy` rule of every kernel and format.
+#[inline(always)]
+pub(crate) fn finish<T: Scalar>(alpha: T, sum: T, beta: T, old: T) -> T {
+    if beta == T::zero() {
+        alpha * sum
+    } else {
+        alpha * sum + beta * old
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,14 +239,8 @@ unsafe fn block_mult_vec<T: Scalar, I: Index>(
             _ => unsafe { accumulate(cols, vals, b, x, &mut acc[..b.rows]) },
         }
     }
-    if beta == T::zero() {
-        for (yr, &a) in y.iter_mut().zip(&acc) {
-            *yr = alpha * a;
-        }
-    } else {
-        for (yr, &a) in y.iter_mut().zip(&acc) {
-            *yr = alpha * a + beta * *yr;
-        }
+    for (yr, &a) in y.iter_mut().zip(&acc) {
+        *yr = crate::scalar::finish(alpha, a, beta, *yr);
     }
 }
 

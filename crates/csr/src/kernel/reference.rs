@@ -1,5 +1,6 @@
 //! The reference kernel: serial textbook code, the oracle of the tests, never the default.
 
+use crate::scalar::finish;
 use std::collections::BTreeMap;
 
 use super::topk::{TopK, TopKOrder, is_candidate, rank, topk_operands};
@@ -97,11 +98,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
             for (c, &v) in cols.iter().zip(vals) {
                 sum += v * x[c.to_usize()];
             }
-            *yi = if beta == T::zero() {
-                alpha * sum
-            } else {
-                alpha * sum + beta * *yi
-            };
+            *yi = finish(alpha, sum, beta, *yi);
         }
         Ok(())
     }
@@ -126,11 +123,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
                     sum += v * x.row(c.to_usize())[col];
                 }
                 let yi = &mut y.row_mut(i)[col];
-                *yi = if beta == T::zero() {
-                    alpha * sum
-                } else {
-                    alpha * sum + beta * *yi
-                };
+                *yi = finish(alpha, sum, beta, *yi);
             }
         }
         Ok(())

@@ -177,16 +177,7 @@ pub(super) unsafe fn accumulate<T: Scalar, I: Index>(
     }
 }
 
-/// `alpha * sum + beta * old`, or `alpha * sum` when `beta == 0` (the old value, perhaps
-/// NaN, is ignored).
-#[inline(always)]
-pub(super) fn finish<T: Scalar>(alpha: T, sum: T, beta: T, old: T) -> T {
-    if beta == T::zero() {
-        alpha * sum
-    } else {
-        alpha * sum + beta * old
-    }
-}
+pub(super) use crate::scalar::finish;
 
 /// `y[l] = finish(alpha, sums[l], beta, y[l])` for one row of `k` right-hand sides.
 #[inline]

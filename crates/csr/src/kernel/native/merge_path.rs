@@ -103,15 +103,12 @@ fn bounds(tiles: &Tiles, t: usize) -> (Range<usize>, Range<usize>) {
 
 /// Cuts `y` (`width` values per row) into the tiles' row chunks.
 fn chunks<'y, T>(tiles: &Tiles, width: usize, y: &'y mut [T]) -> Vec<(usize, &'y mut [T])> {
-    let mut out = Vec::with_capacity(tiles.len());
-    let mut rest = y;
-    for t in 0..tiles.len() {
-        let (rows, _) = bounds(tiles, t);
-        let (head, tail) = rest.split_at_mut(rows.len() * width);
-        out.push((t, head));
-        rest = tail;
-    }
-    out
+    let rows: Vec<usize> = (0..=tiles.len()).map(|t| tiles.starts[t].0).collect();
+    super::rows::chunks(&rows, width, y)
+        .into_iter()
+        .enumerate()
+        .map(|(t, (_, c))| (t, c))
+        .collect()
 }
 
 /// Runs `tile` over every tile (in parallel when there are several) and returns the

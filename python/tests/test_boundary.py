@@ -309,8 +309,12 @@ m = sps.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
 x = rng.random(n)
 def kib(field):
     return int(re.search(field + r":\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # resets the peak RSS to the current RSS
+try:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets the peak RSS to the current RSS
+except OSError as e:
+    print("SKIP", e)
+    sys.exit(0)
 base = kib("VmRSS")
 a = CSR.from_scipy(m, copy=False)
 assert a.colinds is m.indices and a.values is m.data
@@ -320,6 +324,8 @@ assert np.allclose(y[:1000], (m[:1000] @ x))
 """
     out = subprocess.run([sys.executable, "-c", code, str(ZERO_COPY_BYTES)],
                          capture_output=True, text=True, check=True)
+    if out.stdout.startswith("SKIP"):
+        pytest.skip(f"cannot reset the peak RSS here: {out.stdout.strip()}")
     matrix, output, grown = (int(v) for v in out.stdout.split())
     print(f"matrix {matrix / 1e6:.0f} MB, output {output / 1e6:.1f} MB, "
           f"peak RSS grew {grown / 1e6:.1f} MB")

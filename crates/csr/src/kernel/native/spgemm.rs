@@ -407,7 +407,8 @@ pub(super) fn sorted_row<T: Scalar, I: Index>(
     pairs: &mut Vec<(I, T)>,
 ) {
     pairs.clear();
-    for (&k, &x) in a.row(r).0.iter().zip(a.row(r).1) {
+    let (acols, avals) = a.row(r);
+    for (&k, &x) in acols.iter().zip(avals) {
         let (cols, vals) = b.row(k.to_usize());
         pairs.extend(cols.iter().zip(vals).map(|(&c, &v)| (c, x * v)));
     }

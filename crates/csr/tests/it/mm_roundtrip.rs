@@ -209,6 +209,47 @@ fn failed_write_leaves_the_old_file_and_no_temporary() {
     std::fs::remove_dir_all(&tmp).ok();
 }
 
+/// A write to a device (`/dev/null`) goes into the device: a rename over it would replace
+/// `/dev/null` with a regular file, which then collects every process's discarded output.
+#[test]
+fn write_to_a_device_keeps_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let null = std::path::Path::new("/dev/null");
+    let is_device = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+    };
+    if !is_device(null) {
+        eprintln!("skipped: /dev/null is not a character device on this machine");
+        return;
+    }
+    let a = Csr::<f64, i32>::identity(3).expect("identity");
+    mm::write_csr(null, &a, &WriteOptions::default()).expect("write to /dev/null");
+    let d = Dense::<f64>::zeros(2, 2).expect("zeros");
+    mm::write_dense(null, &d, &WriteOptions::default()).expect("write to /dev/null");
+    assert!(is_device(null), "/dev/null was replaced by a regular file");
+}
+
+/// A write through a symbolic link replaces the file it points to and keeps the link.
+#[test]
+fn write_through_a_symlink_keeps_the_link() {
+    let tmp = std::env::temp_dir().join(format!("csr-mm-link-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let (target, link) = (tmp.join("target.mtx"), tmp.join("link.mtx"));
+    std::fs::write(&target, "old").expect("write");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let a = Csr::<f64, i32>::identity(3).expect("identity");
+    mm::write_csr(&link, &a, &WriteOptions::default()).expect("write through the link");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    let back: Csr<f64, i32> = mm::read_csr(&target).expect("read the target");
+    assert_eq!(back, a);
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
 fn written(a: &Csr<f64, i32>, options: &WriteOptions) -> Result<String, Error> {
     let mut text = Vec::new();
     mm::write_csr_to(&mut text, a, options)?;

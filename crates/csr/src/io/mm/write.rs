@@ -618,18 +618,35 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `write` into a temporary file next to `path` (gzip-compressed if `path` ends in
 /// `.gz`), then renames it over `path`. On failure the temporary file is removed.
+///
+/// Where `path` names something that is not a regular file (a device such as `/dev/null`, a
+/// FIFO), the text goes straight into it: renaming a file over it would replace the device
+/// with a regular file. A symbolic link keeps pointing where it did: the renamed file
+/// replaces its target.
 fn write_atomically(
     path: &Path,
     sync: bool,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
     let io = |p: &Path, e: std::io::Error| Error::io(Some(p), &e);
-    let name = path.file_name().ok_or_else(|| Error::Io {
+    let gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::File::create(path).map_err(|e| io(path, e))?;
+        return write_into(file, path, gz, sync, write).map_err(|e| with_path(e, path));
+    }
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = match is_link {
+        true => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        false => path.to_path_buf(),
+    };
+    let name = target.file_name().ok_or_else(|| Error::Io {
         path: Some(path.to_path_buf()),
         kind: std::io::ErrorKind::InvalidInput,
         message: "not a file name".into(),
     })?;
-    let dir = match path.parent() {
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
@@ -644,29 +661,43 @@ fn write_atomically(
         .create_new(true)
         .open(&tmp)
         .map_err(|e| io(&tmp, e))?;
-    let gz = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    let result = (|| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        if gz {
-            let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
-            write(&mut enc)?;
-            enc.finish().map_err(|e| io(path, e))?;
-        } else {
-            write(&mut out)?;
-        }
-        let file = out.into_inner().map_err(|e| io(path, e.into_error()))?;
-        if sync {
-            file.sync_all().map_err(|e| io(path, e))?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| io(path, e))
-    })();
+    let result = write_into(file, path, gz, sync, write)
+        .and_then(|()| std::fs::rename(&tmp, &target).map_err(|e| io(path, e)));
     if result.is_err() {
         // Best effort: the error being returned matters more than a leftover temp file.
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(|e| match e {
+    result.map_err(|e| with_path(e, path))
+}
+
+/// Writes the text into `file` (buffered, gzip-compressed with `gz`), flushed, and synced
+/// to disk with `sync`. `path` names the file in errors.
+fn write_into(
+    file: std::fs::File,
+    path: &Path,
+    gz: bool,
+    sync: bool,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io(Some(path), &e);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    if gz {
+        let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::default());
+        write(&mut enc)?;
+        enc.finish().map_err(io)?;
+    } else {
+        write(&mut out)?;
+    }
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    if sync {
+        file.sync_all().map_err(io)?;
+    }
+    Ok(())
+}
+
+/// `e` with `path` where it is an I/O error that names no file.
+fn with_path(e: Error, path: &Path) -> Error {
+    match e {
         Error::Io {
             path: None,
             kind,
@@ -677,5 +708,5 @@ fn write_atomically(
             message,
         },
         e => e,
-    })
+    }
 }

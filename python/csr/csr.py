@@ -488,10 +488,12 @@ class CSR:
         A pattern matrix multiplies as ones; float32 values with a float64 ``x`` compute in
         float64. A matrix larger than the kernel's ``max_nnz`` runs in row blocks.
 
-        Each call runs without preprocessing (the Rust kernels' ``load_balance`` strategy;
-        the native kernel checks the arrays while it multiplies, other kernels make a
-        short-lived handle). For many products with one matrix, make a handle once
-        (``k.to_handle(a)``: its ``automatic`` strategy is planned once) and call
+        Each call runs without preprocessing. On the Rust kernels (native, numba, mkl) it
+        is the native ``load_balance`` product, which checks the arrays while it
+        multiplies: a handle made for a single product costs more than the product (an
+        MKL one several times more). The scipy kernel makes a short-lived handle. For many
+        products with one matrix, make a handle once (``k.to_handle(a)``: its
+        ``automatic`` strategy is planned once, MKL's analysis runs once) and call
         ``k.mult_vec(h, x)``.
         """
         x = np.asarray(x)

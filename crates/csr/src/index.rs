@@ -73,10 +73,16 @@ pub trait Index:
     /// The value widened to `i128`, for messages that must show it exactly (even negative).
     #[must_use]
     fn to_i128(self) -> i128;
+
+    /// Whether some index of `idx` is negative or at least `bound`: one branch-free pass
+    /// that the compiler vectorises (checking a block of column indices before a loop that
+    /// reads them unchecked).
+    #[must_use]
+    fn any_outside(idx: &[Self], bound: usize) -> bool;
 }
 
 macro_rules! impl_index {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $unsigned:ty, $name:literal) => {
         impl Index for $t {
             const NAME: &'static str = $name;
             const MAX_USIZE: usize = if (<$t>::MAX as u128) < (usize::MAX as u128) {
@@ -107,14 +113,26 @@ macro_rules! impl_index {
             fn to_i128(self) -> i128 {
                 self as i128
             }
+            #[inline]
+            fn any_outside(idx: &[Self], bound: usize) -> bool {
+                let Some(last) = bound.checked_sub(1) else {
+                    return !idx.is_empty();
+                };
+                // Read as the unsigned type of its width, a negative index is at least
+                // 2^(bits - 1), above every valid one (<= MAX_USIZE): one unsigned compare
+                // with the last valid index checks both ends.
+                let last = last.min(Self::MAX_USIZE) as $unsigned;
+                idx.iter()
+                    .fold(false, |bad, &c| bad | (c as $unsigned > last))
+            }
         }
     };
 }
 
-impl_index!(i32, "i32");
-impl_index!(i64, "i64");
-impl_index!(u32, "u32");
-impl_index!(usize, "usize");
+impl_index!(i32, u32, "i32");
+impl_index!(i64, u64, "i64");
+impl_index!(u32, u32, "u32");
+impl_index!(usize, usize, "usize");
 
 #[cfg(test)]
 mod tests {
@@ -126,6 +144,21 @@ mod tests {
         assert_eq!(<u32 as Index>::MAX_USIZE, u32::MAX as usize);
         assert_eq!(<i64 as Index>::MAX_USIZE, i64::MAX as usize);
         assert_eq!(<usize as Index>::MAX_USIZE, usize::MAX);
+    }
+
+    #[test]
+    fn any_outside_finds_negative_and_too_large_indices() {
+        assert!(!<i32 as Index>::any_outside(&[0, 3, 4], 5));
+        assert!(<i32 as Index>::any_outside(&[0, 5, 4], 5));
+        assert!(<i32 as Index>::any_outside(&[0, -1], 5));
+        assert!(<i32 as Index>::any_outside(&[i32::MIN], usize::MAX));
+        assert!(!<i32 as Index>::any_outside(&[i32::MAX], usize::MAX));
+        assert!(<i64 as Index>::any_outside(&[-7], 1 << 40));
+        assert!(!<i64 as Index>::any_outside(&[(1 << 40) - 1], 1 << 40));
+        assert!(!<u32 as Index>::any_outside(&[u32::MAX], usize::MAX));
+        assert!(<usize as Index>::any_outside(&[9], 9));
+        assert!(<i32 as Index>::any_outside(&[0], 0));
+        assert!(!<i32 as Index>::any_outside(&[], 0));
     }
 
     #[test]

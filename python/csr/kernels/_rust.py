@@ -73,7 +73,8 @@ def define(ns, rust_name):
         ns[f.__name__] = f
     ns["_one_shot"] = ONE_SHOT
     ns["_take"] = _take
-    if rust_name == "native":
-        # ``CSR.mult_vec`` without a handle: the arrays are checked while multiplying
-        # (the product of a ``load_balance`` handle, bit for bit).
-        ns["_mult_vec_once"] = _csr.mult_vec_once
+    # ``CSR.mult_vec`` without a handle, on every Rust kernel: the native one-pass product
+    # checks the arrays while multiplying (the product of a native ``load_balance`` handle,
+    # bit for bit). A handle made for one product costs more than the product: an MKL
+    # handle of poisson2d(2000) takes 65 ms to make for a 22 ms product.
+    ns["_mult_vec_once"] = _csr.mult_vec_once

@@ -75,11 +75,25 @@ pub(crate) fn check_row_ptrs<I: Index>(row_ptrs: &[I], nnz: usize) -> Result<()>
 /// Work per parallel task of the checks: large enough that rayon's overhead vanishes.
 const CHECK_CHUNK: usize = 1 << 14;
 
-/// The first position `k` with `bad(&xs[k..])` true, searched in parallel chunks when large.
-/// `bad` looks at the element at the front of the slice it is given (and may read further).
-fn first_bad<X: Sync>(xs: &[X], window: usize, bad: impl Fn(&[X]) -> bool + Sync) -> Option<usize> {
+/// The first position `k` with `bad(&xs[k..k + window])` true, searched in parallel chunks
+/// when large. `any_bad(part)` says, branch-free so that it vectorises, whether some window
+/// of `part` (a run of whole windows) is bad: only a chunk that has one is searched.
+fn first_bad<X: Sync>(
+    xs: &[X],
+    window: usize,
+    any_bad: impl Fn(&[X]) -> bool + Sync,
+    bad: impl Fn(&[X]) -> bool + Sync,
+) -> Option<usize> {
     let n = xs.len().saturating_sub(window - 1);
-    let scan = |range: std::ops::Range<usize>| range.into_iter().find(|&k| bad(&xs[k..k + window]));
+    if n == 0 {
+        return None;
+    }
+    let scan = |range: std::ops::Range<usize>| {
+        if !any_bad(&xs[range.start..range.end + window - 1]) {
+            return None;
+        }
+        range.into_iter().find(|&k| bad(&xs[k..k + window]))
+    };
     if n < MIN_PARALLEL_WORK {
         return scan(0..n);
     }
@@ -91,7 +105,13 @@ fn first_bad<X: Sync>(xs: &[X], window: usize, bad: impl Fn(&[X]) -> bool + Sync
 }
 
 fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
-    match first_bad(row_ptrs, 2, |w| w[1] < w[0]) {
+    let any_decrease = |p: &[I]| {
+        p[1..]
+            .iter()
+            .zip(p)
+            .fold(false, |bad, (next, prev)| bad | (next < prev))
+    };
+    match first_bad(row_ptrs, 2, any_decrease, |w| w[1] < w[0]) {
         Some(row) => Err(Error::DecreasingRowPtrs {
             row,
             start: row_ptrs[row].to_i128(),
@@ -102,16 +122,17 @@ fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
 }
 
 /// Needs `row_ptrs` already validated.
-fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I]) -> Result<()> {
+pub(crate) fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I]) -> Result<()> {
+    let any_outside = |c: &[I]| I::any_outside(c, ncols);
     let bad = |c: &[I]| c[0].try_to_usize().is_none_or(|c| c >= ncols);
-    match first_bad(col_idxs, 1, bad) {
+    match first_bad(col_idxs, 1, any_outside, bad) {
         Some(pos) => Err(column_error(ncols, row_ptrs, col_idxs, pos)),
         None => Ok(()),
     }
 }
 
 /// The error for entry `pos`, whose column is not in `0..ncols` (`row_ptrs` validated).
-pub(crate) fn column_error<I: Index>(
+fn column_error<I: Index>(
     ncols: usize,
     row_ptrs: &[I],
     col_idxs: &[I],

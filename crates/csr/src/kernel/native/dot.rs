@@ -71,28 +71,6 @@ unsafe fn dot_with<const AHEAD: bool, T: Scalar, I: Index>(
     acc
 }
 
-/// [`dot`] for columns nobody has checked: the same sum (left to right from zero), or
-/// `Err(j)` for the first entry `j` of `range` whose column is not an index of `x`. Every
-/// read is bounds-checked, so no promise is needed beyond `range` lying inside `cols` and
-/// `vals` (else it panics).
-#[inline(always)]
-pub(super) fn dot_checked<T: Scalar, I: Index>(
-    cols: &[I],
-    vals: &[T],
-    x: &[T],
-    range: std::ops::Range<usize>,
-) -> Result<T, usize> {
-    let start = range.start;
-    let mut acc = T::zero();
-    for (k, (c, &v)) in cols[range.clone()].iter().zip(&vals[range]).enumerate() {
-        match c.try_to_usize().and_then(|c| x.get(c)) {
-            Some(&xc) => acc += v * xc,
-            None => return Err(start + k),
-        }
-    }
-    Ok(acc)
-}
-
 /// How far ahead [`dot_prefetch`] asks for `x`, in entries.
 pub(super) const PREFETCH_ENTRIES: usize = 24;
 

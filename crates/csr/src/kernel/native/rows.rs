@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, dot_checked, dot_prefetch, finish, finish_row};
+use super::dot::{Block, accumulate, dot, dot_prefetch, finish, finish_row};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -32,13 +32,16 @@ pub(super) fn chunks<'y, T>(
     out
 }
 
-/// `y = alpha * A * x + beta * y` on rows `rows`, `y` holding exactly those rows; with
-/// `prefetch`, `x` is asked for ahead of its reads (for scattered columns).
+/// `y = alpha * A * x + beta * y` on rows `rows` of the matrix `(ptrs, cols, vals)`, `y`
+/// holding exactly those rows; with `prefetch`, `x` is asked for ahead of its reads (for
+/// scattered columns).
 ///
 /// # Safety
-/// `rows.end <= a.nrows()` and `x.len() >= a.ncols()`.
+/// `rows.end < ptrs.len()`; `ptrs` is non-decreasing over `rows.start..=rows.end` with
+/// `ptrs[rows.end] <= cols.len(), vals.len()`; every column in the rows' entries is below
+/// `x.len()`.
 unsafe fn vec_rows<T: Scalar, I: Index>(
-    a: CsrRef<'_, T, I>,
+    (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
     prefetch: bool,
     alpha: T,
@@ -47,11 +50,9 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
     y: &mut [T],
 ) {
     debug_assert_eq!(rows.len(), y.len());
-    let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
     for (r, yr) in rows.zip(y.iter_mut()) {
-        // SAFETY: r < rows.end <= nrows, row_ptrs has nrows + 1 non-decreasing entries
-        // ending at nnz (CsrRef invariants, checked at construction), and x covers every
-        // column (caller).
+        // SAFETY: r + 1 <= rows.end < ptrs.len(), the row's range lies inside cols and vals
+        // and its columns index x (caller).
         let sum = unsafe {
             let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
             if prefetch {
@@ -79,47 +80,17 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
     debug_assert!(x.len() == a.ncols() && y.len() == a.nrows());
     debug_assert!(bounds.first() == Some(&0) && bounds.last() == Some(&a.nrows()));
     let work = |(rows, yc): (Range<usize>, &mut [T])| {
+        let arrays = (a.row_ptrs(), a.col_idxs(), a.values());
         // SAFETY: the blocks partition 0..nrows (checked when the plan was made for this
-        // matrix) and x.len() == ncols (checked by the kernel).
-        unsafe { vec_rows(a, rows, prefetch, alpha, x, beta, yc) }
+        // matrix), `a` is a validated CsrRef (its columns are below ncols) and
+        // x.len() == ncols (checked by the kernel).
+        unsafe { vec_rows(arrays, rows, prefetch, alpha, x, beta, yc) }
     };
     let blocks = chunks(bounds, 1, y);
     if blocks.len() <= 1 {
         blocks.into_iter().for_each(work);
     } else {
         blocks.into_par_iter().for_each(work);
-    }
-}
-
-/// [`mult_vec`] for a matrix whose row pointers are validated but whose column indices are
-/// not: each column is checked where it is read (no prefetching). Returns the first entry
-/// whose column is not an index of `x`, if any, `y` then being partly written. A row's
-/// result equals [`mult_vec`]'s bit for bit.
-pub(super) fn mult_vec_checking_columns<T: Scalar, I: Index>(
-    (row_ptrs, cols, vals): (&[I], &[I], &[T]),
-    bounds: &[usize],
-    alpha: T,
-    x: &[T],
-    beta: T,
-    y: &mut [T],
-) -> Option<usize> {
-    let work = |(rows, yc): (Range<usize>, &mut [T])| -> Result<(), usize> {
-        for (r, yr) in rows.zip(yc.iter_mut()) {
-            let range = row_ptrs[r].to_usize()..row_ptrs[r + 1].to_usize();
-            *yr = finish(alpha, dot_checked(cols, vals, x, range)?, beta, *yr);
-        }
-        Ok(())
-    };
-    let blocks = chunks(bounds, 1, y);
-    if blocks.len() <= 1 {
-        blocks.into_iter().map(work).find_map(Result::err)
-    } else {
-        // Blocks hold increasing positions: the least failure is the first bad entry.
-        blocks
-            .into_par_iter()
-            .map(work)
-            .filter_map(Result::err)
-            .min()
     }
 }
 

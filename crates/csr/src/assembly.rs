@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits, check_shape};
-use crate::ops::bucket::{Triplets, group_by_key};
+use crate::ops::bucket::{Triplets, group_by_key, group_sorted_keys};
 use crate::{Csr, Element, Index, Scalar};
 
 /// What COO→CSR assembly does with entries that share coordinates.
@@ -483,14 +483,15 @@ fn bucket_by_row<T: Element, I: Index>(
     cols: &[I],
     values: &[T],
 ) -> Result<Csr<T, I>> {
-    let grouped = group_by_key(
-        nrows,
-        &Triplets {
-            keys: rows,
-            other: cols,
-            values,
-        },
-    )?;
+    let entries = Triplets {
+        keys: rows,
+        other: cols,
+        values,
+    };
+    let grouped = match group_sorted_keys(nrows, &entries)? {
+        Some(grouped) => grouped,
+        None => group_by_key(nrows, &entries)?,
+    };
     // SAFETY: every triplet was checked to lie inside nrows x ncols, the sizes and nnz fit
     // `I`, and the counting sort places all nnz entries under non-decreasing row pointers.
     Ok(unsafe {

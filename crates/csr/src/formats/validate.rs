@@ -104,14 +104,19 @@ fn first_bad<X: Sync>(
         .min()
 }
 
-fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
+/// The first `k` with `xs[k + 1] < xs[k]`, if any (vectorised, parallel when large).
+pub(crate) fn first_decrease<I: Index>(xs: &[I]) -> Option<usize> {
     let any_decrease = |p: &[I]| {
         p[1..]
             .iter()
             .zip(p)
             .fold(false, |bad, (next, prev)| bad | (next < prev))
     };
-    match first_bad(row_ptrs, 2, any_decrease, |w| w[1] < w[0]) {
+    first_bad(xs, 2, any_decrease, |w| w[1] < w[0])
+}
+
+fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
+    match first_decrease(row_ptrs) {
         Some(row) => Err(Error::DecreasingRowPtrs {
             row,
             start: row_ptrs[row].to_i128(),
@@ -132,12 +137,7 @@ pub(crate) fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[
 }
 
 /// The error for entry `pos`, whose column is not in `0..ncols` (`row_ptrs` validated).
-fn column_error<I: Index>(
-    ncols: usize,
-    row_ptrs: &[I],
-    col_idxs: &[I],
-    pos: usize,
-) -> Error {
+fn column_error<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I], pos: usize) -> Error {
     // The row holding entry `pos` is the last r with row_ptrs[r] <= pos.
     let row = row_ptrs.partition_point(|p| p.to_usize() <= pos) - 1;
     Error::ColumnOutOfBounds {

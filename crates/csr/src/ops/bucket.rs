@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 use crate::error::Result;
+use crate::formats::validate::first_decrease;
 use crate::parallel::{
     DisjointWriter, MIN_PARALLEL_WORK, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
     try_zeroed, zeroed_output,
@@ -197,6 +198,59 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
         other: out_other,
         values: out_values,
     })
+}
+
+/// Groups triplets whose keys are already in order (non-decreasing: COO arrays written row
+/// by row, as most are): the output holds `other` and `values` as they are, so the sort is
+/// two copies, and the pointers come from one walk over the keys, in parallel over ranges
+/// of keys. `None` (nothing done) when the keys are not in order. Same preconditions as
+/// [`group_by_key`].
+///
+/// # Errors
+/// As [`group_by_key`].
+pub(crate) fn group_sorted_keys<I: Index, T: Element>(
+    nkeys: usize,
+    entries: &Triplets<'_, I, T>,
+) -> Result<Option<Grouped<I, T>>> {
+    let keys = entries.keys;
+    if first_decrease(keys).is_some() {
+        return Ok(None);
+    }
+    let mut ptrs: Vec<I> = try_zeroed(nkeys.saturating_add(1), "row pointer array")?;
+    let ranges = even_ranges(ptrs.len(), piece_count(keys.len() + ptrs.len()));
+    let mut slices = Vec::with_capacity(ranges.len());
+    let mut rest = &mut ptrs[..];
+    for r in &ranges {
+        let (head, tail) = rest.split_at_mut(r.len());
+        slices.push((r.clone(), head));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(range, out)| {
+        // ptrs[k] = the number of entries with a key below k.
+        let mut at = keys.partition_point(|x| x.to_usize() < range.start);
+        for (k, p) in range.zip(out) {
+            while at < keys.len() && keys[at].to_usize() < k {
+                at += 1;
+            }
+            // at <= nnz, which fits I (caller).
+            *p = I::truncate(at);
+        }
+    });
+    Ok(Some(Grouped {
+        ptrs,
+        other: parallel_copy(entries.other),
+        values: parallel_copy(entries.values),
+    }))
+}
+
+/// A copy of `src`, written by all threads into fresh pages.
+fn parallel_copy<X: bytemuck::Zeroable + Copy + Send + Sync>(src: &[X]) -> Vec<X> {
+    let mut out = zeroed_output(src.len());
+    let piece = src.len().div_ceil(piece_count(src.len())).max(1);
+    out.par_chunks_mut(piece)
+        .zip(src.par_chunks(piece))
+        .for_each(|(d, s)| d.copy_from_slice(s));
+    out
 }
 
 /// How many pieces a counting sort of `nnz` entries into `nbuckets` buckets runs in: one

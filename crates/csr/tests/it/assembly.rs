@@ -412,3 +412,44 @@ fn pattern_assembly<I: TestIndex>() {
 }
 
 test_all_index_types!(pattern_assembly);
+
+/// Triplets in row order take the copy path (no sort), others the counting sort: both
+/// equal the naive assembly, from tiny inputs to ones large enough to run in parallel.
+#[test]
+fn coo_in_row_order_and_shuffled_match_the_naive_assembly() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let triplets = (1usize..40, 1usize..40).prop_flat_map(|(nrows, ncols)| {
+        let entry = (0..nrows as i32, 0..ncols as i32, -5i32..5);
+        (Just(nrows), Just(ncols), prop::collection::vec(entry, 0..200))
+    });
+    TestRunner::new(Config::with_cases(256))
+        .run(&triplets, |(nrows, ncols, mut entries)| {
+            for pass in 0..2 {
+                if pass == 1 {
+                    entries.sort_by_key(|e| e.0);
+                }
+                let rows: Vec<i32> = entries.iter().map(|e| e.0).collect();
+                let cols: Vec<i32> = entries.iter().map(|e| e.1).collect();
+                let values: Vec<f64> = entries.iter().map(|e| f64::from(e.2)).collect();
+                let naive = NaiveCsr::from_triplets(nrows, ncols, &rows, &cols, &values);
+                let kept = Csr::try_from_coo(nrows, ncols, &rows, &cols, &values, Duplicates::Keep)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(NaiveCsr::from_csr(&kept), naive);
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Large: 600k entries over 300k rows (some empty), in row order, then reversed by row.
+    let n: usize = 600_000;
+    let rows: Vec<i64> = (0..n).map(|k| ((k / 2 + k % 3) % 300_000) as i64).collect();
+    let mut rows_sorted = rows.clone();
+    rows_sorted.sort_unstable();
+    let cols: Vec<i64> = (0..n).map(|k| (k * 7919 % 1000) as i64).collect();
+    let values: Vec<f64> = (0..n).map(|k| k as f64).collect();
+    for r in [&rows_sorted, &rows] {
+        let naive = NaiveCsr::from_triplets(300_000, 1000, r, &cols, &values);
+        let kept = Csr::try_from_coo(300_000, 1000, r, &cols, &values, Duplicates::Keep).unwrap();
+        assert_eq!(NaiveCsr::from_csr(&kept), naive);
+    }
+}

@@ -1,9 +1,8 @@
 //! Assembly from triplets: [`MatrixData`], and COO arrays to [`Csr`] by a parallel counting
 //! sort.
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Extent, Result, check_fits, check_shape};
+use crate::formats::validate::first_outside;
 use crate::ops::bucket::{Triplets, group_by_key, group_sorted_keys};
 use crate::{Csr, Element, Index, Scalar};
 
@@ -367,16 +366,10 @@ fn check_triplets<I: Index>(
             values: nvalues,
         });
     }
-    let inside = |k: usize| {
-        rows[k].try_to_usize().is_some_and(|r| r < nrows)
-            && cols[k].try_to_usize().is_some_and(|c| c < ncols)
-    };
-    let bad = if rows.len() >= crate::parallel::MIN_PARALLEL_WORK {
-        (0..rows.len())
-            .into_par_iter()
-            .position_first(|k| !inside(k))
-    } else {
-        (0..rows.len()).position(|k| !inside(k))
+    // The first entry outside: the earlier of the first bad row and the first bad column.
+    let bad = match (first_outside(rows, nrows), first_outside(cols, ncols)) {
+        (Some(r), Some(c)) => Some(r.min(c)),
+        (r, c) => r.or(c),
     };
     match bad {
         Some(entry) => Err(Error::EntryOutOfBounds {

@@ -104,6 +104,15 @@ fn first_bad<X: Sync>(
         .min()
 }
 
+/// The first `k` with `xs[k]` negative or at least `bound`, if any (vectorised, parallel
+/// when large).
+pub(crate) fn first_outside<I: Index>(xs: &[I], bound: usize) -> Option<usize> {
+    let any_outside = |c: &[I]| I::any_outside(c, bound);
+    first_bad(xs, 1, any_outside, |c| {
+        c[0].try_to_usize().is_none_or(|c| c >= bound)
+    })
+}
+
 /// The first `k` with `xs[k + 1] < xs[k]`, if any (vectorised, parallel when large).
 pub(crate) fn first_decrease<I: Index>(xs: &[I]) -> Option<usize> {
     let any_decrease = |p: &[I]| {
@@ -128,9 +137,7 @@ fn check_monotone<I: Index>(row_ptrs: &[I]) -> Result<()> {
 
 /// Needs `row_ptrs` already validated.
 pub(crate) fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I]) -> Result<()> {
-    let any_outside = |c: &[I]| I::any_outside(c, ncols);
-    let bad = |c: &[I]| c[0].try_to_usize().is_none_or(|c| c >= ncols);
-    match first_bad(col_idxs, 1, any_outside, bad) {
+    match first_outside(col_idxs, ncols) {
         Some(pos) => Err(column_error(ncols, row_ptrs, col_idxs, pos)),
         None => Ok(()),
     }

@@ -421,7 +421,11 @@ fn coo_in_row_order_and_shuffled_match_the_naive_assembly() {
     use proptest::test_runner::{Config, TestRunner};
     let triplets = (1usize..40, 1usize..40).prop_flat_map(|(nrows, ncols)| {
         let entry = (0..nrows as i32, 0..ncols as i32, -5i32..5);
-        (Just(nrows), Just(ncols), prop::collection::vec(entry, 0..200))
+        (
+            Just(nrows),
+            Just(ncols),
+            prop::collection::vec(entry, 0..200),
+        )
     });
     TestRunner::new(Config::with_cases(256))
         .run(&triplets, |(nrows, ncols, mut entries)| {

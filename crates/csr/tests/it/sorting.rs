@@ -205,3 +205,50 @@ fn pattern_cleanup<I: TestIndex>() {
 }
 
 test_all_index_types!(pattern_cleanup);
+
+/// The order checks (one branch-free pass per block of rows) agree with row-by-row checks on
+/// random rows: short and long, empty, sorted or not, with and without repeats, and on
+/// matrices large enough to be cut into parallel blocks.
+#[test]
+fn order_checks_agree_with_row_by_row_checks() {
+    let mut rng = SplitMix64(7);
+    for case in 0..400_usize {
+        let nrows = if case.is_multiple_of(50) {
+            200_000
+        } else {
+            (rng.next_u64() % 30) as usize
+        };
+        let ncols = 1 + (rng.next_u64() % 40) as usize;
+        let flavour = rng.next_u64() % 4;
+        let mut ptrs = vec![0i32];
+        let mut cols = Vec::new();
+        for _ in 0..nrows {
+            let len = (rng.next_u64() % 7) as usize;
+            let mut row: Vec<i32> = (0..len)
+                .map(|_| (rng.next_u64() % ncols as u64) as i32)
+                .collect();
+            match flavour {
+                0 => row.sort_unstable(),
+                1 => {
+                    row.sort_unstable();
+                    row.dedup();
+                }
+                2 if !rng.next_u64().is_multiple_of(1000) => {
+                    row.sort_unstable();
+                    row.dedup();
+                }
+                _ => {}
+            }
+            cols.extend_from_slice(&row);
+            ptrs.push(cols.len() as i32);
+        }
+        let values = vec![1.0; cols.len()];
+        let a = matrix(nrows, ncols, &ptrs, &cols, &values);
+        let rows = || (0..nrows).map(|r| a.row(r).0);
+        let sorted = rows().all(|c| c.is_sorted());
+        let strictly = rows().all(|c| c.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a.is_sorted_by_column_index(), sorted, "case {case}");
+        assert_eq!(a.is_sorted_without_duplicates(), strictly, "case {case}");
+        assert_eq!(strictly, sorted && !a.has_duplicates(), "case {case}");
+    }
+}

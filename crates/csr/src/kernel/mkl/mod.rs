@@ -307,7 +307,7 @@ impl MklKernel {
             Origin::Caller => (self.mv_hint(), true),
             Origin::Product => (None, false),
         };
-        let needs_copy = check && (!a.is_sorted_by_column_index() || a.has_duplicates());
+        let needs_copy = check && !a.is_sorted_without_duplicates();
         let canonical = needs_copy.then(|| {
             let mut c = a.to_csr();
             c.sum_duplicates();

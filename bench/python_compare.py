@@ -96,21 +96,35 @@ def operations(names):
     return [
         ("mult_vec", poisson), ("mult_vec", power), ("mult_vec", rate), ("mult_vec", "tiny-100"),
         ("multiply A·A", poisson), ("multiply A·Aᵀ", rate),
-        ("from_coo", poisson), ("transpose", poisson), ("normalize_rows center", rate),
+        ("from_coo", poisson), ("from_coo shuffled", poisson), ("transpose", poisson),
+        ("normalize_rows center", rate),
     ]
+
+
+def _triplets(m):
+    """``m``'s COO arrays in row order (int32 indices), as most COO data comes."""
+    coo = m.tocoo()
+    return coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+
+
+def _shuffled(r, c, v):
+    """The triplets in a fixed random order (assembly must then really sort)."""
+    perm = np.random.default_rng(1).permutation(len(r))
+    return r[perm], c[perm], v[perm]
 
 
 def csr_calls(CSR, m):
     """Calls of a csr package (ours or 0.5.2: the same API) on scipy matrix ``m``."""
     a = CSR.from_scipy(m)
     x = np.random.default_rng(0).random(m.shape[1])
-    coo = m.tocoo()
-    r, c, v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+    r, c, v = _triplets(m)
+    rs, cs, vs = _shuffled(r, c, v)
     return {
         "mult_vec": lambda: a.mult_vec(x),
         "multiply A·A": lambda: a.multiply(a),
         "multiply A·Aᵀ": lambda: a.multiply(a, transpose=True),
         "from_coo": lambda: CSR.from_coo(r, c, v, shape=m.shape),
+        "from_coo shuffled": lambda: CSR.from_coo(rs, cs, vs, shape=m.shape),
         "transpose": lambda: a.transpose(),
         # on a copy of the values each time, so every call normalises the same data
         "normalize_rows center": lambda: _normalize(a),
@@ -124,8 +138,8 @@ def _normalize(a):
 
 def scipy_calls(m):
     x = np.random.default_rng(0).random(m.shape[1])
-    coo = m.tocoo()
-    r, c, v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+    r, c, v = _triplets(m)
+    rs, cs, vs = _shuffled(r, c, v)
 
     def center():
         b = m.copy()
@@ -137,6 +151,7 @@ def scipy_calls(m):
         "multiply A·A": lambda: m @ m,
         "multiply A·Aᵀ": lambda: m @ m.T,
         "from_coo": lambda: sps.csr_matrix((v, (r, c)), shape=m.shape),
+        "from_coo shuffled": lambda: sps.csr_matrix((vs, (rs, cs)), shape=m.shape),
         "transpose": lambda: m.T.tocsr(),
         "normalize_rows center": center,
     }
@@ -208,8 +223,8 @@ def main():
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--csr052-python", help="python of a venv with csr==0.5.2 (and numba)")
     p.add_argument("--kernel", default="native",
-                   help="our kernel (native, mkl, ...; default native: the MKL kernel makes an "
-                        "inspector-executor handle per CSR.mult_vec call)")
+                   help="our kernel (native, mkl, ...; default native, the fastest products; "
+                        "the package's own default is mkl where it loads)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:

@@ -252,3 +252,43 @@ fn order_checks_agree_with_row_by_row_checks() {
         assert_eq!(strictly, sorted && !a.has_duplicates(), "case {case}");
     }
 }
+
+/// Wide rows (a large share of the width: the counting sort) and narrow ones (the
+/// comparison sort) both sort stably: equal columns keep their order, values move along.
+#[test]
+fn wide_and_narrow_rows_sort_stably() {
+    let mut rng = SplitMix64(11);
+    for ncols in [40_usize, 300, 5000] {
+        let nrows = 30;
+        let mut ptrs = vec![0i32];
+        let (mut cols, mut values) = (Vec::new(), Vec::new());
+        for r in 0..nrows {
+            let len = (rng.next_u64() % (ncols as u64 + 50)) as usize;
+            for k in 0..len {
+                cols.push((rng.next_u64() % ncols as u64) as i32);
+                values.push((r * 100_000 + k) as f64);
+            }
+            ptrs.push(cols.len() as i32);
+        }
+        let mut a = matrix(nrows, ncols, &ptrs, &cols, &values);
+        a.sort_by_column_index();
+        for r in 0..nrows {
+            let (s, e) = (ptrs[r] as usize, ptrs[r + 1] as usize);
+            let mut expected: Vec<(i32, f64)> = cols[s..e]
+                .iter()
+                .copied()
+                .zip(values[s..e].iter().copied())
+                .collect();
+            expected.sort_by_key(|p| p.0);
+            let (c, v) = a.row(r);
+            let got: Vec<(i32, f64)> = c.iter().copied().zip(v.iter().copied()).collect();
+            assert_eq!(got, expected, "ncols {ncols}, row {r}");
+        }
+        let mut summed = matrix(nrows, ncols, &ptrs, &cols, &values);
+        summed.sum_duplicates();
+        assert_eq!(
+            NaiveCsr::from_csr(&summed),
+            NaiveCsr::from_csr(&matrix(nrows, ncols, &ptrs, &cols, &values)).summed()
+        );
+    }
+}

@@ -157,17 +157,27 @@ def scipy_calls(m):
     }
 
 
-def dot_mkl_calls(m):
+def load_sparse_dot_mkl():
+    """The sparse_dot_mkl module, or None where it is not installed or MKL cannot load."""
     # sparse_dot_mkl dlopens libmkl_rt by name: load the one `csr` found (CSR_MKL_LIB, set
     # when `csr` is imported from a venv holding MKL) so that a venv need not be activated.
+    import csr  # noqa: F401  (sets CSR_MKL_LIB)
+
     lib = os.environ.get("CSR_MKL_LIB")
     if lib:
         import ctypes
 
         ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
     try:
-        import sparse_dot_mkl as sdm
+        import sparse_dot_mkl
     except ImportError:
+        return None
+    return sparse_dot_mkl
+
+
+def dot_mkl_calls(m):
+    sdm = load_sparse_dot_mkl()
+    if sdm is None:
         return {}
     x = np.random.default_rng(0).random(m.shape[1])
     mt = m.T.tocsr()

@@ -4,9 +4,10 @@
 Writes each workload once as a Matrix Market file, runs ``csr bench FILE --json`` on it
 (SpMV, A·A, A·Aᵀ with our kernels), times scipy, sparse_dot_mkl, python-graphblas
 (SuiteSparse:GraphBLAS) and sparse_dot_topn on the same matrices with the same thread
-count, and times reading the file (``csr info FILE`` as a whole process against
-``scipy.io.mmread`` in process). Prints each operation's times and the ratio
-peer time / our time (above 1: ours is faster); a peer that is not installed shows ``-``.
+count, and times reading the file in process (``csr.io.read`` against
+``scipy.io.mmread``, fast_matrix_market's threaded reader). Prints each operation's times
+and the ratio peer time / our time (above 1: ours is faster); a peer that is not installed
+shows ``-``.
 
     .venv/bin/python bench/compare.py --threads 2 --reps 7 --json out.json
 
@@ -125,12 +126,12 @@ def peers(m, threads, reps):
     return res
 
 
-def read_times(csr_bin, path, reps):
-    """Reading the file: ``csr info`` as a whole process, ``scipy.io.mmread`` in process."""
-    whole = median_time(
-        lambda: subprocess.run([csr_bin, "info", path], check=True, stdout=subprocess.DEVNULL),
-        reps)
-    return whole, median_time(lambda: scipy.io.mmread(path), reps)
+def read_times(path, reps):
+    """Reading the file in process: ``csr.io.read`` against ``scipy.io.mmread``."""
+    import csr.io
+
+    return median_time(lambda: csr.io.read(path), reps), median_time(
+        lambda: scipy.io.mmread(path), reps)
 
 
 def main():
@@ -166,7 +167,7 @@ def main():
             csr.io.write(path, csr.CSR.from_scipy(m))
         ours_t = ours(args.csr, path, args.threads, args.reps, workdir)
         peer_t = peers(m, args.threads, args.reps)
-        read_ours, read_scipy = read_times(args.csr, path, max(3, args.reps // 2))
+        read_ours, read_scipy = read_times(path, max(3, args.reps // 2))
         ops = [(op, ours_t[op], op.split(" ")[0]) for op in ours_t]
         ops.append((f"read ({m.nnz / 1e6:.1f}M entries)", read_ours, "read"))
         peer_t["scipy"]["read"] = read_scipy

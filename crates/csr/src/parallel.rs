@@ -300,6 +300,42 @@ fn advise_huge_pages<X>(v: &Vec<X>) {
     let _ = v;
 }
 
+/// `slots` cut into consecutive pieces of `ranges[i].len()` entries, each with its range
+/// (the per-row slots of each chunk of rows).
+pub(crate) fn cut_by<'s, X>(
+    slots: &'s mut [X],
+    ranges: &[Range<usize>],
+) -> Vec<(Range<usize>, &'s mut [X])> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut rest = slots;
+    for r in ranges {
+        let (head, tail) = rest.split_at_mut(r.len());
+        out.push((r.clone(), head));
+        rest = tail;
+    }
+    out
+}
+
+/// The output arrays cut by chunk: chunk `i` gets the entries of its rows (`row_ptrs`
+/// summed), with its row range.
+pub(crate) fn cut_output<'o, T, I: Index>(
+    row_ptrs: &[I],
+    chunks: &[Range<usize>],
+    (cols, vals): (&'o mut [I], &'o mut [T]),
+) -> Vec<(Range<usize>, &'o mut [I], &'o mut [T])> {
+    let mut out = Vec::with_capacity(chunks.len());
+    let (mut crest, mut vrest) = (cols, vals);
+    for r in chunks {
+        let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
+        let (ch, ct) = crest.split_at_mut(len);
+        let (vh, vt) = vrest.split_at_mut(len);
+        out.push((r.clone(), ch, vh));
+        crest = ct;
+        vrest = vt;
+    }
+    out
+}
+
 /// Cuts `0..n` into `parts` contiguous ranges of near-equal length.
 pub(crate) fn even_ranges(n: usize, parts: usize) -> Vec<Range<usize>> {
     let parts = parts.max(1);

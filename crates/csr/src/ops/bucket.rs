@@ -17,8 +17,8 @@ use std::ops::Range;
 use crate::error::Result;
 use crate::formats::validate::first_decrease;
 use crate::parallel::{
-    DisjointWriter, MIN_PARALLEL_WORK, balanced_row_blocks, even_ranges, piece_count, plan_scatter,
-    try_zeroed, zeroed_output,
+    DisjointWriter, MIN_PARALLEL_WORK, balanced_row_blocks, cut_by, even_ranges, piece_count,
+    plan_scatter, try_zeroed, zeroed_output,
 };
 use crate::{CsrRef, Element, Index};
 
@@ -218,24 +218,19 @@ pub(crate) fn group_sorted_keys<I: Index, T: Element>(
     }
     let mut ptrs: Vec<I> = try_zeroed(nkeys.saturating_add(1), "row pointer array")?;
     let ranges = even_ranges(ptrs.len(), piece_count(keys.len() + ptrs.len()));
-    let mut slices = Vec::with_capacity(ranges.len());
-    let mut rest = &mut ptrs[..];
-    for r in &ranges {
-        let (head, tail) = rest.split_at_mut(r.len());
-        slices.push((r.clone(), head));
-        rest = tail;
-    }
-    slices.into_par_iter().for_each(|(range, out)| {
-        // ptrs[k] = the number of entries with a key below k.
-        let mut at = keys.partition_point(|x| x.to_usize() < range.start);
-        for (k, p) in range.zip(out) {
-            while at < keys.len() && keys[at].to_usize() < k {
-                at += 1;
+    cut_by(&mut ptrs, &ranges)
+        .into_par_iter()
+        .for_each(|(range, out)| {
+            // ptrs[k] = the number of entries with a key below k.
+            let mut at = keys.partition_point(|x| x.to_usize() < range.start);
+            for (k, p) in range.zip(out) {
+                while at < keys.len() && keys[at].to_usize() < k {
+                    at += 1;
+                }
+                // at <= nnz, which fits I (caller).
+                *p = I::truncate(at);
             }
-            // at <= nnz, which fits I (caller).
-            *p = I::truncate(at);
-        }
-    });
+        });
     Ok(Some(Grouped {
         ptrs,
         other: parallel_copy(entries.other),

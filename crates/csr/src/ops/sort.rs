@@ -45,7 +45,7 @@ pub(crate) fn sort_row<I: Index, T: Copy>(
 /// against the comparison sort's O(len log len). The MKL kernel's item-item A·Aᵀ of
 /// `bench/python_compare.py`'s rating matrix (5k × 5k, rows of ~5000 entries left unsorted
 /// by MKL) took 289 ms with the comparison sort and 223–262 ms with this one (`CSR.multiply`
-/// from Python, 2 threads). The ratio itself is a cost-model choice (counting costs about
+/// from Python, 2 threads; single runs on a VM whose speed drifts by ±25 %). The ratio itself is a cost-model choice (counting costs about
 /// two passes over `ncols` counters), not measured at the boundary.
 const COUNTING_SORT_RATIO: usize = 8;
 
@@ -77,8 +77,11 @@ pub(crate) fn sort_row_of<I: Index, T: Copy>(
 ) {
     let wide = cols.len() > INSERTION_SORT_MAX
         && cols.len().saturating_mul(COUNTING_SORT_RATIO) >= scratch.ncols;
-    if !wide || cols.is_sorted() {
+    if !wide {
         sort_row(cols, vals, &mut scratch.pairs);
+        return;
+    }
+    if cols.is_sorted() {
         return;
     }
     let RowSortScratch {

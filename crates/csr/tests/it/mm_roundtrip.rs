@@ -224,6 +224,11 @@ fn write_to_a_device_keeps_the_device() {
     }
     let a = Csr::<f64, i32>::identity(3).expect("identity");
     mm::write_csr(null, &a, &WriteOptions::default()).expect("write to /dev/null");
+    let synced = WriteOptions {
+        sync: true,
+        ..WriteOptions::default()
+    };
+    mm::write_csr(null, &a, &synced).expect("a synced write to /dev/null");
     let d = Dense::<f64>::zeros(2, 2).expect("zeros");
     mm::write_dense(null, &d, &WriteOptions::default()).expect("write to /dev/null");
     assert!(is_device(null), "/dev/null was replaced by a regular file");

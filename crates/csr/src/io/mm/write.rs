@@ -634,7 +634,8 @@ fn write_atomically(
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         let file = std::fs::File::create(path).map_err(|e| io(path, e))?;
-        return write_into(file, path, gz, sync, write).map_err(|e| with_path(e, path));
+        // No fsync: a device or a pipe has nothing to flush to disk (and /dev/null refuses).
+        return write_into(file, path, gz, false, write).map_err(|e| with_path(e, path));
     }
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let target = match is_link {

@@ -14,7 +14,7 @@ use super::ffi::{
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
-use crate::parallel::{balanced_row_blocks, piece_count, zeroed_output};
+use crate::parallel::{balanced_row_blocks, cut_output, piece_count, zeroed_output};
 use crate::{Csr, Index, Scalar};
 
 /// Turns an MKL status into `Ok` or [`Error::Mkl`]. A fatal error that MKL reported to our
@@ -353,20 +353,15 @@ impl MklMatrix {
         // is copied in a loop that is most of the export's time).
         let mut col_idxs: Vec<I> = zeroed_output(nnz);
         let mut values: Vec<T> = zeroed_output(nnz);
-        let bounds = balanced_row_blocks(&row_ptrs, piece_count(nnz + nrows));
-        let mut jobs = Vec::with_capacity(bounds.len());
-        let (mut crest, mut vrest) = (&mut col_idxs[..], &mut values[..]);
-        for w in bounds.windows(2) {
-            let len = row_ptrs[w[1]].to_usize() - row_ptrs[w[0]].to_usize();
-            let (c, cr) = crest.split_at_mut(len);
-            let (v, vr) = vrest.split_at_mut(len);
-            (crest, vrest) = (cr, vr);
-            jobs.push((&spans[w[0]..w[1]], c, v));
-        }
-        let all_inside = jobs.into_par_iter().all(|(spans, out_cols, out_vals)| {
+        let blocks: Vec<_> = balanced_row_blocks(&row_ptrs, piece_count(nnz + nrows))
+            .windows(2)
+            .map(|w| w[0]..w[1])
+            .collect();
+        let jobs = cut_output(&row_ptrs, &blocks, (&mut col_idxs, &mut values));
+        let all_inside = jobs.into_par_iter().all(|(rows, out_cols, out_vals)| {
             let mut at = 0;
             let mut inside = true;
-            for span in spans {
+            for span in &spans[rows] {
                 let n = span.len();
                 for (o, &c) in out_cols[at..at + n].iter_mut().zip(&cols[span.clone()]) {
                     match c.to_usize().filter(|&c| c < ncols) {

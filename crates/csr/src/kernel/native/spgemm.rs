@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
-use crate::parallel::{MIN_PARALLEL_WORK, even_ranges};
+use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
 use crate::parallel::{alloc_output, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -179,39 +179,6 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
         };
         f(i, &mut ws)
     }
-}
-
-/// `slots` cut into consecutive pieces of `ranges[i].len()` entries, each with its range
-/// (the per-row slots of each chunk of rows).
-fn cut_by<'s, X>(slots: &'s mut [X], ranges: &[Range<usize>]) -> Vec<(Range<usize>, &'s mut [X])> {
-    let mut out = Vec::with_capacity(ranges.len());
-    let mut rest = slots;
-    for r in ranges {
-        let (head, tail) = rest.split_at_mut(r.len());
-        out.push((r.clone(), head));
-        rest = tail;
-    }
-    out
-}
-
-/// The output arrays cut by chunk: chunk `i` gets the entries of its rows (`row_ptrs`
-/// summed), with its row range.
-fn cut_output<'o, T, I: Index>(
-    row_ptrs: &[I],
-    chunks: &[Range<usize>],
-    (cols, vals): (&'o mut [I], &'o mut [T]),
-) -> Vec<(Range<usize>, &'o mut [I], &'o mut [T])> {
-    let mut out = Vec::with_capacity(chunks.len());
-    let (mut crest, mut vrest) = (cols, vals);
-    for r in chunks {
-        let len = row_ptrs[r.end].to_usize() - row_ptrs[r.start].to_usize();
-        let (ch, ct) = crest.split_at_mut(len);
-        let (vh, vt) = vrest.split_at_mut(len);
-        out.push((r.clone(), ch, vh));
-        crest = ct;
-        vrest = vt;
-    }
-    out
 }
 
 /// Exclusive prefix sums `out[r] = Σ_{s<r} f(s)` for `r` in `0..=n`, in parallel.

@@ -489,9 +489,9 @@ class CSR:
         float64. A matrix larger than the kernel's ``max_nnz`` runs in row blocks.
 
         Each call runs without preprocessing. On the Rust kernels (native, numba, mkl) it
-        is the native ``load_balance`` product, which checks the arrays while it
-        multiplies: a handle made for a single product costs more than the product (an
-        MKL one several times more). The scipy kernel makes a short-lived handle. For many
+        is the native ``load_balance`` product after vectorised checks of the arrays: a
+        handle made for a single product costs more than the product (an MKL one about as
+        much as the product again). The scipy kernel makes a short-lived handle. For many
         products with one matrix, make a handle once (``k.to_handle(a)``: its
         ``automatic`` strategy is planned once, MKL's analysis runs once) and call
         ``k.mult_vec(h, x)``.

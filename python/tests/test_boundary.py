@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sps
 
 import csr
+from conftest import KERNELS
 from csr import CSR, _csr
 from csr.kernels import get_kernel, releasing
 
@@ -167,11 +168,12 @@ def test_taking_a_product_moves_it_out_and_releases_it(name):
     assert a.colinds.flags.writeable
 
 
-def test_mult_vec_checks_the_arrays_while_multiplying():
+@pytest.mark.parametrize("name", [k for k in KERNELS if k != "scipy"])
+def test_mult_vec_checks_the_arrays_without_a_handle(name):
     a = CSR(3, 4, 4, np.array([0, 2, 3, 4], np.intc), np.array([3, 0, 1, 2], np.intc),
             np.array([1.0, 2.0, 3.0, 4.0]))
     x = np.array([1.0, 10.0, 100.0, 1000.0])
-    with csr.kernels.use_kernel("native"):
+    with csr.kernels.use_kernel(name):
         np.testing.assert_array_equal(a.mult_vec(x), [1002.0, 30.0, 400.0])
         a.colinds[1] = -7
         with pytest.raises(ValueError, match="column index -7 out of bounds at entry 1"):

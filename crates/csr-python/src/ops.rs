@@ -56,8 +56,8 @@ pub(crate) fn from_coo(
     })
 }
 
-/// `A·x` in one call of the native kernel, the arrays checked while multiplying
-/// (`NativeKernel::mult_vec_parts`: no handle, no separate pass over the column indices).
+/// `A·x` in one call of the native kernel, the arrays checked first
+/// (`NativeKernel::mult_vec_parts`: no handle, no plan).
 /// `values` and `x` share one float dtype.
 #[pyfunction]
 pub(crate) fn mult_vec_once(

@@ -73,8 +73,9 @@ def define(ns, rust_name):
         ns[f.__name__] = f
     ns["_one_shot"] = ONE_SHOT
     ns["_take"] = _take
-    # ``CSR.mult_vec`` without a handle, on every Rust kernel: the native one-pass product
-    # checks the arrays while multiplying (the product of a native ``load_balance`` handle,
-    # bit for bit). A handle made for one product costs more than the product: an MKL
-    # handle of poisson2d(2000) takes 65 ms to make for a 22 ms product.
+    # ``CSR.mult_vec`` without a handle, on every Rust kernel: the arrays are checked
+    # (vectorised passes), then the native ``load_balance`` product runs (a native
+    # ``load_balance`` handle's product, bit for bit). A handle made for one product costs
+    # more than the product: an MKL handle of poisson2d(2000) takes 20 ms to make, for a
+    # 22 ms product.
     ns["_mult_vec_once"] = _csr.mult_vec_once

@@ -174,6 +174,21 @@ pub(crate) fn real_to_f64<R: Scalar>(x: R) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// An unsigned key in the order of real values (`f32` or `f64`): `x < y` gives
+/// `order_key(x) < order_key(y)`, and `x == y` (-0.0 and +0.0 included) equal keys. NaN
+/// gets a key of its own that orders with nothing in particular: callers exclude it.
+#[inline]
+pub(crate) fn order_key<R: Scalar>(x: R) -> u64 {
+    // Adding +0.0 turns -0.0 into +0.0. Negative values flip every bit (larger magnitude,
+    // smaller key); non-negative ones set the sign bit (above every negative one).
+    let bits = (real_to_f64(x) + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
 impl_real!(f32, "f32");
 impl_real!(f64, "f64");
 impl_complex!(f32, "c32");
@@ -201,6 +216,35 @@ mod tests {
         assert_eq!(z.im(), -2.0);
         assert_eq!(Scalar::conj(z), Complex::new(1.5, 2.0));
         assert_eq!(Scalar::abs(Complex::new(3.0_f32, 4.0)), 5.0);
+    }
+
+    #[test]
+    fn order_keys_follow_the_order_of_values() {
+        let ordered = [
+            f64::NEG_INFINITY,
+            -f64::MAX,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -1e-310,
+            0.0,
+            1e-310,
+            f64::MIN_POSITIVE,
+            1.0,
+            1.0 + f64::EPSILON,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for w in ordered.windows(2) {
+            assert!(order_key(w[0]) < order_key(w[1]), "{} < {}", w[0], w[1]);
+            assert!(
+                order_key(w[0] as f32) <= order_key(w[1] as f32),
+                "{} (f32)",
+                w[0]
+            );
+        }
+        assert_eq!(order_key(-0.0_f64), order_key(0.0_f64));
+        assert_eq!(order_key(-0.0_f32), order_key(0.0_f32));
+        assert_eq!(order_key(0.5_f32), order_key(0.5_f64));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Extent, Result, check_fits};
+use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
 use crate::parallel::{alloc_output, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -96,6 +97,8 @@ pub(crate) struct Workspace<T, I> {
     pub(super) out_vals: Vec<T>,
     /// The current row's `(column, sum)` when rows accumulate by sorting ([`sorted_row`]).
     pub(super) pairs: Vec<(I, T)>,
+    /// Top-k products: the selection's scratch.
+    pub(super) select: SelectScratch<I>,
 }
 
 impl<T: Scalar, I: Index> Workspace<T, I> {
@@ -107,6 +110,7 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
             out_cols: Vec::new(),
             out_vals: Vec::new(),
             pairs: Vec::new(),
+            select: SelectScratch::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Top-k SpGEMM: each row of `A·B` is accumulated as in [`spgemm`](super::spgemm) (same
 //! flop-balanced chunks, same per-thread accumulators, same summation order), then only
-//! its top entries are kept ([`select_row`]: filter, partial selection, sort of the kept).
+//! its top entries are kept ([`select_row_fast`]: a heap of the best `k` over long rows, a
+//! selection of integer keys over short ones, then a sort of the kept).
 //!
 //! Memory: the output (at most `k` entries per row, written once to per-thread buffers,
 //! then copied into place) and one accumulator per thread (`ncols(B)` values and markers);
@@ -11,7 +12,7 @@ use std::sync::Mutex;
 
 use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
-use crate::kernel::topk::{TopK, empty_result, select_row, select_row_by_column};
+use crate::kernel::topk::{TopK, empty_result, select_row_fast, select_row_in_one_pass};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// The top entries of each row of `A·B` (shapes checked by the caller: `a.ncols() ==
@@ -45,32 +46,28 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
                 ..
             } = ws;
             spgemm::sorted_row(a, b, r, pairs);
-            let n = select_row_by_column(pairs, r, opts, |p| p.0.to_usize(), |p| p.1.re());
+            let n = select_row_in_one_pass(pairs, r, opts, |p| p.0.to_usize(), |p| p.1.re());
             out_cols.extend(pairs[..n].iter().map(|p| p.0));
             out_vals.extend(pairs[..n].iter().map(|p| p.1));
             return n;
         }
         // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
         // `one_phase_product` sized the workspace to ncols(B) before calling.
-        let (start, by_column) =
-            unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, ws) };
+        let (start, _) = unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, ws) };
         let Workspace {
             acc,
             out_cols,
             out_vals,
+            select,
             ..
         } = ws;
-        let select = if by_column {
-            select_row_by_column
-        } else {
-            select_row
-        };
-        let n = select(
+        let n = select_row_fast(
             &mut out_cols[start..],
             r,
             opts,
             |c: I| c.to_usize(),
             |c: I| acc[c.to_usize()].re(),
+            select,
         );
         out_cols.truncate(start + n);
         out_vals.extend(out_cols[start..].iter().map(|c| acc[c.to_usize()]));

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use rayon::prelude::*;
 
 use super::{Handle, Kernel, KernelId, shapes};
-use crate::error::{Error, Result};
+use crate::error::{Error, Extent, Result, check_fits};
 use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::scalar::order_key;
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -221,6 +221,52 @@ fn order_kept<E: Copy, R: PartialOrd + Copy>(
     }
 }
 
+/// Offers `e` to a heap of the best `k` items seen so far, `heap[..*n]`, whose root is its
+/// worst (`worse(x, y)`: `x` ranks below `y`): pushed while there are fewer than `k`
+/// (`heap` has room for `k`), else put in the worst's place if it ranks above it. Returns
+/// whether the heap changed.
+#[inline]
+pub(crate) fn heap_offer<E: Copy>(
+    heap: &mut [E],
+    n: &mut usize,
+    k: usize,
+    e: E,
+    worse: impl Fn(E, E) -> bool,
+) -> bool {
+    if *n < k {
+        // Sift up from the new leaf.
+        let mut at = *n;
+        heap[at] = e;
+        while at > 0 && worse(heap[at], heap[(at - 1) / 2]) {
+            heap.swap(at, (at - 1) / 2);
+            at = (at - 1) / 2;
+        }
+        *n += 1;
+        return true;
+    }
+    if !worse(heap[0], e) {
+        return false;
+    }
+    // Replace the worst and sift it down.
+    heap[0] = e;
+    let mut at = 0;
+    loop {
+        let (l, r) = (2 * at + 1, 2 * at + 2);
+        let mut w = at;
+        if l < k && worse(heap[l], heap[w]) {
+            w = l;
+        }
+        if r < k && worse(heap[r], heap[w]) {
+            w = r;
+        }
+        if w == at {
+            return true;
+        }
+        heap.swap(at, w);
+        at = w;
+    }
+}
+
 /// [`select_row`] in one pass over items in any order: a heap of the best `k` candidates
 /// seen so far (kept in place, in `items`' prefix), whose worst is compared with each new
 /// candidate. Once the heap is full most candidates cost one comparison with the worst
@@ -234,7 +280,6 @@ pub(crate) fn select_row_in_one_pass<E: Copy, R: PartialOrd + Copy>(
     col: impl Fn(E) -> usize,
     value: impl Fn(E) -> R,
 ) -> usize {
-    // `worse(x, y)`: x ranks below y. The heap's root is its worst item.
     let worse = |x: E, y: E| rank((col(x), value(x)), (col(y), value(y))) == Ordering::Greater;
     let mut n = 0;
     // Once the heap is full: the value a candidate must reach (an equal value wins only
@@ -248,40 +293,10 @@ pub(crate) fn select_row_in_one_pass<E: Copy, R: PartialOrd + Copy>(
             if bar.is_some_and(|b| !(value(e) >= b)) {
                 continue;
             }
-            if !is_candidate(opts, row, col(e), value(e)) {
-                continue;
-            }
-            if n < opts.k {
-                // Sift up from the new leaf.
-                let mut at = n;
-                items[at] = e;
-                while at > 0 && worse(items[at], items[(at - 1) / 2]) {
-                    items.swap(at, (at - 1) / 2);
-                    at = (at - 1) / 2;
-                }
-                n += 1;
-                if n == opts.k {
-                    bar = Some(value(items[0]));
-                }
-            } else if worse(items[0], e) {
-                // Replace the worst and sift it down.
-                items[0] = e;
-                let mut at = 0;
-                loop {
-                    let (l, r) = (2 * at + 1, 2 * at + 2);
-                    let mut w = at;
-                    if l < n && worse(items[l], items[w]) {
-                        w = l;
-                    }
-                    if r < n && worse(items[r], items[w]) {
-                        w = r;
-                    }
-                    if w == at {
-                        break;
-                    }
-                    items.swap(at, w);
-                    at = w;
-                }
+            if is_candidate(opts, row, col(e), value(e))
+                && heap_offer(items, &mut n, opts.k, e, worse)
+                && n == opts.k
+            {
                 bar = Some(value(items[0]));
             }
         }
@@ -452,19 +467,33 @@ pub(crate) fn select_rows<T: Scalar, I: Index>(
             (counts, bc, bv)
         })
         .collect();
+    concat_row_blocks(c.nrows(), c.ncols(), blocks)
+}
+
+/// The `nrows × ncols` matrix whose rows are the blocks' in order: each block gives its
+/// rows' lengths, then their columns and values, concatenated.
+///
+/// # Errors
+/// [`Error::IndexTooNarrow`] if the entries in all do not fit `I`.
+pub(crate) fn concat_row_blocks<T: Scalar, I: Index>(
+    nrows: usize,
+    ncols: usize,
+    blocks: Vec<(Vec<usize>, Vec<I>, Vec<T>)>,
+) -> Result<Csr<T, I>> {
     let nnz = blocks.iter().map(|b| b.1.len()).sum();
-    let mut row_ptrs = Vec::with_capacity(c.nrows() + 1);
+    check_fits::<I>(Extent::Nnz, nnz)?;
+    let mut row_ptrs = Vec::with_capacity(nrows + 1);
     let (mut col_idxs, mut values) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
     row_ptrs.push(I::ZERO);
     for (counts, bc, bv) in blocks {
         for n in counts {
-            // At most nnz(c) entries in all, which fits I.
+            // At most nnz in all, which fits I (checked above).
             row_ptrs.push(I::truncate(row_ptrs[row_ptrs.len() - 1].to_usize() + n));
         }
         col_idxs.extend(bc);
         values.extend(bv);
     }
-    Csr::try_from_parts(c.nrows(), c.ncols(), row_ptrs, col_idxs, values)
+    Csr::try_from_parts(nrows, ncols, row_ptrs, col_idxs, values)
 }
 
 /// The all-empty `nrows × ncols` result (for `k == 0` or empty operands).

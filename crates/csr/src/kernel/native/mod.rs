@@ -7,7 +7,8 @@
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
 //!   generation-stamped accumulators, sorted output rows;
 //! - [`topk`]: top-k SpGEMM on the same chunks and accumulators, selecting each row's top
-//!   entries instead of storing the row.
+//!   entries instead of storing the row; [`gram`]: top-k of `A·Aᵀ` (one handle on both
+//!   sides) computing each pair once.
 //!
 //! Threads come from the current rayon pool (run inside `ThreadPool::install` to choose
 //! them); inputs below ~64k entries run on the calling thread. Results do not depend on the
@@ -16,6 +17,7 @@
 mod automatic;
 mod compressed;
 mod dot;
+mod gram;
 mod locality;
 mod merge_path;
 mod rows;
@@ -51,7 +53,8 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 /// the product (a 1 × 2⁴⁰ matrix), rows accumulate by sorting their products instead, so
 /// memory follows the flops. All operations accept unsorted rows, duplicates and explicit zeros; products have
 /// sorted rows and keep explicit zeros from cancellation (see [`Csr::eliminate_zeros`]).
-/// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle.
+/// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle. `mult_abt_topk`
+/// with one matrix on both sides (item-item similarity) computes each pair once.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;
 
@@ -147,6 +150,15 @@ fn with_transpose<T: Scalar, I: Index, R>(
         ),
         KernelState::None | KernelState::Mkl(_) => f(b.matrix().try_transpose()?.view(), None),
     }
+}
+
+/// Whether two views show the very same arrays (`A·Aᵀ` through one handle, or two handles
+/// over one matrix).
+fn same_matrix<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, b: CsrRef<'_, T, I>) -> bool {
+    a.shape() == b.shape()
+        && std::ptr::eq(a.row_ptrs(), b.row_ptrs())
+        && std::ptr::eq(a.col_idxs(), b.col_idxs())
+        && std::ptr::eq(a.values(), b.values())
 }
 
 /// The SpMV plan stored in a handle (made on first use), or a fresh one if it has no place
@@ -256,8 +268,14 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         b: &Handle<'_, T, I>,
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
-        let (am, _) = topk_operands(KernelId::Native, a, b, true)?;
+        let (am, bm) = topk_operands(KernelId::Native, a, b, true)?;
         let c = with_transpose(b, |bt, workspaces| {
+            // One matrix on both sides: each pair once, where the Gram path applies.
+            if same_matrix(am, bm)
+                && let Some(c) = gram::gram_topk(am, bt, workspaces, opts)?
+            {
+                return Ok(c);
+            }
             topk::multiply_topk(am, bt, workspaces, opts)
         })?;
         let state = native_state(c.view(), false);

@@ -118,7 +118,7 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
     ///
     /// # Errors
     /// [`Error::OutOfMemory`] if they cannot be allocated (a `B` of 2⁴⁰ columns).
-    fn ensure(&mut self, ncols: usize, values: bool) -> Result<()> {
+    pub(super) fn ensure(&mut self, ncols: usize, values: bool) -> Result<()> {
         if self.marks.len() < ncols {
             self.marks = try_zeroed(ncols, "SpGEMM column marks")?;
             self.stamp = 0;
@@ -173,7 +173,7 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
     }
 
     /// Runs `f` with the calling thread's workspace and its index.
-    fn with<R>(&self, f: impl FnOnce(usize, &mut Workspace<T, I>) -> R) -> R {
+    pub(super) fn with<R>(&self, f: impl FnOnce(usize, &mut Workspace<T, I>) -> R) -> R {
         let i = rayon::current_thread_index().unwrap_or(0) % self.0.len();
         // A poisoned lock only means another task panicked (a bug); the workspace holds no
         // invariant beyond "stamps below `stamp`", which a fresh stamp restores.
@@ -186,7 +186,7 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
 }
 
 /// Exclusive prefix sums `out[r] = Σ_{s<r} f(s)` for `r` in `0..=n`, in parallel.
-fn prefix_sums(n: usize, f: impl Fn(usize) -> usize + Sync) -> Vec<usize> {
+pub(super) fn prefix_sums(n: usize, f: impl Fn(usize) -> usize + Sync) -> Vec<usize> {
     let mut out = vec![0usize; n + 1];
     let pieces = (n / MIN_PARALLEL_WORK).clamp(1, rayon::current_num_threads().max(1));
     let ranges = even_ranges(n, pieces);
@@ -253,7 +253,7 @@ fn counts_to_ptrs<I: Index>(ptrs: &mut [I], chunks: &[Range<usize>]) -> Result<u
 }
 
 /// Splits rows into chunks of about equal work, given `work[r]` = work of rows `0..r`.
-fn flop_chunks(work: &[usize]) -> Vec<Range<usize>> {
+pub(super) fn flop_chunks(work: &[usize]) -> Vec<Range<usize>> {
     let nrows = work.len() - 1;
     let total = work[nrows];
     let threads = rayon::current_num_threads().max(1);
@@ -335,7 +335,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     if is_dense(flops, ncols) {
         let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
-        unsafe { accumulate_dense(a, b, r, stamp, marks, acc) };
+        unsafe { accumulate_dense(a, b, r, (stamp, marks, acc), 0, |_| 0) };
         let mut out = cols.iter_mut().zip(vals.iter_mut());
         for c in touched(stamp, marks) {
             // Bounds-checked: the count comes from the symbolic pass.
@@ -347,7 +347,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
         return;
     }
     // SAFETY: forwarded from the caller.
-    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), cols) };
+    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), |_| 0, cols) };
     debug_assert_eq!(n, cols.len());
     cols.sort_unstable();
     for (v, c) in vals.iter_mut().zip(cols.iter()) {
@@ -406,34 +406,40 @@ fn is_dense(flops: usize, ncols: usize) -> bool {
     flops >= ncols
 }
 
-/// Sums row `r` of `A·B` densely: `acc` (exactly `ncols(B)` long) is zeroed, then every
-/// product is added at its column and the column is marked with `stamp`, without the test
-/// whether it was seen before (a branch that mispredicts while the row fills). The sums
-/// equal [`accumulate`]'s bit for bit (both start from zero and add in the same order); the
-/// touched columns are [`touched`]'s.
+/// Sums row `r` of `A·B` densely: `acc` (exactly `ncols(B)` long) is zeroed from column
+/// `lo` on, then every product is added at its column and the column is marked with
+/// `stamp`, without the test whether it was seen before (a branch that mispredicts while
+/// the row fills). The sums equal [`accumulate`]'s bit for bit (both start from zero and
+/// add in the same order); the touched columns are [`touched`]'s.
+///
+/// `skip(j)` is how many leading entries of the row of `B` that entry `j` of `A` selects are
+/// left out (0 for the whole product; [`gram`](super::gram) leaves out columns below `lo`).
 ///
 /// # Safety
-/// As for [`symbolic_row`], and `acc.len() == marks.len() == b.ncols()`.
+/// As for [`symbolic_row`], `acc.len() == marks.len() == b.ncols()`, `skip(j)` at most the
+/// length of its row of `B`, and every column reached at least `lo`.
 #[inline(always)]
-unsafe fn accumulate_dense<T: Scalar, I: Index>(
+pub(super) unsafe fn accumulate_dense<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
-    stamp: u32,
-    marks: &mut [u32],
-    acc: &mut [T],
+    (stamp, marks, acc): (u32, &mut [u32], &mut [T]),
+    lo: usize,
+    skip: impl Fn(usize) -> usize,
 ) {
     let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
     let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
-    acc.fill(T::zero());
-    // SAFETY: indices into A and B as in `symbolic_row`; every column of B is below
-    // ncols(B) == marks.len() == acc.len() (caller).
+    acc[lo..].fill(T::zero());
+    // SAFETY: indices into A and B as in `symbolic_row` (a start moved by `skip` stays
+    // within the row, caller); every column of B is below ncols(B) == marks.len() ==
+    // acc.len() (caller).
     unsafe {
         for j in ap.get_unchecked(r).to_usize()..ap.get_unchecked(r + 1).to_usize() {
             prefetch_ahead(j, ac, bp, bc, bv);
             let k = ac.get_unchecked(j).to_usize();
             let x = *av.get_unchecked(j);
-            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
+            let start = bp.get_unchecked(k).to_usize() + skip(j);
+            for i in start..bp.get_unchecked(k + 1).to_usize() {
                 let c = bc.get_unchecked(i).to_usize();
                 *marks.get_unchecked_mut(c) = stamp;
                 *acc.get_unchecked_mut(c) += x * *bv.get_unchecked(i);
@@ -450,22 +456,41 @@ fn touched(stamp: u32, marks: &[u32]) -> impl Iterator<Item = usize> + '_ {
         .filter_map(move |(c, &m)| (m == stamp).then_some(c))
 }
 
+/// Appends to `out` the columns from `lo` on marked with `stamp`, in increasing order.
+/// Without a branch per column (each is written, and kept if marked): a dense row's
+/// touched columns are found by this scan, which an iterator of pushes made cost about as
+/// much as a flop per column (item-item A·Aᵀ, `cachegrind`).
+fn append_touched<I: Index>(stamp: u32, marks: &[u32], lo: usize, out: &mut Vec<I>) {
+    let start = out.len();
+    out.resize(start + marks.len() - lo, I::ZERO);
+    let slots = &mut out[start..];
+    let mut n = 0;
+    for (c, &m) in marks[lo..].iter().enumerate() {
+        // n <= c < slots.len(): in bounds.
+        slots[n] = I::truncate(lo + c);
+        n += usize::from(m == stamp);
+    }
+    out.truncate(start + n);
+}
+
 /// The inner loop of every numeric SpGEMM row: sums row `r` of `A·B` into `acc` at the
 /// columns it touches (from zero, in A's then B's storage order), marking them with
 /// `stamp` and writing them to `cols` in first-touch order. Returns how many it wrote;
 /// `cols` must have room for them (bounds-checked).
 ///
 /// The arrays come as slices, not through the workspace, so that the compiler keeps their
-/// addresses in registers across the loop.
+/// addresses in registers across the loop. `skip` as for [`accumulate_dense`].
 ///
 /// # Safety
-/// As for [`symbolic_row`], and `acc.len() >= b.ncols()`.
+/// As for [`symbolic_row`], `acc.len() >= b.ncols()`, and `skip(j)` at most the length of
+/// its row of `B`.
 #[inline(always)]
 unsafe fn accumulate<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
     (stamp, marks, acc): (u32, &mut [u32], &mut [T]),
+    skip: impl Fn(usize) -> usize,
     cols: &mut [I],
 ) -> usize {
     let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
@@ -478,7 +503,8 @@ unsafe fn accumulate<T: Scalar, I: Index>(
             prefetch_ahead(j, ac, bp, bc, bv);
             let k = ac.get_unchecked(j).to_usize();
             let x = *av.get_unchecked(j);
-            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
+            let start = bp.get_unchecked(k).to_usize() + skip(j);
+            for i in start..bp.get_unchecked(k + 1).to_usize() {
                 let ci = *bc.get_unchecked(i);
                 let c = ci.to_usize();
                 let p = x * *bv.get_unchecked(i);
@@ -504,32 +530,34 @@ unsafe fn accumulate<T: Scalar, I: Index>(
 /// `ws.out_cols` and leaves their sums in `ws.acc`. Returns where the row's columns start
 /// in `ws.out_cols`, and whether they are in column order (a dense row's are; others are
 /// in first-touch order). `flops` is the row's flop count (a bound on its length).
+/// `(lo, skip)` restrict the row to columns from `lo` on as for [`accumulate_dense`]
+/// (`flops` then counts the products left).
 ///
 /// # Safety
-/// As for [`numeric_row`].
+/// As for [`numeric_row`], and for `lo` and `skip` as for [`accumulate_dense`].
 #[inline]
 pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
     flops: usize,
+    (lo, skip): (usize, impl Fn(usize) -> usize),
     ws: &mut Workspace<T, I>,
 ) -> (usize, bool) {
     let stamp = ws.next_stamp();
     let start = ws.out_cols.len();
     let ncols = b.ncols();
-    if is_dense(flops, ncols) {
+    if is_dense(flops, ncols - lo) {
         let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
-        unsafe { accumulate_dense(a, b, r, stamp, marks, acc) };
-        ws.out_cols
-            .extend(touched(stamp, marks).map(|c| I::truncate(c)));
+        unsafe { accumulate_dense(a, b, r, (stamp, marks, acc), lo, skip) };
+        append_touched(stamp, marks, lo, &mut ws.out_cols);
         return (start, true);
     }
-    ws.out_cols.resize(start + flops.min(ncols), I::ZERO);
+    ws.out_cols.resize(start + flops.min(ncols - lo), I::ZERO);
     let row = &mut ws.out_cols[start..];
     // SAFETY: forwarded from the caller.
-    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), row) };
+    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), skip, row) };
     ws.out_cols.truncate(start + n);
     (start, false)
 }
@@ -547,8 +575,8 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
     flops: usize,
     ws: &mut Workspace<T, I>,
 ) -> usize {
-    // SAFETY: forwarded from the caller.
-    let (start, sorted) = unsafe { accumulate_row(a, b, r, flops, ws) };
+    // SAFETY: forwarded from the caller (the whole row: nothing skipped).
+    let (start, sorted) = unsafe { accumulate_row(a, b, r, flops, (0, |_| 0), ws) };
     let Workspace {
         acc,
         out_cols,

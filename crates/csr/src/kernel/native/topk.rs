@@ -53,7 +53,8 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
         }
         // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
         // `one_phase_product` sized the workspace to ncols(B) before calling.
-        let (start, _) = unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, ws) };
+        let (start, _) =
+            unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, (0, |_| 0), ws) };
         let Workspace {
             acc,
             out_cols,

@@ -19,6 +19,10 @@ Implementations, each run in a child process of its own (peak RSS from `ru_maxrs
 - csr-python: the Python package's `csr.sp_matmul_topn`, called exactly as sparse_dot_topn
   (the native kernel's top-k product through the bindings; skipped with a message where
   `import csr` fails);
+- csr-python-aat (only where B = A, the item-item case): `A.multiply_topk(A, K,
+  transpose=True)` on the package's `CSR`, as LensKit code calls it: one matrix on both
+  sides, so the native kernel computes each pair once (`csr` above gets the same path:
+  the command is given one file twice);
 - scipy: `A @ B.T` (CSR), then each row's top K by `np.argpartition`: the full product
   followed by a selection.
 
@@ -57,7 +61,9 @@ SMALL = {
     "ratings": ("ratings:5000:500:20", 42, None, None, 20, True),
     "tfidf": ("random:2000:19300:30", 1, "random:2000:19300:30", 2, 10, False),
 }
-IMPLS = ("csr", "csr-python", "sparse_dot_topn", "scipy")
+IMPLS = ("csr", "csr-python", "csr-python-aat", "sparse_dot_topn", "scipy")
+# Implementations that only run where B = A (one matrix on both sides).
+SAME_ONLY = ("csr-python-aat",)
 
 
 def maxrss_bytes(who=resource.RUSAGE_SELF):
@@ -131,7 +137,16 @@ def child(impl, a_path, b_path, k, threads, reps, csr_bin, out_path):
     else:
         a = load(a_path)
         b = a if b_path == a_path else load(b_path)
-        if impl in ("sparse_dot_topn", "csr-python"):
+        if impl == "csr-python-aat":
+            import csr
+            from csr.kernels import set_kernel
+
+            set_kernel("native")
+            m = csr.CSR.from_scipy(a)
+
+            def run():
+                return m.multiply_topk(m, k, transpose=True).to_scipy()
+        elif impl in ("sparse_dot_topn", "csr-python"):
             if impl == "sparse_dot_topn":
                 from sparse_dot_topn import sp_matmul_topn
             else:
@@ -216,6 +231,8 @@ def main():
             b_path = workdir / f"{name}_b.mtx"
             generate(csr_bin, spec_b, seed_b, transpose, b_path)
         for impl in IMPLS:
+            if spec_b and impl in SAME_ONLY:
+                continue
             cmd = [
                 sys.executable,
                 __file__,

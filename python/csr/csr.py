@@ -428,15 +428,18 @@ class CSR:
             raise ValueError(f"k must be >= 0, got {k}")
         kern = get_kernel()
         a = self._valued(dtype)
-        b = other._valued(dtype)
+        b = a if other is self else other._valued(dtype)
         opts = {"threshold": threshold, "exclude_diagonal": exclude_diagonal, "sort": sort}
         if a.nnz > kern.max_nnz or b.nnz > kern.max_nnz:
             return a._topk_in_blocks(b, k, transpose, dtype, kern.max_nnz, **opts)
         once = getattr(kern, "_one_shot", {})
         f = kern.mult_abt_topk if transpose else kern.mult_ab_topk
-        with releasing(kern.to_handle(a, **once), kern) as ah, \
-                releasing(kern.to_handle(b, **once), kern) as bh:
-            return _take(kern, f(ah, bh, k, **opts))._valued(dtype)
+        with releasing(kern.to_handle(a, **once), kern) as ah:
+            if b is a:
+                # One handle on both sides: A·Aᵀ computes each pair once (native kernel).
+                return _take(kern, f(ah, ah, k, **opts))._valued(dtype)
+            with releasing(kern.to_handle(b, **once), kern) as bh:
+                return _take(kern, f(ah, bh, k, **opts))._valued(dtype)
 
     def cosine_topk(self, k, *, center=False, threshold=None, sort=False,
                     dtype=np.float64):

@@ -30,10 +30,22 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
     let a = with_progress(&args.a, "reading", |p| {
         mm::read_csr_with_progress::<T, I>(&args.a, &ReadOptions::default(), p)
     })?;
-    let b = with_progress(&args.b, "reading", |p| {
-        mm::read_csr_with_progress::<T, I>(&args.b, &ReadOptions::default(), p)
-    })?;
-    let (ha, hb) = (k.to_handle(a.view())?, k.to_handle(b.view())?);
+    // One file on both sides (`A·Aᵀ`, item-item similarity) is read once and multiplied
+    // through one handle, which lets the kernel use the product's symmetry.
+    let same_file = matches!(
+        (std::fs::canonicalize(&args.a), std::fs::canonicalize(&args.b)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    let b = if same_file {
+        None
+    } else {
+        Some(with_progress(&args.b, "reading", |p| {
+            mm::read_csr_with_progress::<T, I>(&args.b, &ReadOptions::default(), p)
+        })?)
+    };
+    let ha = k.to_handle(a.view())?;
+    let hb_own = b.as_ref().map(|b| k.to_handle(b.view())).transpose()?;
+    let hb = hb_own.as_ref().unwrap_or(&ha);
     let topk = args.top_k.map(|n| {
         let mut opts = TopK::new(n).exclude_diagonal(args.exclude_diagonal);
         if let Some(t) = args.threshold {
@@ -46,10 +58,10 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
     });
     let start = Instant::now();
     let hc = match (&topk, args.transpose_b) {
-        (None, false) => k.mult_ab(&ha, &hb)?,
-        (None, true) => k.mult_abt(&ha, &hb)?,
-        (Some(opts), false) => k.mult_ab_topk(&ha, &hb, opts)?,
-        (Some(opts), true) => k.mult_abt_topk(&ha, &hb, opts)?,
+        (None, false) => k.mult_ab(&ha, hb)?,
+        (None, true) => k.mult_abt(&ha, hb)?,
+        (Some(opts), false) => k.mult_ab_topk(&ha, hb, opts)?,
+        (Some(opts), true) => k.mult_abt_topk(&ha, hb, opts)?,
     };
     let elapsed = start.elapsed();
     let c = k.from_handle(&hc)?;

@@ -528,6 +528,26 @@ fn spgemm_top_k() {
             .collect();
         assert_eq!(got, best.into_iter().collect::<Vec<_>>(), "row {r}");
     }
+    // One file on both sides is read once and multiplied through one handle (the kernel's
+    // symmetric path); a copy of it under another name goes the general way: same result.
+    let copy = dir.file("a_copy.mtx", A);
+    let c2 = dir.path("c2.mtx");
+    for (b, out) in [(&a, &c), (&copy, &c2)] {
+        assert_success(&csr(&[
+            "spgemm",
+            s(&a),
+            s(b),
+            "--transpose-b",
+            "--top-k",
+            "2",
+            "-o",
+            s(out),
+        ]));
+    }
+    assert_eq!(
+        mm::read_csr::<f64, i32>(&c).unwrap(),
+        mm::read_csr::<f64, i32>(&c2).unwrap()
+    );
     // A threshold above every value keeps nothing; --threshold needs --top-k.
     let o = csr(&[
         "spgemm",

@@ -161,6 +161,53 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
     merge_rows(n, k, opts, &own, &own_lens, &heaps).map(Some)
 }
 
+/// [`gram_topk`] of `A` when `b` is exactly `Aᵀ` with sorted rows (what
+/// `sparse_dot_topn`'s users pass as `sp_matmul_topn(A, A.T)`): `A·B` is then `A·Aᵀ`;
+/// `None` when it is not (or the Gram path declines). The check costs O(1) for most other
+/// `B`: it stops at the first entry that differs.
+pub(super) fn gram_topk_if_transpose<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
+    opts: &TopK<T::Real>,
+) -> Result<Option<Csr<T, I>>> {
+    if opts.k == 0 || !is_transpose(a, b)? {
+        return Ok(None);
+    }
+    gram_topk(a, b, cache, opts)
+}
+
+/// Whether `b` is `Aᵀ` entry for entry (values bit for bit) with rows in column order.
+/// Rows of `A` are walked in order, so each entry `(i, u)` must be the next unread entry of
+/// row `u` of `B`; a row of `B` out of order or any difference fails at once.
+///
+/// # Errors
+/// [`crate::Error::OutOfMemory`] if the cursors (one per column of `A`) cannot be allocated.
+fn is_transpose<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, b: CsrRef<'_, T, I>) -> Result<bool> {
+    if b.shape() != (a.ncols(), a.nrows()) || a.nnz() != b.nnz() {
+        return Ok(false);
+    }
+    let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
+    // Entries of each row of B read so far.
+    let mut read: Vec<usize> = try_zeroed(a.ncols(), "transpose check cursors")?;
+    for i in 0..a.nrows() {
+        let (cols, vals) = a.row(i);
+        for (u, v) in cols.iter().zip(vals) {
+            let u = u.to_usize();
+            let at = bp[u].to_usize() + read[u];
+            if at >= bp[u + 1].to_usize()
+                || bc[at].to_usize() != i
+                || bytemuck::bytes_of(&bv[at]) != bytemuck::bytes_of(v)
+            {
+                return Ok(false);
+            }
+            read[u] += 1;
+        }
+    }
+    // Every entry of A matched a distinct entry of B, and they have as many: all of B.
+    Ok(true)
+}
+
 /// Rows in chunks of about equal work: row `i` sums about `(n - i) / n` of its products.
 fn chunks<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, at: CsrRef<'_, T, I>) -> Vec<Range<usize>> {
     let (ap, ac, tp) = (a.row_ptrs(), a.col_idxs(), at.row_ptrs());
@@ -334,6 +381,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `A·B` with `B = Aᵀ` exactly takes the Gram path (same result as `A·Aᵀ`); a `B` that
+    /// differs in one value's bits, one column, or the order of a row does not.
+    #[test]
+    fn a_product_with_the_exact_transpose_is_a_gram_product() {
+        let a = matrix("random:200:60:4", 7);
+        let at = a.transpose();
+        let opts = TopK::new(3).exclude_diagonal(true);
+        let want = multiply_topk(a.view(), at.view(), None, &opts).unwrap();
+        let got = gram_topk_if_transpose(a.view(), at.view(), None, &opts).unwrap();
+        assert_eq!(bits(&got.expect("B = Aᵀ")), bits(&want));
+
+        let (p, c, v) = (
+            at.row_ptrs().to_vec(),
+            at.col_idxs().to_vec(),
+            at.values().to_vec(),
+        );
+        let nth = at.nnz() / 2;
+        let row = (0..at.nrows()).find(|&r| at.row(r).0.len() >= 2).unwrap();
+        let first = p[row] as usize;
+        let mut variants = Vec::new();
+        let mut zero = v.clone();
+        zero[nth] = -zero[nth];
+        variants.push((c.clone(), zero, "a value's sign"));
+        let mut moved = c.clone();
+        moved[nth] = (moved[nth] + 1) % 200;
+        variants.push((moved, v.clone(), "a column"));
+        let mut swapped_c = c.clone();
+        let mut swapped_v = v.clone();
+        swapped_c.swap(first, first + 1);
+        swapped_v.swap(first, first + 1);
+        variants.push((swapped_c, swapped_v, "a row's order"));
+        for (cols, vals, what) in variants {
+            let b = Csr::try_from_parts(at.nrows(), at.ncols(), p.clone(), cols, vals).unwrap();
+            let none = gram_topk_if_transpose(a.view(), b.view(), None, &opts).unwrap();
+            assert!(none.is_none(), "{what} differs");
+        }
+        let other = matrix("random:60:200:4", 8);
+        assert!(
+            gram_topk_if_transpose(a.view(), other.view(), None, &opts)
+                .unwrap()
+                .is_none()
+        );
     }
 
     /// Rows out of order or with duplicates, and heaps over the budget, leave the product

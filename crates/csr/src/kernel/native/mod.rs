@@ -257,7 +257,10 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         opts: &TopK<T::Real>,
     ) -> Result<Handle<'static, T, I>> {
         let (am, bm) = topk_operands(KernelId::Native, a, b, false)?;
-        let c = topk::multiply_topk(am, bm, workspaces(b), opts)?;
+        let c = match gram::gram_topk_if_transpose(am, bm, workspaces(b), opts)? {
+            Some(c) => c,
+            None => topk::multiply_topk(am, bm, workspaces(b), opts)?,
+        };
         let state = native_state(c.view(), false);
         Ok(Handle::owned(KernelId::Native, c, state))
     }

@@ -1,8 +1,9 @@
 //! Top-k of a Gram product `A·Aᵀ` (item-item similarity) computing each pair once.
 //!
 //! `S = A·Aᵀ` is symmetric, so row `i` sums only the columns `j >= i` (each product of row
-//! `i` of `A` with a row `u` of `Aᵀ` skips, by a binary search, the entries of row `u`
-//! below column `i`): half the flops of [`topk`](super::topk). A sum `S[i, j]` is then a
+//! `i` of `A` with a row `u` of `Aᵀ` skips the entries of row `u` below column `i`: as many
+//! as rows before `i` hold column `u`, counted for every entry of `A` in one pass): half the
+//! flops of [`topk`](super::topk). A sum `S[i, j]` is then a
 //! candidate twice: for row `i` at column `j` (kept in `own`, at most `k` per row, selected
 //! as in [`topk`](super::topk)), and for row `j` at column `i`, offered to the calling
 //! thread's heap of row `j` (`Incoming`, `k` per row). Last, each row keeps the best `k`
@@ -116,6 +117,7 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
         return Ok(None);
     }
     let chunks = chunks(a, at);
+    let skips = rows_before(a)?;
     let workspaces = Workspaces::<T, I>::take(cache);
     let incoming: Vec<Mutex<Option<Incoming<T, I>>>> =
         (0..threads).map(|_| Mutex::new(None)).collect();
@@ -142,10 +144,9 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
                     let Some(inc) = guard.as_mut() else {
                         return Ok(());
                     };
-                    let mut skips = Vec::new();
                     for (i, (row_slots, len)) in rows.zip(slots.chunks_mut(k).zip(lens.iter_mut()))
                     {
-                        *len = upper_row(a, at, i, (&mut skips, ws, inc), (k, opts), row_slots);
+                        *len = upper_row(a, at, i, (&skips, ws, inc), (k, opts), row_slots);
                     }
                     Ok(())
                 })
@@ -208,6 +209,25 @@ fn is_transpose<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, b: CsrRef<'_, T, I>) -
     Ok(true)
 }
 
+/// For each entry `(i, u)` of `A`, how many rows before `i` hold column `u`: where row
+/// `i` sits in row `u` of `Aᵀ` (rows without duplicates), so that row `i` of the Gram
+/// product skips that many entries of it. One pass over `A` (counters in `u32`: every
+/// count is below `nrows`, checked to fit by the caller).
+///
+/// # Errors
+/// [`crate::Error::OutOfMemory`] if the counts (one per entry, one per column) cannot be
+/// allocated.
+fn rows_before<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> Result<Vec<u32>> {
+    let mut seen: Vec<u32> = try_zeroed(a.ncols(), "Gram product column counts")?;
+    let mut before: Vec<u32> = try_zeroed(a.nnz(), "Gram product column counts")?;
+    for (b, u) in before.iter_mut().zip(a.col_idxs()) {
+        let s = &mut seen[u.to_usize()];
+        *b = *s;
+        *s += 1;
+    }
+    Ok(before)
+}
+
 /// Rows in chunks of about equal work: row `i` sums about `(n - i) / n` of its products.
 fn chunks<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, at: CsrRef<'_, T, I>) -> Vec<Range<usize>> {
     let (ap, ac, tp) = (a.row_ptrs(), a.col_idxs(), at.row_ptrs());
@@ -228,29 +248,24 @@ fn upper_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     at: CsrRef<'_, T, I>,
     i: usize,
-    (skips, ws, inc): (&mut Vec<usize>, &mut Workspace<T, I>, &mut Incoming<T, I>),
+    (skips, ws, inc): (&[u32], &mut Workspace<T, I>, &mut Incoming<T, I>),
     (k, opts): (usize, &TopK<T::Real>),
     slots: &mut [(I, T)],
 ) -> u32 {
-    let (tp, tc) = (at.row_ptrs(), at.col_idxs());
-    let (cols, _) = a.row(i);
-    // For each entry (i, u): the entries of row u of Aᵀ below column i, found by a binary
-    // search in the sorted row.
-    skips.clear();
-    let mut flops = 0;
-    for u in cols {
-        let row = &tc[tp[u.to_usize()].to_usize()..tp[u.to_usize() + 1].to_usize()];
-        let skip = row.partition_point(|c| c.to_usize() < i);
-        skips.push(skip);
-        flops += row.len() - skip;
-    }
-    let first = a.row_ptrs()[i].to_usize();
+    let tp = at.row_ptrs();
+    let (ap, ac) = (a.row_ptrs(), a.col_idxs());
+    let flops: usize = (ap[i].to_usize()..ap[i + 1].to_usize())
+        .map(|e| {
+            let u = ac[e].to_usize();
+            tp[u + 1].to_usize() - tp[u].to_usize() - skips[e] as usize
+        })
+        .sum();
     ws.out_cols.clear();
     // SAFETY: i < nrows(A); ncols(A) == nrows(Aᵀ) (caller); the workspace holds nrows(A) ==
-    // ncols(Aᵀ) columns (`ensure`); each skip is at most its row's length, and the columns
-    // left are >= i (sorted rows).
+    // ncols(Aᵀ) columns (`ensure`); each skip counts rows before i in row u of Aᵀ, so it is
+    // below the row's length, and the columns left are >= i (sorted rows, no duplicates).
     let (start, _) =
-        unsafe { spgemm::accumulate_row(a, at, i, flops, (i, |j: usize| skips[j - first]), ws) };
+        unsafe { spgemm::accumulate_row(a, at, i, flops, (i, |e: usize| skips[e] as usize), ws) };
     let Workspace {
         acc,
         out_cols,

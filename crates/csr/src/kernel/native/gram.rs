@@ -118,6 +118,7 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
     }
     let chunks = chunks(a, at);
     let skips = rows_before(a)?;
+    let sentinel = spgemm::sentinel_applies(a, at);
     let workspaces = Workspaces::<T, I>::take(cache);
     let incoming: Vec<Mutex<Option<Incoming<T, I>>>> =
         (0..threads).map(|_| Mutex::new(None)).collect();
@@ -146,7 +147,8 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
                     };
                     for (i, (row_slots, len)) in rows.zip(slots.chunks_mut(k).zip(lens.iter_mut()))
                     {
-                        *len = upper_row(a, at, i, (&skips, ws, inc), (k, opts), row_slots);
+                        *len =
+                            upper_row(a, at, i, (&skips, sentinel, ws, inc), (k, opts), row_slots);
                     }
                     Ok(())
                 })
@@ -248,7 +250,7 @@ fn upper_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     at: CsrRef<'_, T, I>,
     i: usize,
-    (skips, ws, inc): (&[u32], &mut Workspace<T, I>, &mut Incoming<T, I>),
+    (skips, sentinel, ws, inc): (&[u32], bool, &mut Workspace<T, I>, &mut Incoming<T, I>),
     (k, opts): (usize, &TopK<T::Real>),
     slots: &mut [(I, T)],
 ) -> u32 {
@@ -264,8 +266,16 @@ fn upper_row<T: Scalar, I: Index>(
     // SAFETY: i < nrows(A); ncols(A) == nrows(Aᵀ) (caller); the workspace holds nrows(A) ==
     // ncols(Aᵀ) columns (`ensure`); each skip counts rows before i in row u of Aᵀ, so it is
     // below the row's length, and the columns left are >= i (sorted rows, no duplicates).
-    let (start, _) =
-        unsafe { spgemm::accumulate_row(a, at, i, flops, (i, |e: usize| skips[e] as usize), ws) };
+    let (start, _) = unsafe {
+        spgemm::accumulate_row(
+            a,
+            at,
+            (i, flops),
+            (i, |e: usize| skips[e] as usize),
+            sentinel,
+            ws,
+        )
+    };
     let Workspace {
         acc,
         out_cols,

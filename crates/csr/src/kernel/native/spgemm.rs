@@ -12,7 +12,10 @@
 //!    the thread that fills them); each chunk owns the disjoint slice of its rows.
 //!    Products are accumulated in a dense value array (first touch of a column in a row
 //!    stores, later ones add), the row's columns are sorted, and the values gathered in
-//!    that order.
+//!    that order. A row with at least as many flops as `B` has columns sums densely and
+//!    finds its columns by one scan, of the markers, or (when no product of two stored
+//!    values can be zero: [`sentinel_applies`]) of the sums themselves, which start at -0.0
+//!    and leave it only when touched, saving a store per flop.
 //!
 //! Workspaces (markers and the dense values, `ncols(B)` each) are one per rayon thread and
 //! reused by every chunk the thread runs within a call. Unsorted rows and duplicates in
@@ -29,6 +32,7 @@ use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
 use crate::parallel::{alloc_output, try_zeroed};
+use crate::scalar::real_to_f64;
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Chunks per rayon thread in the flop-balanced row partition. Several chunks per thread
@@ -335,7 +339,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     if is_dense(flops, ncols) {
         let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
-        unsafe { accumulate_dense(a, b, r, (stamp, marks, acc), 0, |_| 0) };
+        unsafe { accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), 0, |_| 0) };
         let mut out = cols.iter_mut().zip(vals.iter_mut());
         for c in touched(stamp, marks) {
             // Bounds-checked: the count comes from the symbolic pass.
@@ -415,11 +419,16 @@ fn is_dense(flops: usize, ncols: usize) -> bool {
 /// `skip(j)` is how many leading entries of the row of `B` that entry `j` of `A` selects are
 /// left out (0 for the whole product; [`gram`](super::gram) leaves out columns below `lo`).
 ///
+/// With `SENTINEL` (only where [`sentinel_applies`]), no column is marked: `acc` starts at
+/// -0.0, which no sum of products reaches, so the touched columns are those no longer -0.0
+/// ([`append_touched`]), and each flop costs one store instead of two. The sums are the
+/// same: `-0.0 + p == +0.0 + p` for every product `p` that is not zero.
+///
 /// # Safety
 /// As for [`symbolic_row`], `acc.len() == marks.len() == b.ncols()`, `skip(j)` at most the
 /// length of its row of `B`, and every column reached at least `lo`.
 #[inline(always)]
-pub(super) unsafe fn accumulate_dense<T: Scalar, I: Index>(
+pub(super) unsafe fn accumulate_dense<const SENTINEL: bool, T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     r: usize,
@@ -429,7 +438,7 @@ pub(super) unsafe fn accumulate_dense<T: Scalar, I: Index>(
 ) {
     let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
     let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
-    acc[lo..].fill(T::zero());
+    acc[lo..].fill(if SENTINEL { negative_zero() } else { T::zero() });
     // SAFETY: indices into A and B as in `symbolic_row` (a start moved by `skip` stays
     // within the row, caller); every column of B is below ncols(B) == marks.len() ==
     // acc.len() (caller).
@@ -441,7 +450,9 @@ pub(super) unsafe fn accumulate_dense<T: Scalar, I: Index>(
             let start = bp.get_unchecked(k).to_usize() + skip(j);
             for i in start..bp.get_unchecked(k + 1).to_usize() {
                 let c = bc.get_unchecked(i).to_usize();
-                *marks.get_unchecked_mut(c) = stamp;
+                if !SENTINEL {
+                    *marks.get_unchecked_mut(c) = stamp;
+                }
                 *acc.get_unchecked_mut(c) += x * *bv.get_unchecked(i);
             }
         }
@@ -456,19 +467,61 @@ fn touched(stamp: u32, marks: &[u32]) -> impl Iterator<Item = usize> + '_ {
         .filter_map(move |(c, &m)| (m == stamp).then_some(c))
 }
 
-/// Appends to `out` the columns from `lo` on marked with `stamp`, in increasing order.
-/// Without a branch per column (each is written, and kept if marked): a dense row's
-/// touched columns are found by this scan, which an iterator of pushes made cost about as
-/// much as a flop per column (item-item A·Aᵀ, `cachegrind`).
-fn append_touched<I: Index>(stamp: u32, marks: &[u32], lo: usize, out: &mut Vec<I>) {
+/// -0.0: where an accumulator starts when no product can be zero ([`sentinel_applies`]).
+fn negative_zero<T: Scalar>() -> T {
+    T::from_re_im(-0.0, 0.0)
+}
+
+/// Whether the dense rows of `A·B` may find their columns by the -0.0 they start from
+/// instead of markers ([`accumulate_dense`]): real values, and no product of two stored
+/// values can be zero (the smallest magnitudes of `A` and `B` have a non-zero product, so
+/// every other product is larger; NaN is not zero). Then a sum is -0.0 only if it was
+/// never touched: adding non-zero values to -0.0 or cancelling gives a non-zero or +0.0.
+/// Costs one pass over the values.
+pub(super) fn sentinel_applies<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+) -> bool {
+    let smallest = |m: CsrRef<'_, T, I>| {
+        m.values()
+            .par_iter()
+            .map(|v| real_to_f64(v.re()).abs())
+            .filter(|x| !x.is_nan())
+            .reduce(|| f64::INFINITY, f64::min)
+    };
+    // In T's own precision: the product of the two smallest magnitudes, rounded as T rounds.
+    let (sa, sb) = (smallest(a), smallest(b));
+    !T::IS_COMPLEX && (T::from_re_im(sa, 0.0) * T::from_re_im(sb, 0.0)) != T::zero()
+}
+
+/// Appends to `out` the columns from `lo` on that a dense row touched, in increasing
+/// order: those marked with `stamp`, or with `sentinel` those whose sum is no longer -0.0
+/// ([`accumulate_dense`]). Without a branch per column (each is written, and kept if
+/// touched): a dense row's touched columns are found by this scan, which an iterator of
+/// pushes made cost about as much as a flop per column (item-item A·Aᵀ, `cachegrind`).
+fn append_touched<T: Scalar, I: Index>(
+    (stamp, marks, acc): (u32, &[u32], &[T]),
+    sentinel: bool,
+    lo: usize,
+    out: &mut Vec<I>,
+) {
     let start = out.len();
     out.resize(start + marks.len() - lo, I::ZERO);
     let slots = &mut out[start..];
     let mut n = 0;
-    for (c, &m) in marks[lo..].iter().enumerate() {
-        // n <= c < slots.len(): in bounds.
-        slots[n] = I::truncate(lo + c);
-        n += usize::from(m == stamp);
+    if sentinel {
+        let untouched = negative_zero::<T>();
+        for (c, v) in acc[lo..].iter().enumerate() {
+            // n <= c < slots.len(): in bounds.
+            slots[n] = I::truncate(lo + c);
+            n += usize::from(bytemuck::bytes_of(v) != bytemuck::bytes_of(&untouched));
+        }
+    } else {
+        for (c, &m) in marks[lo..].iter().enumerate() {
+            // n <= c < slots.len(): in bounds.
+            slots[n] = I::truncate(lo + c);
+            n += usize::from(m == stamp);
+        }
     }
     out.truncate(start + n);
 }
@@ -531,7 +584,7 @@ unsafe fn accumulate<T: Scalar, I: Index>(
 /// in `ws.out_cols`, and whether they are in column order (a dense row's are; others are
 /// in first-touch order). `flops` is the row's flop count (a bound on its length).
 /// `(lo, skip)` restrict the row to columns from `lo` on as for [`accumulate_dense`]
-/// (`flops` then counts the products left).
+/// (`flops` then counts the products left). `sentinel`: [`sentinel_applies`] to `A·B`.
 ///
 /// # Safety
 /// As for [`numeric_row`], and for `lo` and `skip` as for [`accumulate_dense`].
@@ -539,9 +592,9 @@ unsafe fn accumulate<T: Scalar, I: Index>(
 pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
-    r: usize,
-    flops: usize,
+    (r, flops): (usize, usize),
     (lo, skip): (usize, impl Fn(usize) -> usize),
+    sentinel: bool,
     ws: &mut Workspace<T, I>,
 ) -> (usize, bool) {
     let stamp = ws.next_stamp();
@@ -550,8 +603,14 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     if is_dense(flops, ncols - lo) {
         let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
-        unsafe { accumulate_dense(a, b, r, (stamp, marks, acc), lo, skip) };
-        append_touched(stamp, marks, lo, &mut ws.out_cols);
+        unsafe {
+            if sentinel {
+                accumulate_dense::<true, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
+            } else {
+                accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
+            }
+        }
+        append_touched((stamp, marks, acc), sentinel, lo, &mut ws.out_cols);
         return (start, true);
     }
     ws.out_cols.resize(start + flops.min(ncols - lo), I::ZERO);
@@ -571,12 +630,12 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
 unsafe fn numeric_row_append<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
-    r: usize,
-    flops: usize,
+    (r, flops): (usize, usize),
+    sentinel: bool,
     ws: &mut Workspace<T, I>,
 ) -> usize {
     // SAFETY: forwarded from the caller (the whole row: nothing skipped).
-    let (start, sorted) = unsafe { accumulate_row(a, b, r, flops, (0, |_| 0), ws) };
+    let (start, sorted) = unsafe { accumulate_row(a, b, (r, flops), (0, |_| 0), sentinel, ws) };
     let Workspace {
         acc,
         out_cols,
@@ -649,6 +708,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
         // The flops bound the row's length.
         let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
         let width = if sorted { 0 } else { b.ncols() };
+        let sentinel = sentinel_applies(a, b);
         one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
             if sorted {
                 sorted_row(a, b, r, &mut ws.pairs);
@@ -658,7 +718,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
             }
             // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace sized to
             // ncols(B) by `one_phase_product`.
-            unsafe { numeric_row_append(a, b, r, work[r + 1] - work[r] - 1, ws) }
+            unsafe { numeric_row_append(a, b, (r, work[r + 1] - work[r] - 1), sentinel, ws) }
         })
     } else {
         two_phase_product(a, b, &work, &chunks, &workspaces)

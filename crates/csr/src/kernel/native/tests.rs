@@ -146,6 +146,60 @@ fn spgemm_keeps_explicit_zeros_from_cancellation() {
     );
     let c = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
     assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 0.0)]);
+    // The row is dense (2 flops, 1 column) and no product is zero: its column is found by
+    // the -0.0 it started from, and the cancelled sum is +0.0, not taken for untouched.
+    assert!(spgemm::sentinel_applies(a.view(), b.view()));
+    assert_eq!(c.values()[0].to_bits(), 0.0f64.to_bits());
+}
+
+#[test]
+fn dense_rows_skip_markers_only_where_no_product_can_be_zero() {
+    let m = |vals: &[f64]| csr(1, 2, &[0, 2], &[0, 1], vals);
+    let ones = m(&[1.0, 2.0]);
+    assert!(spgemm::sentinel_applies(ones.view(), ones.view()));
+    assert!(
+        spgemm::sentinel_applies(m(&[f64::NAN, -3.0]).view(), ones.view()),
+        "NaN is not zero"
+    );
+    assert!(
+        !spgemm::sentinel_applies(m(&[0.0, 2.0]).view(), ones.view()),
+        "a stored zero"
+    );
+    assert!(
+        !spgemm::sentinel_applies(m(&[-0.0, 2.0]).view(), ones.view()),
+        "a stored -0.0"
+    );
+    let tiny = m(&[1e-200, 2.0]);
+    assert!(
+        !spgemm::sentinel_applies(tiny.view(), tiny.view()),
+        "1e-200² underflows to 0"
+    );
+    let small = m(&[1e-300_f64.sqrt(), 2.0]);
+    assert!(
+        spgemm::sentinel_applies(small.view(), small.view()),
+        "1e-300 is not zero"
+    );
+    let z = Csr::<crate::Complex<f64>, i32>::try_from_parts(
+        1,
+        1,
+        vec![0, 1],
+        vec![0],
+        vec![crate::Complex::new(1.0, 1.0)],
+    )
+    .unwrap();
+    assert!(
+        !spgemm::sentinel_applies(z.view(), z.view()),
+        "complex products: parts can be 0"
+    );
+    // A product of tiny values: dense rows keep their markers and every sum.
+    let c = spgemm::multiply(
+        tiny.view(),
+        csr(2, 1, &[0, 1, 2], &[0, 0], &[1e-200, 1e-200]).view(),
+        "t",
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 2e-200)]);
 }
 
 #[test]

@@ -36,6 +36,7 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
         flops.min(opts.k.saturating_mul(rows.len()))
     };
     let sorted = spgemm::sorts_rows(b.ncols(), work[a.nrows()] - a.nrows());
+    let sentinel = spgemm::sentinel_applies(a, b);
     let width = if sorted { 0 } else { b.ncols() };
     let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
         if sorted {
@@ -53,8 +54,16 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
         }
         // SAFETY: r < nrows(A) (a chunk row), a.ncols() == b.nrows() (caller), and
         // `one_phase_product` sized the workspace to ncols(B) before calling.
-        let (start, _) =
-            unsafe { spgemm::accumulate_row(a, b, r, work[r + 1] - work[r] - 1, (0, |_| 0), ws) };
+        let (start, _) = unsafe {
+            spgemm::accumulate_row(
+                a,
+                b,
+                (r, work[r + 1] - work[r] - 1),
+                (0, |_| 0),
+                sentinel,
+                ws,
+            )
+        };
         let Workspace {
             acc,
             out_cols,

@@ -329,10 +329,12 @@ impl<E> Default for SelectScratch<E> {
 /// How many candidates per kept entry make [`select_row_in_one_pass`] the faster selection:
 /// in a long row most candidates fail its first comparison; in a short one the heap's
 /// sifts (branches that mispredict) cost more than [`select_row_by_key`]'s selection over
-/// plain integers. Measured on random rows (values from a 20k-column accumulator, 2.4 GHz
-/// Xeon VM): 93 candidates, k = 10 (TF-IDF rows): by key 3.4× faster; 5000 candidates:
-/// k = 2, one pass 2.1× faster; k = 50, by key 1.2× faster.
-const ONE_PASS_CANDIDATES_PER_KEPT: usize = 128;
+/// plain integers. Measured with a scratch benchmark outside the repository (copies of both
+/// functions over 20k random rows whose values come from a 20k-column accumulator, one
+/// thread, 2.4 GHz Xeon VM): 93 candidates, k = 10 (TF-IDF rows): by key 1.6× faster;
+/// 800, k = 20: by key 1.35×; 1000, k = 10: one pass 1.6×; 2500, k = 20: one pass 1.5×;
+/// 5000, k = 2: one pass 3.2×. The crossover lies between 40 and 100 per kept entry.
+const ONE_PASS_CANDIDATES_PER_KEPT: usize = 64;
 
 /// [`select_row`] by the fastest of the selections for the row's length and `k`
 /// ([`ONE_PASS_CANDIDATES_PER_KEPT`]); returns what [`select_row`] returns.

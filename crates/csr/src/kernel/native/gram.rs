@@ -139,11 +139,10 @@ pub(super) fn gram_topk<T: Scalar, I: Index>(
                     let mut guard = incoming[wi % threads]
                         .lock()
                         .unwrap_or_else(|p| p.into_inner());
-                    if guard.is_none() {
-                        *guard = Some(Incoming::new(n, k)?);
-                    }
-                    let Some(inc) = guard.as_mut() else {
-                        return Ok(());
+                    // Made on the thread's first chunk (a thread that runs none has none).
+                    let inc = match &mut *guard {
+                        Some(inc) => inc,
+                        empty => empty.insert(Incoming::new(n, k)?),
                     };
                     for (i, (row_slots, len)) in rows.zip(slots.chunks_mut(k).zip(lens.iter_mut()))
                     {

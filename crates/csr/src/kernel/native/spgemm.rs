@@ -477,7 +477,7 @@ fn negative_zero<T: Scalar>() -> T {
 /// values can be zero (the smallest magnitudes of `A` and `B` have a non-zero product, so
 /// every other product is larger; NaN is not zero). Then a sum is -0.0 only if it was
 /// never touched: adding non-zero values to -0.0 or cancelling gives a non-zero or +0.0.
-/// Costs one pass over the values.
+/// Costs one pass over the values: the general products ask only when [`has_dense_row`].
 pub(super) fn sentinel_applies<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
@@ -489,9 +489,18 @@ pub(super) fn sentinel_applies<T: Scalar, I: Index>(
             .filter(|x| !x.is_nan())
             .reduce(|| f64::INFINITY, f64::min)
     };
+    if T::IS_COMPLEX {
+        return false;
+    }
     // In T's own precision: the product of the two smallest magnitudes, rounded as T rounds.
     let (sa, sb) = (smallest(a), smallest(b));
-    !T::IS_COMPLEX && (T::from_re_im(sa, 0.0) * T::from_re_im(sb, 0.0)) != T::zero()
+    T::from_re_im(sa, 0.0) * T::from_re_im(sb, 0.0) != T::zero()
+}
+
+/// Whether a row of `A·B` sums densely, given `work[r]` = flops plus one of rows `0..r`
+/// ([`plan`]): only then is [`sentinel_applies`]'s pass over the values worth making.
+pub(super) fn has_dense_row(work: &[usize], ncols: usize) -> bool {
+    work.windows(2).any(|w| is_dense(w[1] - w[0] - 1, ncols))
 }
 
 /// Appends to `out` the columns from `lo` on that a dense row touched, in increasing
@@ -708,7 +717,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
         // The flops bound the row's length.
         let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
         let width = if sorted { 0 } else { b.ncols() };
-        let sentinel = sentinel_applies(a, b);
+        let sentinel = has_dense_row(&work, b.ncols()) && sentinel_applies(a, b);
         one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
             if sorted {
                 sorted_row(a, b, r, &mut ws.pairs);

@@ -228,6 +228,32 @@ pub(crate) fn parse_real(line: &[u8], pos: &mut usize, narrow: bool) -> Result<f
     real_error(line, start, narrow)
 }
 
+/// The common data line `ROW COL VALUE\n` at `p`: two runs of at most 7 digits, each
+/// followed by one space, and a finite real value followed by `\n`, the indices within
+/// `1..=nrows` and `1..=ncols`. Returns the 0-based row and column, the value and the
+/// position of the `\n`; `None` for any other line (the general parser then reads it, and
+/// reports its errors), so this accepts exactly what the general parser reads the same way.
+#[inline(always)]
+pub(crate) fn plain_real_entry(
+    chunk: &[u8],
+    p: usize,
+    nrows: usize,
+    ncols: usize,
+) -> Option<(usize, usize, f64, usize)> {
+    let index = |at: usize, limit: usize| -> Option<(usize, usize)> {
+        let (n, len) = digit_run(chunk, at)?;
+        // len < 8, and digit_run saw 8 bytes, so the byte after the digits exists.
+        let i = usize::try_from(n).ok()?;
+        (len > 0 && len < 8 && chunk[at + len] == b' ' && i >= 1 && i <= limit)
+            .then(|| (i - 1, at + len + 1))
+    };
+    let (r, q) = index(p, nrows)?;
+    let (c, v) = index(q, ncols)?;
+    let (x, n) = fast_float2::parse_partial::<f64, _>(chunk.get(v..)?).ok()?;
+    let end = v + n;
+    (n > 0 && chunk.get(end) == Some(&b'\n') && x.is_finite()).then_some((r, c, x, end))
+}
+
 /// Whether a token that parsed to infinity spells it (rather than overflowing).
 fn is_inf_text(tok: &[u8]) -> bool {
     tok.iter().any(|b| matches!(b, b'i' | b'I' | b'n' | b'N'))
@@ -456,6 +482,43 @@ mod tests {
                     proptest::prop_assert_eq!(got.map(f64::to_bits), Ok(want.to_bits()), "{}", text);
                 }
                 _ => proptest::prop_assert!(got.is_err(), "{}", text),
+            }
+        }
+
+        /// The plain-line reader takes only lines that the general field parsers read the
+        /// same way (same indices, same value bits, the value ending at the `\n` it
+        /// reports), and takes every line of the plain form.
+        #[test]
+        fn plain_lines_read_like_the_general_parsers(
+            r in 0_u64..20_000_000, c in 0_u64..20_000_000, bits in proptest::num::u64::ANY,
+            sep1 in "( |\t|  )", sep2 in "( |\t| {2})", sign in "[-+]?",
+            special in proptest::option::weighted(0.1, "(nan|inf|1e999|-0|\\+1|x)"),
+            end in "(\n|\r\n| \n| 7\n|)", pad in "[0-9 \n]{0,12}"
+        ) {
+            let (nrows, ncols) = (10_000_000, 5_000_000);
+            let value = special.clone().unwrap_or_else(|| {
+                format!("{sign}{}", ryu::Buffer::new().format(f64::from_bits(bits).abs()))
+            });
+            let text = format!("{r}{sep1}{c}{sep2}{value}{end}{pad}");
+            let line = text.as_bytes();
+            let fast = plain_real_entry(line, 0, nrows, ncols);
+            let mut p = 0;
+            let general = parse_index(line, &mut p, "row", nrows).and_then(|r| {
+                let c = parse_index(line, &mut p, "column", ncols)?;
+                Ok((r, c, parse_real(line, &mut p, false)?, p))
+            });
+            if let Some((r, c, x, at)) = fast {
+                let (gr, gc, gx, gp) = general.clone().unwrap();
+                proptest::prop_assert_eq!((r, c, x.to_bits(), at), (gr, gc, gx.to_bits(), gp), "{:?}", text);
+                proptest::prop_assert_eq!(line[at], b'\n');
+            }
+            let plain_form = r.to_string().len() < 8 && c.to_string().len() < 8
+                && sep1 == " " && sep2 == " " && end == "\n" && sign != "+"
+                && matches!(&general, Ok((_, _, x, _)) if x.is_finite())
+                && special.as_deref().is_none_or(|s| s == "-0");
+            // Each index is read 8 bytes at a time: near the end of the text the general path runs.
+            if plain_form && line.len() >= r.to_string().len() + 1 + 8 {
+                proptest::prop_assert!(fast.is_some(), "{:?}", text);
             }
         }
 

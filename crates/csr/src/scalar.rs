@@ -205,6 +205,46 @@ pub(crate) fn finish<T: Scalar>(alpha: T, sum: T, beta: T, old: T) -> T {
     }
 }
 
+/// Sums of at least this many products (a row of at least this many entries in SpMV) are
+/// summed in [`SUM_LANES`] interleaved partial sums (see [`sum_of_products`]).
+pub(crate) const SUM_LANES_MIN: usize = 16;
+
+/// The number of interleaved partial sums of a long sum of products.
+pub(crate) const SUM_LANES: usize = 8;
+
+/// `Σ product(j)` for `j` in `0..n`, in the summation order of SpMV and SpMM rows, which the
+/// reference kernel defines and every kernel promising its bits follows:
+///
+/// - `n < SUM_LANES_MIN`: from zero, left to right.
+/// - otherwise: partial sum `l` (of [`SUM_LANES`] = 8) adds, from zero and in order, the
+///   products `j` with `j % 8 == l` among the first `n - n % 8`; they combine as
+///   `((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))`, then the last `n % 8` products are
+///   added left to right.
+///
+/// Eight independent sums keep a core's adders busy where one chain of dependent additions
+/// would wait on each (a row of 200 entries: 200 additions in a row, or 25 and a few).
+#[inline(always)]
+pub(crate) fn sum_of_products<T: Scalar>(n: usize, mut product: impl FnMut(usize) -> T) -> T {
+    let mut sum = T::zero();
+    let mut j = 0;
+    if n >= SUM_LANES_MIN {
+        let mut lanes = [T::zero(); SUM_LANES];
+        while j + SUM_LANES <= n {
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                *lane += product(j + l);
+            }
+            j += SUM_LANES;
+        }
+        let [s0, s1, s2, s3, s4, s5, s6, s7] = lanes;
+        sum = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+    while j < n {
+        sum += product(j);
+        j += 1;
+    }
+    sum
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

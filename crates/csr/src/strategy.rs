@@ -25,9 +25,10 @@ use crate::error::{Error, Result};
 
 /// How the native kernel splits SpMV and SpMM work (`mult_vec`, `mult_dense`) over threads.
 ///
-/// Every strategy except `merge_path` (and `tiled` on rows whose columns are not sorted)
-/// sums each row left to right in storage order, so their results are bit-identical to each
-/// other and to the reference kernel. `merge_path` splits
+/// Every strategy except `merge_path` (and `tiled` on rows whose columns are not sorted or
+/// that hold 16 entries or more) sums each row in the reference kernel's order (left to
+/// right from zero; rows of 16 entries or more in 8 interleaved partial sums), so their
+/// results are bit-identical to each other and to the reference kernel. `merge_path` splits
 /// rows longer than one of its tiles and adds the pieces in order afterwards; its tiles do not
 /// depend on the thread count, so its results do not either.
 ///
@@ -66,7 +67,8 @@ pub enum Strategy {
     /// copied in tile order. A band runs its tiles left to right, so the part of `x` a tile
     /// reads and the band's row sums stay in the L2 cache: for scattered columns over an `x`
     /// far larger than that cache. Costs a second copy of the values. Sums every row like
-    /// `classical`, bit for bit, when the rows' columns are sorted.
+    /// `classical`, bit for bit, when the rows' columns are sorted and the row holds fewer
+    /// than 16 entries (longer rows: within rounding).
     Tiled,
     /// Chosen when the handle is made from the matrix's row statistics and the thread count
     /// (the default).

@@ -17,7 +17,11 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 /// Summation order (other kernels that promise bit-identical results follow it):
 ///
 /// - [`mult_vec`](Kernel::mult_vec): for each row `i`, `s = 0`, then `s += a_ij * x_j` for the
-///   row's entries left to right in storage order, then `y_i = alpha * s + beta * y_i`, or
+///   row's entries left to right in storage order; a row of 16 entries or more is summed in
+///   8 interleaved partial sums instead (partial sum `l` takes, left to right from zero, the
+///   entries at positions `p` of the row with `p % 8 == l` among its first `n - n % 8`; then
+///   `s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))`, and the last `n % 8` entries
+///   are added to `s` left to right). Then `y_i = alpha * s + beta * y_i`, or
 ///   `y_i = alpha * s` when `beta == 0` (the old `y_i` is never read, so a NaN there does not
 ///   propagate). `alpha == 0` is not special: `0 * s` is computed (NaN or infinity in `s`
 ///   gives NaN).
@@ -94,11 +98,12 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         shapes::mult_vec(a, x.len(), y.len())?;
         for (i, yi) in y.iter_mut().enumerate() {
             let (cols, vals) = a.row(i);
-            let mut sum = T::zero();
-            for (c, &v) in cols.iter().zip(vals) {
-                sum += v * x[c.to_usize()];
-            }
-            *yi = finish(alpha, sum, beta, *yi);
+            let products: Vec<T> = cols
+                .iter()
+                .zip(vals)
+                .map(|(c, &v)| v * x[c.to_usize()])
+                .collect();
+            *yi = finish(alpha, row_sum(&products), beta, *yi);
         }
         Ok(())
     }
@@ -118,12 +123,13 @@ impl<T: Scalar, I: Index> Kernel<T, I> for ReferenceKernel {
         for i in 0..a.nrows() {
             let (cols, vals) = a.row(i);
             for col in 0..k {
-                let mut sum = T::zero();
-                for (c, &v) in cols.iter().zip(vals) {
-                    sum += v * x.row(c.to_usize())[col];
-                }
+                let products: Vec<T> = cols
+                    .iter()
+                    .zip(vals)
+                    .map(|(c, &v)| v * x.row(c.to_usize())[col])
+                    .collect();
                 let yi = &mut y.row_mut(i)[col];
-                *yi = finish(alpha, sum, beta, *yi);
+                *yi = finish(alpha, row_sum(&products), beta, *yi);
             }
         }
         Ok(())
@@ -264,6 +270,31 @@ fn gustavson<T: Scalar, I: Index>(
     Csr::try_from_parts(a.nrows(), b.ncols(), row_ptrs, col_idxs, values)
 }
 
+/// A row's products summed in the order of [`mult_vec`](Kernel::mult_vec) (see the kernel's
+/// documentation): left to right from zero, or, from 16 products on, in 8 interleaved
+/// partial sums combined pairwise, then the last `n % 8` products.
+fn row_sum<T: Scalar>(products: &[T]) -> T {
+    const LANES: usize = 8;
+    let whole = if products.len() >= 16 {
+        products.len() / LANES * LANES
+    } else {
+        0
+    };
+    let mut sum = T::zero();
+    if whole > 0 {
+        let mut lanes = [T::zero(); LANES];
+        for (p, &product) in products[..whole].iter().enumerate() {
+            lanes[p % LANES] += product;
+        }
+        sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    }
+    for &product in &products[whole..] {
+        sum += product;
+    }
+    sum
+}
+
 #[cfg(test)]
 mod tests {
     use num_complex::Complex;
@@ -321,6 +352,37 @@ mod tests {
         K.mult_vec(&h, 1.0, &[1e16, 1.0, -1e16], 0.0, &mut y)
             .unwrap();
         assert_eq!(y, [0.0]);
+    }
+
+    #[test]
+    fn long_rows_sum_in_eight_interleaved_partial_sums() {
+        // Products 1e16, 1 x 7, -1e16, 1 x 7 (then 1, for the 17-entry row): left to right,
+        // each 1 after 1e16 is lost (7 at the end); in 8 partial sums 1e16 and -1e16 meet
+        // in the first and the ones survive (14).
+        let x: Vec<f64> = [1e16]
+            .into_iter()
+            .chain([1.0; 7])
+            .chain([-1e16])
+            .chain([1.0; 8])
+            .collect();
+        for (n, want) in [(15, 6.0), (16, 14.0), (17, 15.0)] {
+            let a = Csr::<f64, i32>::try_from_parts(
+                1,
+                17,
+                vec![0, n as i32],
+                (0..n as i32).collect(),
+                vec![1.0; n],
+            )
+            .unwrap();
+            let h = K.to_handle(a.view()).unwrap();
+            let mut y = [0.0];
+            K.mult_vec(&h, 1.0, &x, 0.0, &mut y).unwrap();
+            assert_eq!(y, [want], "{n} entries");
+            let xd = Dense::try_from_row_major(17, 1, x.clone()).unwrap();
+            let mut yd = Dense::try_from_row_major(1, 1, vec![0.0]).unwrap();
+            K.mult_dense(&h, 1.0, &xd, 0.0, &mut yd).unwrap();
+            assert_eq!(yd.to_row_major_vec(), [want], "{n} entries, mult_dense");
+        }
     }
 
     #[test]

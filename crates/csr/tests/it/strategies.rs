@@ -614,7 +614,11 @@ fn check_real<T: TestScalar>(name: &str, a: &Csr<T, i64>) {
                 };
                 let what = format!("{name}: {s}, {threads} threads");
                 let resolved = handle(a, s).strategy();
-                if resolved == Some(Strategy::Sparselib) {
+                // MKL's own order; or tiled's rows of 16 entries or more, summed left to
+                // right where the reference uses 8 partial sums.
+                if resolved == Some(Strategy::Sparselib)
+                    || (resolved == Some(Strategy::Tiled) && longest >= 16)
+                {
                     let beta_y0 = |r: usize| 0.5 * y0[r].to_c64().norm();
                     assert_within_rounding(a, &x, (&y, &expected), beta_y0, &what);
                 } else if resolved == Some(Strategy::MergePath) {

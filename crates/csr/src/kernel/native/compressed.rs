@@ -11,8 +11,8 @@
 //! only traffic, the same as a diagonal (DIA) format. Rows that do not form a run of
 //! [`MIN_RUN_ROWS`] or more are read through the matrix's own arrays (*plain runs*).
 //!
-//! Every row is still summed left to right in storage order from zero, so the results are
-//! bit-identical to `classical`, `load_balance` and the reference kernel. The encoding costs
+//! Every row is still summed in the reference kernel's order (`scalar::sum_of_products`), so
+//! the results are bit-identical to `classical`, `load_balance` and the reference kernel. The encoding costs
 //! one pass over the column indices and, for a stencil, a few bytes per grid line.
 
 use std::ops::Range;
@@ -23,6 +23,7 @@ use super::dot::{dot, finish, prefetch};
 use super::locality::sample_windows;
 use super::rows::chunks;
 use super::stream::{self, Streaming};
+use crate::scalar::{SUM_LANES_MIN, sum_of_products};
 use crate::{CsrRef, Index, Scalar};
 
 /// Rows that share a pattern must number at least this many to form a pattern run: a
@@ -327,6 +328,8 @@ unsafe fn fixed_rows<T: Scalar, const L: usize>(
     y: &mut [T],
 ) {
     const { assert!(L <= MAX_UNROLLED_LEN && L > 0) };
+    // Rows this short are summed left to right in every order (`sum_of_products`).
+    const { assert!(MAX_UNROLLED_LEN < SUM_LANES_MIN) };
     // x shifted by each offset: x_k[r] is x[r + offs[k]], in bounds for the run's rows.
     let xs: [*const T; L] = offs.map(|o| x.as_ptr().wrapping_offset(o));
     let v = vals.as_ptr().wrapping_add(base);
@@ -334,7 +337,8 @@ unsafe fn fixed_rows<T: Scalar, const L: usize>(
     let lead = xs[L - 1];
     let first = rows.start;
     // Rows go in groups of GROUP: independent sums the core overlaps (one row's sum is a
-    // chain of dependent additions). Each row is still summed in storage order.
+    // chain of dependent additions). Each row (at most 8 entries) is still summed left to
+    // right.
     let done = y.len() / GROUP * GROUP;
     let (grouped, rest) = y.split_at_mut(done);
     for (g, yg) in grouped.chunks_exact_mut(GROUP).enumerate() {
@@ -388,14 +392,14 @@ unsafe fn any_rows<T: Scalar>(
 ) {
     let len = offs.len();
     for (i, (r, yr)) in rows.zip(y.iter_mut()).enumerate() {
-        let mut acc = T::zero();
         let start = base + i * len;
-        for (k, &o) in offs.iter().enumerate() {
-            // SAFETY: as in `fixed_rows`.
+        let acc = sum_of_products(len, |k| {
+            // SAFETY: as in `fixed_rows`, and k < len == offs.len().
             unsafe {
-                acc += *vals.get_unchecked(start + k) * *x.get_unchecked(r.wrapping_add_signed(o));
+                *vals.get_unchecked(start + k)
+                    * *x.get_unchecked(r.wrapping_add_signed(*offs.get_unchecked(k)))
             }
-        }
+        });
         out.write(acc, yr);
     }
 }

@@ -1,12 +1,14 @@
 //! The inner loops every SpMV strategy shares: one row (or part of a row) times `x`, summed
-//! left to right in storage order from zero, without bounds checks.
+//! in the order of [`sum_of_products`] (left to right from zero; long rows in eight
+//! interleaved partial sums), without bounds checks.
 //!
 //! The arrays are a validated [`CsrRef`](crate::CsrRef)'s and `x` was shape-checked by the
 //! kernel, so the callers can promise the ranges below.
 
+use crate::scalar::{SUM_LANES_MIN, sum_of_products};
 use crate::{Dense, Index, Scalar};
 
-/// `Σ vals[j] * x[cols[j]]` over `range`, left to right from zero.
+/// `Σ vals[j] * x[cols[j]]` over `range`, in the order of [`sum_of_products`].
 ///
 /// # Safety
 /// `range` lies inside `cols` and `vals`, and every `cols[j]` in it is a valid index of `x`
@@ -53,9 +55,9 @@ unsafe fn dot_with<const AHEAD: bool, T: Scalar, I: Index>(
     range: std::ops::Range<usize>,
 ) -> T {
     debug_assert!(range.end <= cols.len() && range.end <= vals.len());
-    let mut acc = T::zero();
     let ahead = cols.len().saturating_sub(PREFETCH_ENTRIES);
-    for j in range {
+    sum_of_products(range.len(), |i| {
+        let j = range.start + i;
         // SAFETY: j < range.end <= cols.len() == vals.len() and cols[j] < ncols <= x.len()
         // (the caller's contract: a validated CSR and a shape-checked x); the entry ahead is
         // read only when it exists (j < ahead), and a prefetch of any address is harmless.
@@ -65,10 +67,9 @@ unsafe fn dot_with<const AHEAD: bool, T: Scalar, I: Index>(
                 prefetch(x.as_ptr().wrapping_add(c));
             }
             let c = cols.get_unchecked(j).to_usize();
-            acc += *vals.get_unchecked(j) * *x.get_unchecked(c);
+            *vals.get_unchecked(j) * *x.get_unchecked(c)
         }
-    }
-    acc
+    })
 }
 
 /// How far ahead [`dot_prefetch`] asks for `x`, in entries.
@@ -124,8 +125,10 @@ impl<'x, T: Scalar> Block<'x, T> {
     }
 }
 
-/// `acc[l] += Σ vals[j] * x[cols[j], l]` over `range`, each `l` left to right; `acc.len()`
-/// is the number of right-hand sides `k`. The loop over `l` is contiguous and vectorises.
+/// `acc[l] += Σ vals[j] * x[cols[j], l]` over `range`, the sum for each `l` in the order of
+/// [`sum_of_products`] (so a whole row from a zero `acc` equals [`dot`] of column `l`);
+/// `acc.len()` is the number of right-hand sides `k`. Short ranges add entry by entry,
+/// the loop over `l` contiguous (it vectorises); long ones sum each `l` on its own.
 ///
 /// # Safety
 /// As [`dot`], with every row `cols[j]` of `x` holding `acc.len()` values
@@ -139,6 +142,19 @@ pub(super) unsafe fn accumulate<T: Scalar, I: Index>(
     acc: &mut [T],
 ) {
     let k = acc.len();
+    if range.len() >= SUM_LANES_MIN {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += sum_of_products(range.len(), |i| {
+                let j = range.start + i;
+                // SAFETY: as below; l < k, so the value lies in row cols[j] of x.
+                unsafe {
+                    let c = cols.get_unchecked(j).to_usize();
+                    *vals.get_unchecked(j) * *x.values.get_unchecked(c * x.stride + l)
+                }
+            });
+        }
+        return;
+    }
     for j in range {
         // SAFETY: as in `dot`; the row of x has k values (the caller's contract), so the
         // slice stays inside x.values.

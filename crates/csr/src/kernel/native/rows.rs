@@ -1,7 +1,7 @@
 //! SpMV and SpMM over contiguous row blocks (the `classical` and `load_balance` strategies):
 //! each rayon task owns the matching chunk of `y`, so writes are disjoint. Every row is
-//! summed left to right in storage order, so a row's result does not depend on the blocks
-//! and equals the reference kernel's bit for bit.
+//! summed in the reference kernel's order (`scalar::sum_of_products`), so a row's result does
+//! not depend on the blocks and equals the reference kernel's bit for bit.
 
 use std::ops::Range;
 

@@ -21,7 +21,10 @@
 //! Either way a row meets its entries of a tile in storage order, and the tiles in column
 //! order: when a row's columns are sorted (more precisely, when its entries visit the tiles
 //! in increasing order) it is summed in storage order from zero, bit for bit like
-//! `classical`.
+//! `classical` for rows of fewer than 16 entries. Longer rows, which `classical` sums in 8
+//! interleaved partial sums (`scalar::sum_of_products`), differ from it in the last bits:
+//! their entries are spread over tiles, and 8 partial sums per row would not leave the
+//! band's sums in the cache.
 //!
 //! Before a tile's entries, its whole slice of `x` is prefetched into the L2 cache, so the
 //! lines arrive in parallel rather than one miss at a time: on the permuted stencil this

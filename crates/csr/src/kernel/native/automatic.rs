@@ -20,8 +20,8 @@ use crate::{CsrRef, Index, RowStats, Scalar, Strategy};
 /// (`powerlaw:100k:2:1.1`, 1.36 ms against 0.76), 5.9 % (`powerlaw:100k:16:1.1`, 5.20
 /// against 3.81) and 7.9 % (`powerlaw:100k:4:1.1`, 2.04 against 1.68): its tiles cost about
 /// 1.3–1.8× the row loop on short rows here, which an imbalance of half the share repays
-/// only past about a quarter of the work (the third session's 2.5 % was set before any of
-/// these ran).
+/// only past about a quarter of the work (an earlier 2.5 % had been set before any of these
+/// ran).
 pub(super) const LONG_ROW_SHARE: f64 = 0.25;
 
 /// `compressed` is picked when its encoding replaces the column indices of at least this

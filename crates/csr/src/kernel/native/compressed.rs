@@ -35,8 +35,8 @@ pub(super) const MIN_RUN_ROWS: usize = 4;
 /// thread's streaming rate below the memory's; asking early keeps more lines coming.
 /// Measured on poisson2d(2000), 2 threads, in-run ratio to MKL's optimized SpMV
 /// (`csr bench --spmv-only --reps 9 poisson2d:2000`): 0.59–0.66 without prefetch on a loaded
-/// machine, 0.72–0.87 with one line per group of rows at 64 rows. On the quiet machine of
-/// the fourth session, alternating runs: one line per group at 64 rows 13.3–13.9 ms, no
+/// machine, 0.72–0.87 with one line per group of rows at 64 rows. On the quiet machine
+/// (2026-11-21 afternoon), alternating runs: one line per group at 64 rows 13.3–13.9 ms, no
 /// prefetch 12.1–13.4, every line at 64 rows 13.8, at 128 rows 11.7–12.2, at 192 rows
 /// 11.5–12.1, at 256 rows 12.8 (MKL 10.8–12.0 in the same runs).
 const PREFETCH_ROWS: usize = 128;

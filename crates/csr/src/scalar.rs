@@ -235,14 +235,21 @@ pub(crate) fn sum_of_products<T: Scalar>(n: usize, mut product: impl FnMut(usize
             }
             j += SUM_LANES;
         }
-        let [s0, s1, s2, s3, s4, s5, s6, s7] = lanes;
-        sum = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        sum = combine_lanes(lanes);
     }
     while j < n {
         sum += product(j);
         j += 1;
     }
     sum
+}
+
+/// The partial sums of [`sum_of_products`] combined:
+/// `((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))`.
+#[inline(always)]
+pub(crate) fn combine_lanes<T: Scalar>(lanes: [T; SUM_LANES]) -> T {
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = lanes;
+    ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 #[cfg(test)]

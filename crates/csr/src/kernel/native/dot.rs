@@ -5,7 +5,7 @@
 //! The arrays are a validated [`CsrRef`](crate::CsrRef)'s and `x` was shape-checked by the
 //! kernel, so the callers can promise the ranges below.
 
-use crate::scalar::{SUM_LANES_MIN, sum_of_products};
+use crate::scalar::{SUM_LANES, SUM_LANES_MIN, combine_lanes, sum_of_products};
 use crate::{Dense, Index, Scalar};
 
 /// `Σ vals[j] * x[cols[j]]` over `range`, in the order of [`sum_of_products`].
@@ -127,8 +127,8 @@ impl<'x, T: Scalar> Block<'x, T> {
 
 /// `acc[l] += Σ vals[j] * x[cols[j], l]` over `range`, the sum for each `l` in the order of
 /// [`sum_of_products`] (so a whole row from a zero `acc` equals [`dot`] of column `l`);
-/// `acc.len()` is the number of right-hand sides `k`. Short ranges add entry by entry,
-/// the loop over `l` contiguous (it vectorises); long ones sum each `l` on its own.
+/// `acc.len()` is the number of right-hand sides `k`. The loops over `l` are contiguous and
+/// vectorise.
 ///
 /// # Safety
 /// As [`dot`], with every row `cols[j]` of `x` holding `acc.len()` values
@@ -142,33 +142,76 @@ pub(super) unsafe fn accumulate<T: Scalar, I: Index>(
     acc: &mut [T],
 ) {
     let k = acc.len();
+    let entry = |j: usize, from: usize, to: usize| {
+        // SAFETY: every j passed lies in `range`, so j < range.end <= cols.len() ==
+        // vals.len(); from <= to <= k and row cols[j] of x holds k values (the caller's
+        // contract), so the slice lies inside x.values.
+        unsafe {
+            let c = cols.get_unchecked(j).to_usize();
+            (
+                *vals.get_unchecked(j),
+                x.values
+                    .get_unchecked(c * x.stride + from..c * x.stride + to),
+            )
+        }
+    };
     if range.len() >= SUM_LANES_MIN {
-        for (l, a) in acc.iter_mut().enumerate() {
-            *a += sum_of_products(range.len(), |i| {
-                let j = range.start + i;
-                // SAFETY: as below; l < k, so the value lies in row cols[j] of x.
-                unsafe {
-                    let c = cols.get_unchecked(j).to_usize();
-                    *vals.get_unchecked(j) * *x.values.get_unchecked(c * x.stride + l)
+        let whole = range.start + range.len() / SUM_LANES * SUM_LANES;
+        // Column c0 + c of acc gains its combined partial sums, then the tail entries.
+        let add = |acc: &mut [T], c0: usize, sums: &[[T; SUM_LANES]]| {
+            for (c, (a, lanes)) in acc.iter_mut().zip(sums).enumerate() {
+                let mut sum = combine_lanes(*lanes);
+                for j in whole..range.end {
+                    let (v, xr) = entry(j, c0 + c, c0 + c + 1);
+                    sum += v * xr[0];
                 }
-            });
+                *a += sum;
+            }
+        };
+        let mut c0 = 0;
+        while c0 < k {
+            if k - c0 >= LANE_COLS {
+                let sums =
+                    lane_sums::<LANE_COLS, T>(range.start..whole, |j| entry(j, c0, c0 + LANE_COLS));
+                add(&mut acc[c0..c0 + LANE_COLS], c0, &sums);
+                c0 += LANE_COLS;
+            } else {
+                let sums = lane_sums::<1, T>(range.start..whole, |j| entry(j, c0, c0 + 1));
+                add(&mut acc[c0..=c0], c0, &sums);
+                c0 += 1;
+            }
         }
         return;
     }
     for j in range {
-        // SAFETY: as in `dot`; the row of x has k values (the caller's contract), so the
-        // slice stays inside x.values.
-        let (v, xr) = unsafe {
-            let c = cols.get_unchecked(j).to_usize();
-            (
-                *vals.get_unchecked(j),
-                x.values.get_unchecked(c * x.stride..c * x.stride + k),
-            )
-        };
+        let (v, xr) = entry(j, 0, k);
         for (a, &xv) in acc.iter_mut().zip(xr) {
             *a += v * xv;
         }
     }
+}
+
+/// Columns of `X` whose partial sums [`accumulate`] keeps at once on long rows.
+const LANE_COLS: usize = 8;
+
+/// The [`SUM_LANES`] partial sums of `W` columns over `whole` (a multiple of `SUM_LANES`
+/// entries): `entry(j)` gives entry `j`'s value and its `W` values of `x`. Returned per
+/// column.
+#[inline(always)]
+fn lane_sums<'x, const W: usize, T: Scalar + 'x>(
+    whole: std::ops::Range<usize>,
+    entry: impl Fn(usize) -> (T, &'x [T]),
+) -> [[T; SUM_LANES]; W] {
+    let mut lanes = [[T::zero(); W]; SUM_LANES];
+    for j0 in whole.step_by(SUM_LANES) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            let (v, xr) = entry(j0 + l);
+            for (s, &xv) in lane.iter_mut().zip(&xr[..W]) {
+                *s += v * xv;
+            }
+        }
+    }
+    std::array::from_fn(|c| std::array::from_fn(|l| lanes[l][c]))
 }
 
 pub(super) use crate::scalar::finish;
@@ -184,6 +227,38 @@ pub(super) fn finish_row<T: Scalar>(alpha: T, sums: &[T], beta: T, y: &mut [T]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_column_of_a_block_sums_like_dot() {
+        // Rows of every length around the lane threshold, k around the lane-column chunk,
+        // real values whose sums round (so a different order shows in the bits).
+        let n: usize = 1000;
+        let cols: Vec<i32> = (0..200).map(|k| ((k * 7919 + 13) % n) as i32).collect();
+        let vals: Vec<f64> = (0..200).map(|k| (k as f64 * 0.37).sin() * 1e3).collect();
+        for k in [1, 3, LANE_COLS, LANE_COLS + 1, 2 * LANE_COLS + 3] {
+            let values: Vec<f64> = (0..n * k).map(|i| 1.0 / (1.0 + i as f64).sqrt()).collect();
+            let x = Block {
+                values: &values,
+                stride: k,
+            };
+            for len in [0, 7, 15, 16, 17, 23, 24, 31, 200] {
+                let mut acc = vec![0.0; k];
+                // SAFETY: the range lies inside cols/vals, columns are below n, and every
+                // row of x holds k values.
+                unsafe { accumulate(&cols, &vals, x, 0..len, &mut acc) };
+                for (l, a) in acc.iter().enumerate() {
+                    let column: Vec<f64> = (0..n).map(|c| values[c * k + l]).collect();
+                    // SAFETY: as above, x of n values.
+                    let want = unsafe { dot(&cols, &vals, &column, 0..len) };
+                    assert_eq!(
+                        a.to_bits(),
+                        want.to_bits(),
+                        "k {k}, length {len}, column {l}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn prefetching_changes_no_bit() {

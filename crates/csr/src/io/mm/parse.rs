@@ -228,28 +228,50 @@ pub(crate) fn parse_real(line: &[u8], pos: &mut usize, narrow: bool) -> Result<f
     real_error(line, start, narrow)
 }
 
-/// The common data line `ROW COL VALUE\n` at `p`: two runs of at most 7 digits, each
-/// followed by one space, and a finite real value followed by `\n`, the indices within
-/// `1..=nrows` and `1..=ncols`. Returns the 0-based row and column, the value and the
-/// position of the `\n`; `None` for any other line (the general parser then reads it, and
-/// reports its errors), so this accepts exactly what the general parser reads the same way.
+/// The value a plain data line holds (see [`plain_entry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlainValue {
+    /// A real value, parsed as `f64`.
+    Real,
+    /// A real value, parsed as `f32` (so that every `f32` round-trips) and widened.
+    Narrow,
+    /// None: a `pattern` line, whose value is 1.
+    Pattern,
+}
+
+/// The common data line at `p`: `ROW COL VALUE\n` (or `ROW COL\n` for [`PlainValue::Pattern`]),
+/// two runs of at most 7 digits separated by one space, then one space and a finite real
+/// value, the line ending in `\n`, the indices within `1..=nrows` and `1..=ncols`. Returns
+/// the 0-based row and column, the value and the position of the `\n`; `None` for any other
+/// line (the general parser then reads it, and reports its errors), so this accepts exactly
+/// what the general parser reads the same way.
 #[inline(always)]
-pub(crate) fn plain_real_entry(
+pub(crate) fn plain_entry(
     chunk: &[u8],
     p: usize,
-    nrows: usize,
-    ncols: usize,
+    (nrows, ncols): (usize, usize),
+    value: PlainValue,
 ) -> Option<(usize, usize, f64, usize)> {
-    let index = |at: usize, limit: usize| -> Option<(usize, usize)> {
+    let index = |at: usize, limit: usize, then: u8| -> Option<(usize, usize)> {
         let (n, len) = digit_run(chunk, at)?;
         // len < 8, and digit_run saw 8 bytes, so the byte after the digits exists.
         let i = usize::try_from(n).ok()?;
-        (len > 0 && len < 8 && chunk[at + len] == b' ' && i >= 1 && i <= limit)
+        (len > 0 && len < 8 && chunk[at + len] == then && i >= 1 && i <= limit)
             .then(|| (i - 1, at + len + 1))
     };
-    let (r, q) = index(p, nrows)?;
-    let (c, v) = index(q, ncols)?;
-    let (x, n) = fast_float2::parse_partial::<f64, _>(chunk.get(v..)?).ok()?;
+    let (r, q) = index(p, nrows, b' ')?;
+    if value == PlainValue::Pattern {
+        let (c, next) = index(q, ncols, b'\n')?;
+        return Some((r, c, 1.0, next - 1));
+    }
+    let (c, v) = index(q, ncols, b' ')?;
+    let rest = chunk.get(v..)?;
+    let (x, n) = if value == PlainValue::Narrow {
+        fast_float2::parse_partial::<f32, _>(rest).map(|(x, n)| (f64::from(x), n))
+    } else {
+        fast_float2::parse_partial::<f64, _>(rest)
+    }
+    .ok()?;
     let end = v + n;
     (n > 0 && chunk.get(end) == Some(&b'\n') && x.is_finite()).then_some((r, c, x, end))
 }
@@ -487,25 +509,35 @@ mod tests {
 
         /// The plain-line reader takes only lines that the general field parsers read the
         /// same way (same indices, same value bits, the value ending at the `\n` it
-        /// reports), and takes every line of the plain form.
+        /// reports), and takes every line of the plain form; for real values in `f64` and
+        /// `f32`, and for pattern lines.
         #[test]
         fn plain_lines_read_like_the_general_parsers(
             r in 0_u64..20_000_000, c in 0_u64..20_000_000, bits in proptest::num::u64::ANY,
             sep1 in "( |\t|  )", sep2 in "( |\t| {2})", sign in "[-+]?",
-            special in proptest::option::weighted(0.1, "(nan|inf|1e999|-0|\\+1|x)"),
-            end in "(\n|\r\n| \n| 7\n|)", pad in "[0-9 \n]{0,12}"
+            special in proptest::option::weighted(0.1, "(nan|inf|1e999|1e39|-0|\\+1|x)"),
+            end in "(\n|\r\n| \n| 7\n|)", pad in "[0-9 \n]{0,12}", mode in 0_usize..3
         ) {
             let (nrows, ncols) = (10_000_000, 5_000_000);
+            let kind = [PlainValue::Real, PlainValue::Narrow, PlainValue::Pattern][mode];
             let value = special.clone().unwrap_or_else(|| {
                 format!("{sign}{}", ryu::Buffer::new().format(f64::from_bits(bits).abs()))
             });
-            let text = format!("{r}{sep1}{c}{sep2}{value}{end}{pad}");
+            let text = if kind == PlainValue::Pattern {
+                format!("{r}{sep1}{c}{end}{pad}")
+            } else {
+                format!("{r}{sep1}{c}{sep2}{value}{end}{pad}")
+            };
             let line = text.as_bytes();
-            let fast = plain_real_entry(line, 0, nrows, ncols);
+            let fast = plain_entry(line, 0, (nrows, ncols), kind);
             let mut p = 0;
             let general = parse_index(line, &mut p, "row", nrows).and_then(|r| {
                 let c = parse_index(line, &mut p, "column", ncols)?;
-                Ok((r, c, parse_real(line, &mut p, false)?, p))
+                let x = match kind {
+                    PlainValue::Pattern => 1.0,
+                    _ => parse_real(line, &mut p, kind == PlainValue::Narrow)?,
+                };
+                Ok((r, c, x, p))
             });
             if let Some((r, c, x, at)) = fast {
                 let (gr, gc, gx, gp) = general.clone().unwrap();
@@ -513,9 +545,11 @@ mod tests {
                 proptest::prop_assert_eq!(line[at], b'\n');
             }
             let plain_form = r.to_string().len() < 8 && c.to_string().len() < 8
-                && sep1 == " " && sep2 == " " && end == "\n" && sign != "+"
-                && matches!(&general, Ok((_, _, x, _)) if x.is_finite())
-                && special.as_deref().is_none_or(|s| s == "-0");
+                && sep1 == " " && end == "\n" && general.is_ok()
+                && (kind == PlainValue::Pattern
+                    || (sep2 == " " && sign != "+"
+                        && matches!(&general, Ok((_, _, x, _)) if x.is_finite())
+                        && special.as_deref().is_none_or(|s| s == "-0")));
             // Each index is read 8 bytes at a time: near the end of the text the general path runs.
             if plain_form && line.len() >= r.to_string().len() + 1 + 8 {
                 proptest::prop_assert!(fast.is_some(), "{:?}", text);

@@ -135,6 +135,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let beta = if u.arbitrary()? { 0.0 } else { value(u)? };
     let (want, bound) = reference_spmv(&a, alpha, &x, beta, &y0);
     let sorted = a.is_sorted_by_column_index();
+    // `tiled` sums a row in storage order; the reference sums rows of 16 entries or more in
+    // 8 partial sums (see `Strategy`), so only sorted rows shorter than that match it bit
+    // for bit.
+    let tiled_exact = sorted && a.row_lengths().all(|n| n < 16);
 
     let native = NativeKernel;
     for s in Strategy::ALL {
@@ -156,7 +160,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let same_order = matches!(
             s,
             Strategy::Classical | Strategy::LoadBalance | Strategy::Compressed
-        ) || (s == Strategy::Tiled && sorted);
+        ) || (s == Strategy::Tiled && tiled_exact);
         if same_order {
             assert_same_bits(s.name(), &y, &want);
         } else {

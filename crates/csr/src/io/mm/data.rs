@@ -11,12 +11,12 @@
 //! Real and pattern coordinate lines of the plain form `ROW COL VALUE\n` or `ROW COL\n`
 //! (single spaces, indices of at most 7 digits) are read by [`plain_entry`] without the
 //! general parser's per-field dispatch; any other line, and every error, goes through the
-//! general parser. Reading a
-//! 2M-entry file (69 MB, `powerlaw-800k-3` of `bench/compare.py`) took 77.6–83.6 ms against
-//! 99.6–102.2 before, a 20M-entry one (704 MB) 750–754 ms against 874–1053 (2 threads,
-//! medians of 7 and 3 reads, old and new binaries alternating). The same matrix as a
-//! `pattern` file (40 MB): 61.7 → 34.0 ms into a `Csr`, 46.3 → 29.8 ms by `read_pattern`
-//! (medians of 6 alternating runs of 7 reads).
+//! general parser. Reading a 2M-entry file (69 MB, `powerlaw-800k-3` of `bench/compare.py`)
+//! took 77.6–83.6 ms against 99.6–102.2 before, a 20M-entry one (704 MB) 750–754 ms against
+//! 874–1053 (2 threads, medians of 7 and 3 reads, old and new binaries alternating, timed by
+//! a scratch binary calling `read_csr` in a loop). The same matrix as a `pattern` file
+//! (40 MB): 61.7 → 34.0 ms into a `Csr`, 46.3 → 29.8 ms by `read_pattern` (medians of 6
+//! alternating runs of 7 reads).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};

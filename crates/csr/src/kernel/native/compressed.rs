@@ -12,8 +12,9 @@
 //! [`MIN_RUN_ROWS`] or more are read through the matrix's own arrays (*plain runs*).
 //!
 //! Every row is still summed in the reference kernel's order (`scalar::sum_of_products`), so
-//! the results are bit-identical to `classical`, `load_balance` and the reference kernel. The encoding costs
-//! one pass over the column indices and, for a stencil, a few bytes per grid line.
+//! the results are bit-identical to `classical`, `load_balance` and the reference kernel.
+//! The encoding costs one pass over the column indices and, for a stencil, a few bytes per
+//! grid line.
 
 use std::ops::Range;
 

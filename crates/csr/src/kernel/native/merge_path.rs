@@ -12,8 +12,8 @@
 //! The tiles depend on the matrix only (never on the thread count; rayon spreads them over
 //! the threads), so results are bit-identical whatever the pool. Rows inside one tile are
 //! summed exactly like the reference kernel; a split row (longer than a tile) is the sum, in
-//! order, of its pieces (each summed left to right), which may differ from the reference in
-//! the last bits.
+//! order, of its pieces (each summed like a row, by `dot`), which may differ from the
+//! reference in the last bits.
 
 use std::ops::Range;
 

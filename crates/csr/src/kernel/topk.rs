@@ -280,29 +280,67 @@ pub(crate) fn select_row_in_one_pass<E: Copy, R: PartialOrd + Copy>(
     col: impl Fn(E) -> usize,
     value: impl Fn(E) -> R,
 ) -> usize {
-    let worse = |x: E, y: E| rank((col(x), value(x)), (col(y), value(y))) == Ordering::Greater;
-    let mut n = 0;
-    // Once the heap is full: the value a candidate must reach (an equal value wins only
-    // with a lower column than the worst kept; NaN reaches nothing).
-    let mut bar: Option<R> = None;
-    if opts.k > 0 {
-        // Writes go to items[..=n] with n <= i: never an item not yet read.
-        for i in 0..items.len() {
-            let e = items[i];
-            #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "NaN must fail the test")]
-            if bar.is_some_and(|b| !(value(e) >= b)) {
-                continue;
-            }
-            if is_candidate(opts, row, col(e), value(e))
-                && heap_offer(items, &mut n, opts.k, e, worse)
-                && n == opts.k
-            {
-                bar = Some(value(items[0]));
-            }
+    let mut best = OnePass::new();
+    // Writes go to items[..=n] with n <= i: never an item not yet read.
+    for i in 0..items.len() {
+        best.offer(items, items[i], row, opts, &col, &value);
+    }
+    best.finish(items, opts.order, col, value)
+}
+
+/// The selection of [`select_row_in_one_pass`] fed one candidate at a time, so that a
+/// caller can select while it walks a row it never writes out (the Gram product's dense
+/// rows). The heap lives in a slice the caller passes to every call: `heap[..len]`, room
+/// for `opts.k` entries (or for every candidate offered, if fewer).
+pub(crate) struct OnePass<R> {
+    len: usize,
+    /// Once the heap is full: the value a candidate must reach (an equal value wins only
+    /// with a lower column than the worst kept; NaN reaches nothing).
+    bar: Option<R>,
+}
+
+impl<R: PartialOrd + Copy> OnePass<R> {
+    pub(crate) const fn new() -> Self {
+        Self { len: 0, bar: None }
+    }
+
+    /// Offers candidate `e` of row `row`: kept in `heap` if it passes [`is_candidate`] and
+    /// ranks among the best `opts.k` offered so far.
+    #[inline(always)]
+    pub(crate) fn offer<E: Copy>(
+        &mut self,
+        heap: &mut [E],
+        e: E,
+        row: usize,
+        opts: &TopK<R>,
+        col: impl Fn(E) -> usize,
+        value: impl Fn(E) -> R,
+    ) {
+        let v = value(e);
+        #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "NaN must fail the test")]
+        if opts.k == 0 || self.bar.is_some_and(|b| !(v >= b)) {
+            return;
+        }
+        let worse = |x: E, y: E| rank((col(x), value(x)), (col(y), value(y))) == Ordering::Greater;
+        if is_candidate(opts, row, col(e), v)
+            && heap_offer(heap, &mut self.len, opts.k, e, worse)
+            && self.len == opts.k
+        {
+            self.bar = Some(value(heap[0]));
         }
     }
-    order_kept(&mut items[..n], opts.order, col, value);
-    n
+
+    /// Orders the kept `heap[..n]` into `order`; returns `n`.
+    pub(crate) fn finish<E: Copy>(
+        self,
+        heap: &mut [E],
+        order: TopKOrder,
+        col: impl Fn(E) -> usize,
+        value: impl Fn(E) -> R,
+    ) -> usize {
+        order_kept(&mut heap[..self.len], order, col, value);
+        self.len
+    }
 }
 
 /// A thread's scratch for [`select_row_by_key`], kept between rows (and calls).

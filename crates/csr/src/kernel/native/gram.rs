@@ -29,7 +29,8 @@ use rayon::prelude::*;
 use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
 use crate::kernel::topk::{
-    SelectScratch, TopK, concat_row_blocks, heap_offer, is_candidate, rank, select_row_fast,
+    OnePass, SelectScratch, TopK, concat_row_blocks, heap_offer, is_candidate, rank,
+    select_row_fast,
 };
 use crate::parallel::{cut_by, even_ranges, piece_count, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -62,11 +63,21 @@ impl<T: Scalar, I: Index> Incoming<T, I> {
         })
     }
 
-    /// Offers `S[row, col] = v` to row `row`'s heap.
-    #[inline]
+    /// Offers `S[row, col] = v` to row `row`'s heap. Inlined: most offers fail the bar, a
+    /// load and a comparison.
+    #[inline(always)]
     fn offer(&mut self, k: usize, row: usize, col: usize, v: T, opts: &TopK<T::Real>) {
         // NaN passes this test; `is_candidate` drops it.
-        if v.re() < self.bars[row] || !is_candidate(opts, row, col, v.re()) {
+        #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "NaN must pass the test")]
+        if !(v.re() < self.bars[row]) {
+            self.offer_past_bar(k, row, col, v, opts);
+        }
+    }
+
+    /// [`Incoming::offer`] of a value that reaches the bar (or is NaN).
+    #[inline(never)]
+    fn offer_past_bar(&mut self, k: usize, row: usize, col: usize, v: T, opts: &TopK<T::Real>) {
+        if !is_candidate(opts, row, col, v.re()) {
             return;
         }
         let heap = &mut self.heaps[row * k..(row + 1) * k];
@@ -262,19 +273,32 @@ fn upper_row<T: Scalar, I: Index>(
         })
         .sum();
     ws.out_cols.clear();
-    // SAFETY: i < nrows(A); ncols(A) == nrows(Aᵀ) (caller); the workspace holds nrows(A) ==
-    // ncols(Aᵀ) columns (`ensure`); each skip counts rows before i in row u of Aᵀ, so it is
-    // below the row's length, and the columns left are >= i (sorted rows, no duplicates).
-    let (start, _) = unsafe {
-        spgemm::accumulate_row(
-            a,
-            at,
-            (i, flops),
-            (i, |e: usize| skips[e] as usize),
-            sentinel,
-            ws,
-        )
-    };
+    let n = a.nrows();
+    let skip = |e: usize| skips[e] as usize;
+    // The safety conditions of both accumulations: i < nrows(A); ncols(A) == nrows(Aᵀ)
+    // (caller); the workspace holds nrows(A) == ncols(Aᵀ) columns (`ensure`); each skip
+    // counts rows before i in row u of Aᵀ, so it is below the row's length, and the columns
+    // left are >= i (sorted rows, no duplicates).
+    if spgemm::is_dense(flops, n - i) {
+        // SAFETY: as stated above.
+        let stamp = unsafe { spgemm::sum_dense_row(a, at, i, (i, skip), sentinel, ws) };
+        let (marks, acc) = (&ws.marks[..n], &ws.acc[..n]);
+        return if sentinel {
+            let untouched = spgemm::negative_zero::<T>();
+            let touched = |c: usize| bytemuck::bytes_of(&acc[c]) != bytemuck::bytes_of(&untouched);
+            scan_dense_row(i, (acc, touched), inc, (k, opts), slots)
+        } else {
+            scan_dense_row(
+                i,
+                (acc, |c: usize| marks[c] == stamp),
+                inc,
+                (k, opts),
+                slots,
+            )
+        };
+    }
+    // SAFETY: as stated above.
+    let (start, _) = unsafe { spgemm::accumulate_row(a, at, (i, flops), (i, skip), sentinel, ws) };
     let Workspace {
         acc,
         out_cols,
@@ -299,6 +323,35 @@ fn upper_row<T: Scalar, I: Index>(
     for (slot, &c) in slots.iter_mut().zip(&out_cols[start..start + kept]) {
         *slot = (c, acc[c.to_usize()]);
     }
+    // kept <= k <= n, which fits u32 (checked by `gram_topk`).
+    kept as u32
+}
+
+/// The candidates of a dense row `i` of the Gram product, summed in `acc` from column `i`
+/// on (`touched(c)`: whether the row reached column `c`), in one walk of the accumulator:
+/// each `S[i, j]`, `j > i`, is offered to row `j`'s heap in `inc`, and each `S[i, j]`,
+/// `j >= i`, to the row's own selection ([`OnePass`], its heap in `slots`); returns how
+/// many the row keeps. Most columns fail both heaps' bars: a column costs a few
+/// comparisons, with no list of the touched columns written and read back.
+fn scan_dense_row<T: Scalar, I: Index>(
+    i: usize,
+    (acc, touched): (&[T], impl Fn(usize) -> bool),
+    inc: &mut Incoming<T, I>,
+    (k, opts): (usize, &TopK<T::Real>),
+    slots: &mut [(I, T)],
+) -> u32 {
+    let mut own = OnePass::new();
+    let (col, value) = (|p: (I, T)| p.0.to_usize(), |p: (I, T)| p.1.re());
+    if touched(i) {
+        own.offer(slots, (I::truncate(i), acc[i]), i, opts, col, value);
+    }
+    for (j, &v) in acc.iter().enumerate().skip(i + 1) {
+        if touched(j) {
+            inc.offer(k, j, i, v, opts);
+            own.offer(slots, (I::truncate(j), v), i, opts, col, value);
+        }
+    }
+    let kept = own.finish(slots, opts.order, col, value);
     // kept <= k <= n, which fits u32 (checked by `gram_topk`).
     kept as u32
 }

@@ -93,7 +93,7 @@ fn prefetch_ahead<T, I: Index>(j: usize, ac: &[I], bp: &[I], bc: &[I], bv: &[T])
 pub(crate) struct Workspace<T, I> {
     /// The current row's stamp; `marks[c] == stamp` iff column `c` was touched in this row.
     stamp: u32,
-    marks: Vec<u32>,
+    pub(super) marks: Vec<u32>,
     /// The current row's sums, valid at the columns it touched.
     pub(super) acc: Vec<T>,
     /// One-phase output of the chunks this thread ran (columns, values), in run order.
@@ -406,7 +406,7 @@ pub(super) fn sorted_row<T: Scalar, I: Index>(
 /// found by one scan of the markers, in column order (no sort), and the scan and the
 /// zeroing of the accumulator cost no more than the products. Item-item A·Aᵀ of
 /// `items:ratings:50k:5k:20` (5k columns, 56k flops per row on average) is such a product.
-fn is_dense(flops: usize, ncols: usize) -> bool {
+pub(super) fn is_dense(flops: usize, ncols: usize) -> bool {
     flops >= ncols
 }
 
@@ -447,13 +447,27 @@ pub(super) unsafe fn accumulate_dense<const SENTINEL: bool, T: Scalar, I: Index>
             prefetch_ahead(j, ac, bp, bc, bv);
             let k = ac.get_unchecked(j).to_usize();
             let x = *av.get_unchecked(j);
-            let start = bp.get_unchecked(k).to_usize() + skip(j);
-            for i in start..bp.get_unchecked(k + 1).to_usize() {
-                let c = bc.get_unchecked(i).to_usize();
+            let span = bp.get_unchecked(k).to_usize() + skip(j)..bp.get_unchecked(k + 1).to_usize();
+            let (cols, vals) = (bc.get_unchecked(span.clone()), bv.get_unchecked(span));
+            let mut add = |c: I, v: T| {
+                let c = c.to_usize();
                 if !SENTINEL {
                     *marks.get_unchecked_mut(c) = stamp;
                 }
-                *acc.get_unchecked_mut(c) += x * *bv.get_unchecked(i);
+                *acc.get_unchecked_mut(c) += x * v;
+            };
+            // Four at a time: the loop's count and branch once per four products. Each
+            // still loads, adds and stores in turn (a row of B may repeat a column).
+            let (cols4, vals4) = (cols.chunks_exact(4), vals.chunks_exact(4));
+            let (cols_rest, vals_rest) = (cols4.remainder(), vals4.remainder());
+            for (c, v) in cols4.zip(vals4) {
+                add(c[0], v[0]);
+                add(c[1], v[1]);
+                add(c[2], v[2]);
+                add(c[3], v[3]);
+            }
+            for (&c, &v) in cols_rest.iter().zip(vals_rest) {
+                add(c, v);
             }
         }
     }
@@ -468,7 +482,7 @@ fn touched(stamp: u32, marks: &[u32]) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// -0.0: where an accumulator starts when no product can be zero ([`sentinel_applies`]).
-fn negative_zero<T: Scalar>() -> T {
+pub(super) fn negative_zero<T: Scalar>() -> T {
     T::from_re_im(-0.0, 0.0)
 }
 
@@ -588,6 +602,36 @@ unsafe fn accumulate<T: Scalar, I: Index>(
     n
 }
 
+/// Sums row `r` of `A·B` densely into `ws.acc` ([`accumulate_dense`], with markers or,
+/// with `sentinel`, without), from column `lo` on with `skip` as there; returns the stamp
+/// that marks the touched columns (unused with `sentinel`: those are the columns whose sum
+/// is no longer [`negative_zero`]). For a row whose flops reach its width ([`is_dense`]).
+///
+/// # Safety
+/// As for [`accumulate_dense`], the workspace sized to `ncols(B)` ([`Workspace::ensure`]).
+#[inline]
+pub(super) unsafe fn sum_dense_row<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    (lo, skip): (usize, impl Fn(usize) -> usize),
+    sentinel: bool,
+    ws: &mut Workspace<T, I>,
+) -> u32 {
+    let stamp = ws.next_stamp();
+    let ncols = b.ncols();
+    let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if sentinel {
+            accumulate_dense::<true, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
+        } else {
+            accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
+        }
+    }
+    stamp
+}
+
 /// Accumulates row `r` of `A·B` into the workspace: appends the columns it touches to
 /// `ws.out_cols` and leaves their sums in `ws.acc`. Returns where the row's columns start
 /// in `ws.out_cols`, and whether they are in column order (a dense row's are; others are
@@ -606,22 +650,16 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     sentinel: bool,
     ws: &mut Workspace<T, I>,
 ) -> (usize, bool) {
-    let stamp = ws.next_stamp();
     let start = ws.out_cols.len();
     let ncols = b.ncols();
     if is_dense(flops, ncols - lo) {
-        let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
-        unsafe {
-            if sentinel {
-                accumulate_dense::<true, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
-            } else {
-                accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), lo, skip);
-            }
-        }
+        let stamp = unsafe { sum_dense_row(a, b, r, (lo, skip), sentinel, ws) };
+        let (marks, acc) = (&ws.marks[..ncols], &ws.acc[..ncols]);
         append_touched((stamp, marks, acc), sentinel, lo, &mut ws.out_cols);
         return (start, true);
     }
+    let stamp = ws.next_stamp();
     ws.out_cols.resize(start + flops.min(ncols - lo), I::ZERO);
     let row = &mut ws.out_cols[start..];
     // SAFETY: forwarded from the caller.

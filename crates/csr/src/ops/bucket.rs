@@ -87,12 +87,20 @@ impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
     }
     #[inline]
     fn for_each(&self, rows: Range<usize>, mut f: impl FnMut(I, I, T)) {
-        for r in rows {
-            let (cols, vals) = self.0.row(r);
+        // The block's entries as two slices, cut row by row at the pointers (a valid CSR:
+        // non-decreasing pointers within them), not through a checked `row` call per row.
+        let ptrs = &self.0.row_ptrs()[rows.start..=rows.end];
+        let first = ptrs[0].to_usize();
+        let cols = &self.0.col_idxs()[first..ptrs[ptrs.len() - 1].to_usize()];
+        let vals = &self.0.values()[first..first + cols.len()];
+        let mut at = 0;
+        for (r, end) in rows.zip(&ptrs[1..]) {
+            let end = end.to_usize() - first;
             let row = I::truncate(r);
-            for (&c, &v) in cols.iter().zip(vals) {
+            for (&c, &v) in cols[at..end].iter().zip(&vals[at..end]) {
                 f(c, row, v);
             }
+            at = end;
         }
     }
     fn len(&self) -> usize {

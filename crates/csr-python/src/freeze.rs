@@ -13,7 +13,8 @@
 //! One-shot functions (transpose, sorting, assembly, writing files) freeze the arrays they
 //! read in the same way for the duration of the call, since they too run without the GIL.
 //! Memory owned by something other than a numpy array (a `bytearray`, an `mmap`) can be
-//! written without numpy: the index arrays are then copied first.
+//! written without numpy: the index arrays are then copied first. The Rust vectors under
+//! this module's own results are the exception: only numpy arrays reach them.
 //!
 //! Before each call, a handle checks that its arrays are still read-only and still hold the
 //! same buffer: turning the flag back on by hand, or `ndarray.resize(refcheck=False)`,
@@ -27,9 +28,11 @@
 use std::sync::Mutex;
 
 use numpy::npyffi::{NPY_ARRAY_WRITEABLE, objects::_PyArray_GET_ITEM_DATA};
-use numpy::{PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
 
 /// How many live handles freeze each array, and whether the first freeze turned its flag
 /// off. Keyed by object address; each entry holds a reference, so the address stays taken.
@@ -77,6 +80,24 @@ fn set_writeable(a: &Bound<'_, PyUntypedArray>, on: bool) {
     }
 }
 
+/// The type of the object that owns the memory of the arrays this module returns (Rust
+/// vectors handed to numpy by rust-numpy's `PyArray::from_vec`), found once from a probe.
+static OWN_VECTOR_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Whether `owner` (the non-array base of an array) is a Rust vector this module handed to
+/// numpy. Its memory is reachable from Python only through numpy arrays made over it (the
+/// owner is a frozen class with no buffer protocol), so freezing those arrays protects it
+/// as it protects numpy's own memory: no copy is needed. Results of one call passed to the
+/// next (a transpose multiplied, a matrix read from a file) are such arrays.
+fn is_own_vector(owner: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = owner.py();
+    let ty = OWN_VECTOR_TYPE.get_or_try_init(py, || -> PyResult<Py<PyType>> {
+        let probe = PyArray1::<u8>::from_vec(py, vec![0]);
+        Ok(probe.getattr("base")?.get_type().unbind())
+    })?;
+    Ok(owner.get_type().is(ty.bind(py)))
+}
+
 fn lock() -> std::sync::MutexGuard<'static, Vec<(usize, Entry)>> {
     FROZEN.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -84,9 +105,10 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<(usize, Entry)>> {
 impl Frozen {
     /// Freezes `array` (a numpy array the handle will read) and the arrays under it.
     ///
-    /// Returns whether its memory belongs to something other than a numpy array (a
-    /// `bytearray`, an `mmap`, another library's buffer): such memory can be written
-    /// without numpy, whatever its flags say, so callers copy what they index by.
+    /// Returns whether its memory belongs to something other than a numpy array or a
+    /// vector of this module ([`is_own_vector`]): a `bytearray`, an `mmap`, another
+    /// library's buffer. Such memory can be written without numpy, whatever its flags say,
+    /// so callers copy what they index by.
     pub(crate) fn add(&mut self, array: &Bound<'_, PyAny>) -> PyResult<bool> {
         let array = array.cast::<PyUntypedArray>()?;
         self.read.push((array.clone().unbind(), fields(array).1));
@@ -99,7 +121,7 @@ impl Frozen {
             }
             match base.cast_into::<PyUntypedArray>() {
                 Ok(b) => a = b,
-                Err(_) => return Ok(true),
+                Err(e) => return Ok(!is_own_vector(&e.into_inner())?),
             }
         }
     }

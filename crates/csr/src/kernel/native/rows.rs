@@ -41,6 +41,32 @@ pub(super) fn chunks<'y, T>(
 /// `ptrs[rows.end] <= cols.len(), vals.len()`; every column in the rows' entries is below
 /// `x.len()`.
 unsafe fn vec_rows<T: Scalar, I: Index>(
+    arrays: (&[I], &[I], &[T]),
+    rows: Range<usize>,
+    prefetch: bool,
+    alpha: T,
+    x: &[T],
+    beta: T,
+    y: &mut [T],
+) {
+    // With beta = 0 (the usual call), `y` is only written: a loop of its own never loads
+    // its old values (a loop that might need them loads them for every row).
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if beta == T::zero() {
+            vec_rows_with::<true, _, _>(arrays, rows, prefetch, alpha, x, beta, y);
+        } else {
+            vec_rows_with::<false, _, _>(arrays, rows, prefetch, alpha, x, beta, y);
+        }
+    }
+}
+
+/// [`vec_rows`], with `OVERWRITE` when `beta == 0` (then `y` is not read).
+///
+/// # Safety
+/// As [`vec_rows`].
+#[inline(always)]
+unsafe fn vec_rows_with<const OVERWRITE: bool, T: Scalar, I: Index>(
     (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
     prefetch: bool,
@@ -61,7 +87,12 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
                 dot(cols, vals, x, range)
             }
         };
-        *yr = finish(alpha, sum, beta, *yr);
+        // `finish` with beta = 0 is `alpha * sum`.
+        *yr = if OVERWRITE {
+            alpha * sum
+        } else {
+            finish(alpha, sum, beta, *yr)
+        };
     }
 }
 

@@ -8,6 +8,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::dot::{Block, accumulate, dot, dot_prefetch, finish, finish_row};
+use super::stream::{self, Streaming};
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -43,36 +44,49 @@ pub(super) fn chunks<'y, T>(
 unsafe fn vec_rows<T: Scalar, I: Index>(
     arrays: (&[I], &[I], &[T]),
     rows: Range<usize>,
-    prefetch: bool,
+    (prefetch, stream): (bool, bool),
     alpha: T,
     x: &[T],
     beta: T,
     y: &mut [T],
 ) {
     // With beta = 0 (the usual call), `y` is only written: a loop of its own never loads
-    // its old values (a loop that might need them loads them for every row).
+    // its old values (a loop that might need them loads them for every row), and with
+    // `stream` (a large `y`) writes them past the cache.
     // SAFETY: forwarded from the caller.
     unsafe {
         if beta == T::zero() {
-            vec_rows_with::<true, _, _>(arrays, rows, prefetch, alpha, x, beta, y);
+            // Fenced when dropped, on this thread.
+            let streaming = stream.then(Streaming::begin);
+            let out = Out::Overwrite(streaming.as_ref());
+            vec_rows_with(arrays, rows, prefetch, alpha, x, out, y);
         } else {
-            vec_rows_with::<false, _, _>(arrays, rows, prefetch, alpha, x, beta, y);
+            vec_rows_with(arrays, rows, prefetch, alpha, x, Out::Finish(beta), y);
         }
     }
 }
 
-/// [`vec_rows`], with `OVERWRITE` when `beta == 0` (then `y` is not read).
+/// How [`vec_rows_with`] writes a row's sum into `y`.
+#[derive(Clone, Copy)]
+enum Out<'s, T> {
+    /// `alpha * sum` (`finish` with beta = 0), streamed past the cache or not.
+    Overwrite(Option<&'s Streaming>),
+    /// `finish(alpha, sum, beta, old)`.
+    Finish(T),
+}
+
+/// [`vec_rows`], writing as `out` says.
 ///
 /// # Safety
 /// As [`vec_rows`].
 #[inline(always)]
-unsafe fn vec_rows_with<const OVERWRITE: bool, T: Scalar, I: Index>(
+unsafe fn vec_rows_with<T: Scalar, I: Index>(
     (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
     prefetch: bool,
     alpha: T,
     x: &[T],
-    beta: T,
+    out: Out<'_, T>,
     y: &mut [T],
 ) {
     debug_assert_eq!(rows.len(), y.len());
@@ -87,17 +101,18 @@ unsafe fn vec_rows_with<const OVERWRITE: bool, T: Scalar, I: Index>(
                 dot(cols, vals, x, range)
             }
         };
-        // `finish` with beta = 0 is `alpha * sum`.
-        *yr = if OVERWRITE {
-            alpha * sum
-        } else {
-            finish(alpha, sum, beta, *yr)
-        };
+        match out {
+            // SAFETY: `yr` is a valid, aligned `&mut T`.
+            Out::Overwrite(Some(streaming)) => unsafe { streaming.store(yr, alpha * sum) },
+            Out::Overwrite(None) => *yr = alpha * sum,
+            Out::Finish(beta) => *yr = finish(alpha, sum, beta, *yr),
+        }
     }
 }
 
 /// `y = alpha * A * x + beta * y` over the row blocks `bounds` (a partition of the rows;
-/// one block runs on the calling thread), prefetching `x` with `prefetch`. Shapes already
+/// one block runs on the calling thread), prefetching `x` with `prefetch`, writing a large
+/// `y` past the cache when `beta == 0` ([`stream::worth_streaming`]). Shapes already
 /// checked.
 pub(super) fn mult_vec<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
@@ -110,12 +125,13 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
 ) {
     debug_assert!(x.len() == a.ncols() && y.len() == a.nrows());
     debug_assert!(bounds.first() == Some(&0) && bounds.last() == Some(&a.nrows()));
+    let stream = stream::worth_streaming::<T>(y.len());
     let work = |(rows, yc): (Range<usize>, &mut [T])| {
         let arrays = (a.row_ptrs(), a.col_idxs(), a.values());
         // SAFETY: the blocks partition 0..nrows (checked when the plan was made for this
         // matrix), `a` is a validated CsrRef (its columns are below ncols) and
         // x.len() == ncols (checked by the kernel).
-        unsafe { vec_rows(arrays, rows, prefetch, alpha, x, beta, yc) }
+        unsafe { vec_rows(arrays, rows, (prefetch, stream), alpha, x, beta, yc) }
     };
     let blocks = chunks(bounds, 1, y);
     if blocks.len() <= 1 {
@@ -162,5 +178,51 @@ pub(super) fn mult_dense<T: Scalar, I: Index>(
         blocks.into_iter().for_each(work);
     } else {
         blocks.into_par_iter().for_each(work);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Csr;
+
+    /// A product whose `y` is large enough to stream (16 MiB of f64) gives the stored
+    /// product's bits, with and without beta, and every thread that streamed fenced.
+    #[test]
+    fn streamed_products_equal_stored_ones_and_are_fenced() {
+        let n: usize = 1 << 21;
+        // Row r: (r, r) and (r, (r * 7) % n), values that round when summed.
+        let (mut ptrs, mut cols, mut vals) = (vec![0_i32], Vec::new(), Vec::new());
+        for r in 0..n {
+            cols.extend([r as i32, ((r * 7) % n) as i32]);
+            vals.extend([1.0 / (1.0 + r as f64), 0.1 * (r % 13) as f64]);
+            ptrs.push(cols.len() as i32);
+        }
+        let a = Csr::<f64, i32>::try_from_parts(n, n, ptrs, cols, vals).unwrap();
+        let x: Vec<f64> = (0..n).map(|j| 1.0 + (j % 7) as f64 / 3.0).collect();
+        let bounds: Vec<usize> = (0..=8).map(|b| b * n / 8).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let bits = |y: &[f64]| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for beta in [0.0, 0.5] {
+            let y0: Vec<f64> = (0..n).map(|r| (r % 5) as f64).collect();
+            let mut streamed = y0.clone();
+            pool.install(|| mult_vec(a.view(), &bounds, false, -1.5, &x, beta, &mut streamed));
+            stream::tests::assert_every_thread_fenced(&pool);
+            // Each row summed left to right from zero, then `finish`.
+            let want: Vec<f64> = (0..n)
+                .map(|r| {
+                    let (c, v) = a.row(r);
+                    let sum = c
+                        .iter()
+                        .zip(v)
+                        .fold(0.0, |s, (&c, &v)| s + v * x[c as usize]);
+                    finish(-1.5, sum, beta, y0[r])
+                })
+                .collect();
+            assert_eq!(bits(&streamed), bits(&want), "beta = {beta}");
+        }
     }
 }

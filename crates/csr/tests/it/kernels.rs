@@ -10,8 +10,9 @@
 //!
 //! Generated values are small integers, so every sum is exact in any order and products
 //! can be compared exactly. SpMV and SpMM results of our own kernels must be bit-identical
-//! to the reference (they sum each row in its order, see [`ReferenceKernel`]); MKL promises no order, so its results must be equal up to rounding
-//! and the sign of zero ([`assert_spmv_eq`]).
+//! to the reference (they sum each row in its order, see [`ReferenceKernel`]); MKL promises
+//! no order, so its results must be equal up to rounding and the sign of zero
+//! ([`assert_spmv_eq`]).
 
 use std::collections::BTreeMap;
 

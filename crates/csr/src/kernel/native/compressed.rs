@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{dot, finish, prefetch};
+use super::dot::{Out, dot, prefetch};
 use super::locality::sample_windows;
 use super::rows::chunks;
 use super::stream::{self, Streaming};
@@ -162,11 +162,7 @@ impl Compressed {
         let work = |(rows, yc): (Range<usize>, &mut [T])| {
             // Fenced when dropped, on the thread that stored.
             let streaming = stream.then(Streaming::begin);
-            let out = Out {
-                alpha,
-                beta,
-                stream: streaming.as_ref(),
-            };
+            let out = Out::new(alpha, beta, streaming.as_ref());
             self.block(a, rows, x, out, yc);
         };
         let blocks = chunks(&self.bounds, 1, y);
@@ -183,7 +179,7 @@ impl Compressed {
         a: CsrRef<'_, T, I>,
         rows: Range<usize>,
         x: &[T],
-        out: Out<T>,
+        out: Out<'_, T>,
         y: &mut [T],
     ) {
         let first = self
@@ -237,29 +233,6 @@ pub(super) fn sampled_coverage<T: Scalar, I: Index>(a: CsrRef<'_, T, I>) -> f64 
     }
 }
 
-/// How results are written: `y = alpha * sum + beta * y` (`beta = 0` ignores the old `y`),
-/// streamed past the cache or not.
-#[derive(Clone, Copy)]
-struct Out<'s, T> {
-    alpha: T,
-    beta: T,
-    /// Streaming stores (only with `beta = 0`: the old value is never read).
-    stream: Option<&'s Streaming>,
-}
-
-impl<T: Scalar> Out<'_, T> {
-    /// Writes row sum `sum` into `*y`.
-    #[inline(always)]
-    fn write(self, sum: T, y: &mut T) {
-        if let Some(streaming) = self.stream {
-            // SAFETY: a `&mut T` is valid for writes and aligned.
-            unsafe { streaming.store(y, self.alpha * sum) }
-        } else {
-            *y = finish(self.alpha, sum, self.beta, *y);
-        }
-    }
-}
-
 /// `col - row` as a signed offset (indices fit in `isize`: they index allocations).
 fn offset(col: usize, row: usize) -> isize {
     col as isize - row as isize
@@ -270,7 +243,7 @@ fn plain_rows<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     rows: Range<usize>,
     x: &[T],
-    out: Out<T>,
+    out: Out<'_, T>,
     y: &mut [T],
 ) {
     let (ptrs, cols, vals) = (a.row_ptrs(), a.col_idxs(), a.values());
@@ -295,7 +268,7 @@ unsafe fn pattern_rows<T: Scalar>(
     offs: &[isize],
     rows: Range<usize>,
     base: usize,
-    out: Out<T>,
+    out: Out<'_, T>,
     y: &mut [T],
 ) {
     // The first length that matches runs its unrolled loop; no fallback values are needed.
@@ -325,7 +298,7 @@ unsafe fn fixed_rows<T: Scalar, const L: usize>(
     offs: &[isize; L],
     rows: Range<usize>,
     base: usize,
-    out: Out<T>,
+    out: Out<'_, T>,
     y: &mut [T],
 ) {
     const { assert!(L <= MAX_UNROLLED_LEN && L > 0) };
@@ -388,7 +361,7 @@ unsafe fn any_rows<T: Scalar>(
     offs: &[isize],
     rows: Range<usize>,
     base: usize,
-    out: Out<T>,
+    out: Out<'_, T>,
     y: &mut [T],
 ) {
     let len = offs.len();
@@ -578,11 +551,7 @@ mod tests {
         let run = |stream: bool| {
             let mut y = vec![f64::NAN; n];
             let streaming = stream.then(Streaming::begin);
-            let out = Out {
-                alpha: -1.5,
-                beta: 0.0,
-                stream: streaming.as_ref(),
-            };
+            let out = Out::new(-1.5, 0.0, streaming.as_ref());
             c.block(a.view(), 0..n, &x, out, &mut y);
             y
         };

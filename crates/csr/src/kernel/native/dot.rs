@@ -5,6 +5,7 @@
 //! The arrays are a validated [`CsrRef`](crate::CsrRef)'s and `x` was shape-checked by the
 //! kernel, so the callers can promise the ranges below.
 
+use super::stream::Streaming;
 use crate::scalar::{SUM_LANES, SUM_LANES_MIN, combine_lanes, sum_of_products};
 use crate::{Dense, Index, Scalar};
 
@@ -215,6 +216,43 @@ fn lane_sums<'x, const W: usize, T: Scalar + 'x>(
 }
 
 pub(super) use crate::scalar::finish;
+
+/// How a row's sum is written into `y` (`y = alpha * sum + beta * y`, the rule of
+/// [`finish`]): with `beta = 0` the old value is never read (a loop that only writes `y`
+/// does not load it), and may be stored past the cache ([`Streaming`]); otherwise it is
+/// read and combined.
+#[derive(Clone, Copy)]
+pub(super) struct Out<'s, T> {
+    alpha: T,
+    /// `None` for `beta = 0`.
+    beta: Option<T>,
+    /// Streaming stores, used only with `beta = 0`.
+    stream: Option<&'s Streaming>,
+}
+
+impl<'s, T: Scalar> Out<'s, T> {
+    /// The writer of `alpha * sum + beta * y`, streaming with `stream` when `beta = 0`.
+    pub(super) fn new(alpha: T, beta: T, stream: Option<&'s Streaming>) -> Self {
+        let overwrite = beta == T::zero();
+        Self {
+            alpha,
+            beta: (!overwrite).then_some(beta),
+            stream: stream.filter(|_| overwrite),
+        }
+    }
+
+    /// Writes row sum `sum` into `*y`.
+    #[inline(always)]
+    pub(super) fn write(self, sum: T, y: &mut T) {
+        match (self.beta, self.stream) {
+            // SAFETY: a `&mut T` is valid for writes and aligned.
+            (None, Some(streaming)) => unsafe { streaming.store(y, self.alpha * sum) },
+            // `finish` with beta = 0.
+            (None, None) => *y = self.alpha * sum,
+            (Some(beta), _) => *y = finish(self.alpha, sum, beta, *y),
+        }
+    }
+}
 
 /// `y[l] = finish(alpha, sums[l], beta, y[l])` for one row of `k` right-hand sides.
 #[inline]

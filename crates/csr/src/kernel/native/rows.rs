@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, accumulate, dot, dot_prefetch, finish, finish_row};
+use super::dot::{Block, Out, accumulate, dot, dot_prefetch, finish_row};
 use super::stream::{self, Streaming};
 use crate::{CsrRef, Dense, Index, Scalar};
 
@@ -35,14 +35,14 @@ pub(super) fn chunks<'y, T>(
 
 /// `y = alpha * A * x + beta * y` on rows `rows` of the matrix `(ptrs, cols, vals)`, `y`
 /// holding exactly those rows; with `prefetch`, `x` is asked for ahead of its reads (for
-/// scattered columns).
+/// scattered columns); with `stream` and `beta = 0`, `y` is written past the cache.
 ///
 /// # Safety
 /// `rows.end < ptrs.len()`; `ptrs` is non-decreasing over `rows.start..=rows.end` with
 /// `ptrs[rows.end] <= cols.len(), vals.len()`; every column in the rows' entries is below
 /// `x.len()`.
 unsafe fn vec_rows<T: Scalar, I: Index>(
-    arrays: (&[I], &[I], &[T]),
+    (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
     (prefetch, stream): (bool, bool),
     alpha: T,
@@ -50,41 +50,46 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
     beta: T,
     y: &mut [T],
 ) {
-    // With beta = 0 (the usual call), `y` is only written: a loop of its own never loads
-    // its old values (a loop that might need them loads them for every row), and with
-    // `stream` (a large `y`) writes them past the cache.
-    // SAFETY: forwarded from the caller.
+    // Fenced when dropped, on this thread.
+    let streaming = (stream && beta == T::zero()).then(Streaming::begin);
+    let arrays = (ptrs, cols, vals);
+    // One loop per way of writing (the writer's fields are constants in each), so that the
+    // usual beta = 0 loop neither tests them per row nor loads `y`.
+    // SAFETY: each call forwards the caller's contract.
     unsafe {
-        if beta == T::zero() {
-            // Fenced when dropped, on this thread.
-            let streaming = stream.then(Streaming::begin);
-            let out = Out::Overwrite(streaming.as_ref());
-            vec_rows_with(arrays, rows, prefetch, alpha, x, out, y);
-        } else {
-            vec_rows_with(arrays, rows, prefetch, alpha, x, Out::Finish(beta), y);
+        match streaming.as_ref() {
+            Some(s) => rows_into(
+                arrays,
+                rows,
+                prefetch,
+                x,
+                Out::new(alpha, T::zero(), Some(s)),
+                y,
+            ),
+            None if beta == T::zero() => {
+                rows_into(
+                    arrays,
+                    rows,
+                    prefetch,
+                    x,
+                    Out::new(alpha, T::zero(), None),
+                    y,
+                );
+            }
+            None => rows_into(arrays, rows, prefetch, x, Out::new(alpha, beta, None), y),
         }
     }
 }
 
-/// How [`vec_rows_with`] writes a row's sum into `y`.
-#[derive(Clone, Copy)]
-enum Out<'s, T> {
-    /// `alpha * sum` (`finish` with beta = 0), streamed past the cache or not.
-    Overwrite(Option<&'s Streaming>),
-    /// `finish(alpha, sum, beta, old)`.
-    Finish(T),
-}
-
-/// [`vec_rows`], writing as `out` says.
+/// [`vec_rows`] with its writer.
 ///
 /// # Safety
 /// As [`vec_rows`].
 #[inline(always)]
-unsafe fn vec_rows_with<T: Scalar, I: Index>(
+unsafe fn rows_into<T: Scalar, I: Index>(
     (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
     prefetch: bool,
-    alpha: T,
     x: &[T],
     out: Out<'_, T>,
     y: &mut [T],
@@ -101,12 +106,7 @@ unsafe fn vec_rows_with<T: Scalar, I: Index>(
                 dot(cols, vals, x, range)
             }
         };
-        match out {
-            // SAFETY: `yr` is a valid, aligned `&mut T`.
-            Out::Overwrite(Some(streaming)) => unsafe { streaming.store(yr, alpha * sum) },
-            Out::Overwrite(None) => *yr = alpha * sum,
-            Out::Finish(beta) => *yr = finish(alpha, sum, beta, *yr),
-        }
+        out.write(sum, yr);
     }
 }
 
@@ -185,6 +185,7 @@ pub(super) fn mult_dense<T: Scalar, I: Index>(
 mod tests {
     use super::*;
     use crate::Csr;
+    use crate::scalar::finish;
 
     /// A product whose `y` is large enough to stream (16 MiB of f64) gives the stored
     /// product's bits, with and without beta, and every thread that streamed fenced.

@@ -168,48 +168,89 @@ impl<'a, T> DisjointWriter<'a, T> {
         // slice; exclusivity of `pos` is the caller's contract.
         unsafe { self.ptr.add(pos).write(value) }
     }
+
+    /// Writes `value` at `pos` without checking the bound, for scatters whose positions come
+    /// from a plan that already proved them (checked in debug builds).
+    ///
+    /// # Safety
+    /// `pos` is below the slice's length, and no other thread reads or writes `pos` while
+    /// the writer lives.
+    #[inline(always)]
+    pub unsafe fn write_in_bounds(&self, pos: usize, value: T) {
+        debug_assert!(pos < self.len, "scatter position {pos} out of {}", self.len);
+        // SAFETY: `pos < len` and its exclusivity are the caller's contract.
+        unsafe { self.ptr.add(pos).write(value) }
+    }
 }
 
-/// A stable parallel counting sort plan: where each input chunk writes each bucket.
-pub(crate) struct ScatterPlan {
-    /// Bucket boundaries, `nbuckets + 1` entries, exclusive prefix sum of the counts.
-    pub bucket_ptrs: Vec<usize>,
-    /// For chunk `c`, the output position of its first item in each bucket.
-    pub cursors: Vec<Vec<usize>>,
-}
-
-/// Plans a stable counting sort of items split into `chunks` (processed in order), where
-/// `count(chunk, counts)` adds each item of `chunk` to `counts[bucket]`.
+/// Plans a stable parallel counting sort of items split into `chunks` (processed in order),
+/// where `count(chunk, counts)` adds one to `counts[bucket]` for each item of `chunk`.
 ///
-/// Items of chunk `c` precede those of chunk `c + 1` in every bucket, and `count` is run in
-/// parallel over the chunks.
-pub(crate) fn plan_scatter<F>(chunks: &[Range<usize>], nbuckets: usize, count: F) -> ScatterPlan
+/// Fills `bucket_ptrs` (`nbuckets + 1` entries) with the bucket boundaries, the exclusive
+/// prefix sum of the counts, and returns for each chunk the output position of its first item
+/// in each bucket: items of chunk `c` precede those of chunk `c + 1` in every bucket. Counts
+/// and positions are kept as `I` (half the memory traffic of `usize` for `i32`): the caller
+/// guarantees that the number of items fits `I`. Counting runs in parallel over the chunks,
+/// the prefix sum in parallel over ranges of buckets.
+pub(crate) fn plan_scatter<I: Index, F>(
+    chunks: &[Range<usize>],
+    bucket_ptrs: &mut [I],
+    count: F,
+) -> Vec<Vec<I>>
 where
-    F: Fn(Range<usize>, &mut [usize]) + Sync,
+    F: Fn(Range<usize>, &mut [I]) + Sync,
 {
-    let mut cursors: Vec<Vec<usize>> = chunks
+    let nbuckets = bucket_ptrs.len() - 1;
+    let mut cursors: Vec<Vec<I>> = chunks
         .par_iter()
         .map(|chunk| {
-            let mut counts = vec![0usize; nbuckets];
+            let mut counts = zeroed_output(nbuckets);
             count(chunk.clone(), &mut counts);
             counts
         })
         .collect();
-    let mut bucket_ptrs = Vec::with_capacity(nbuckets + 1);
-    let mut offset = 0usize;
-    for b in 0..nbuckets {
-        bucket_ptrs.push(offset);
-        for chunk_counts in cursors.iter_mut() {
-            let n = chunk_counts[b];
-            chunk_counts[b] = offset;
-            offset += n;
+    // The prefix sum runs over (bucket, chunk) pairs in that order. Each range of buckets
+    // sums its counts first, so that every range knows where it starts.
+    let ranges = even_ranges(nbuckets, piece_count(nbuckets * cursors.len()));
+    let totals: Vec<usize> = ranges
+        .par_iter()
+        .map(|r| {
+            cursors
+                .iter()
+                .flat_map(|counts| &counts[r.clone()])
+                .map(|n| n.to_usize())
+                .sum()
+        })
+        .collect();
+    let mut starts = Vec::with_capacity(ranges.len());
+    let mut total = 0;
+    for t in totals {
+        starts.push(total);
+        total += t;
+    }
+    let mut range_counts: Vec<Vec<&mut [I]>> = ranges.iter().map(|_| Vec::new()).collect();
+    for counts in &mut cursors {
+        for (parts, (_, part)) in range_counts.iter_mut().zip(cut_by(counts, &ranges)) {
+            parts.push(part);
         }
     }
-    bucket_ptrs.push(offset);
-    ScatterPlan {
-        bucket_ptrs,
-        cursors,
-    }
+    // Every offset is at most the item count, which fits I (caller).
+    bucket_ptrs[nbuckets] = I::truncate(total);
+    cut_by(&mut bucket_ptrs[..nbuckets], &ranges)
+        .into_par_iter()
+        .zip(range_counts)
+        .zip(starts)
+        .for_each(|(((_, ptrs), mut counts), mut offset)| {
+            for (b, p) in ptrs.iter_mut().enumerate() {
+                *p = I::truncate(offset);
+                for chunk_counts in &mut counts {
+                    let n = chunk_counts[b].to_usize();
+                    chunk_counts[b] = I::truncate(offset);
+                    offset += n;
+                }
+            }
+        });
+    cursors
 }
 
 /// An empty vector with room for exactly `len` items, or [`Error::SizeOverflow`] if
@@ -364,14 +405,54 @@ mod tests {
     fn scatter_plan_is_stable_across_chunks() {
         let keys = [2usize, 0, 2, 1, 0, 2];
         let chunks = even_ranges(keys.len(), 2);
-        let plan = plan_scatter(&chunks, 3, |r, counts| {
+        let mut bucket_ptrs = vec![0usize; 4];
+        let cursors = plan_scatter(&chunks, &mut bucket_ptrs, |r, counts| {
             for &k in &keys[r] {
                 counts[k] += 1;
             }
         });
-        assert_eq!(plan.bucket_ptrs, vec![0, 2, 3, 6]);
+        assert_eq!(bucket_ptrs, vec![0, 2, 3, 6]);
         // Chunk 0 holds keys [2, 0, 2], chunk 1 holds [1, 0, 2].
-        assert_eq!(plan.cursors[0], vec![0, 2, 3]);
-        assert_eq!(plan.cursors[1], vec![1, 2, 5]);
+        assert_eq!(cursors[0], vec![0, 2, 3]);
+        assert_eq!(cursors[1], vec![1, 2, 5]);
+    }
+
+    /// With many buckets the prefix sum runs over several ranges of buckets in parallel; it
+    /// gives the plan a serial walk over (bucket, chunk) pairs gives.
+    #[test]
+    fn parallel_prefix_of_the_plan_equals_the_serial_one() {
+        let nbuckets = 150_000;
+        // Keys scattered over the buckets by a multiplicative hash, some buckets empty.
+        let keys: Vec<usize> = (0..400_000_usize)
+            .map(|i| i.wrapping_mul(2_654_435_761) % 1_000_003 % nbuckets)
+            .collect();
+        let chunks = even_ranges(keys.len(), 3);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("pool");
+        let mut bucket_ptrs = vec![0_i32; nbuckets + 1];
+        let cursors = pool.install(|| {
+            plan_scatter(&chunks, &mut bucket_ptrs, |r, counts| {
+                for &k in &keys[r] {
+                    counts[k] += 1;
+                }
+            })
+        });
+        let mut counts = vec![vec![0; nbuckets]; chunks.len()];
+        for (c, chunk) in chunks.iter().enumerate() {
+            for &k in &keys[chunk.clone()] {
+                counts[c][k] += 1;
+            }
+        }
+        let mut offset = 0;
+        for b in 0..nbuckets {
+            assert_eq!(bucket_ptrs[b].to_usize(), offset, "bucket {b}");
+            for (c, chunk_counts) in counts.iter().enumerate() {
+                assert_eq!(cursors[c][b].to_usize(), offset, "bucket {b}, chunk {c}");
+                offset += chunk_counts[b];
+            }
+        }
+        assert_eq!(bucket_ptrs[nbuckets].to_usize(), keys.len());
     }
 }

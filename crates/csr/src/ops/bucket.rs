@@ -17,8 +17,8 @@ use std::ops::Range;
 use crate::error::Result;
 use crate::formats::validate::first_decrease;
 use crate::parallel::{
-    DisjointWriter, MIN_PARALLEL_WORK, balanced_row_blocks, cut_by, even_ranges, piece_count,
-    plan_scatter, try_zeroed, zeroed_output,
+    DisjointWriter, balanced_row_blocks, cut_by, even_ranges, piece_count, plan_scatter,
+    try_zeroed, zeroed_output,
 };
 use crate::{CsrRef, Element, Index};
 
@@ -39,6 +39,9 @@ pub(crate) trait EntrySource<I, T>: Sync {
     fn chunks(&self, pieces: usize) -> Vec<Range<usize>>;
     /// Calls `f(key, other, value)` for every entry of `chunk`, in order.
     fn for_each(&self, chunk: Range<usize>, f: impl FnMut(I, I, T));
+    /// Calls `f(key)` for every entry of `chunk`, in order: the keys [`EntrySource::for_each`]
+    /// gives, which the scatter's safety rests on (counting needs only the keys).
+    fn for_each_key(&self, chunk: Range<usize>, f: impl FnMut(I));
     /// Number of entries.
     fn len(&self) -> usize;
     /// The keys in input order, where they are stored as one array (for sampling).
@@ -66,6 +69,10 @@ impl<I: Index, T: Element> EntrySource<I, T> for Triplets<'_, I, T> {
         for ((&k, &o), &v) in k.iter().zip(o).zip(v) {
             f(k, o, v);
         }
+    }
+    #[inline]
+    fn for_each_key(&self, chunk: Range<usize>, f: impl FnMut(I)) {
+        self.keys[chunk].iter().copied().for_each(f);
     }
     fn len(&self) -> usize {
         self.keys.len()
@@ -102,6 +109,14 @@ impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
             }
             at = end;
         }
+    }
+    #[inline]
+    fn for_each_key(&self, rows: Range<usize>, f: impl FnMut(I)) {
+        let ptrs = self.0.row_ptrs();
+        self.0.col_idxs()[ptrs[rows.start].to_usize()..ptrs[rows.end].to_usize()]
+            .iter()
+            .copied()
+            .for_each(f);
     }
     fn len(&self) -> usize {
         self.0.nnz()
@@ -143,11 +158,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     if pieces == piece_count(nnz)
         && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(source.keys()))
     {
-        let (bucket_ptrs, _, other, values) = partition(nkeys, 0, source, false);
-        ptrs.par_iter_mut()
-            .zip(bucket_ptrs)
-            .with_min_len(MIN_PARALLEL_WORK)
-            .for_each(|(p, b)| *p = I::truncate(b));
+        let (_, other, values) = partition::<false, _, _>(&mut ptrs, 0, source);
         return Ok(Grouped {
             ptrs,
             other,
@@ -155,8 +166,9 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
         });
     }
     let nbuckets = ((nkeys - 1) >> KEY_BUCKET_BITS) + 1;
-    let (bucket_ptrs, tmp_keys, tmp_other, tmp_values) =
-        partition(nbuckets, KEY_BUCKET_BITS, source, true);
+    let mut bucket_ptrs: Vec<I> = vec![I::ZERO; nbuckets + 1];
+    let (tmp_keys, tmp_other, tmp_values) =
+        partition::<true, _, _>(&mut bucket_ptrs, KEY_BUCKET_BITS, source);
     let mut out_other = zeroed_output(nnz);
     let mut out_values = zeroed_output(nnz);
     // Cut every array at bucket boundaries: bucket b owns keys [b << bits, (b + 1) << bits)
@@ -166,7 +178,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
         (&mut ptrs[1..], &mut out_other[..], &mut out_values[..]);
     for b in 0..nbuckets {
         let key_count = (nkeys - (b << KEY_BUCKET_BITS)).min(1 << KEY_BUCKET_BITS);
-        let range = bucket_ptrs[b]..bucket_ptrs[b + 1];
+        let range = bucket_ptrs[b].to_usize()..bucket_ptrs[b + 1].to_usize();
         let (p, pr) = ptrs_rest.split_at_mut(key_count);
         let (o, or) = other_rest.split_at_mut(range.len());
         let (v, vr) = values_rest.split_at_mut(range.len());
@@ -274,7 +286,7 @@ fn sort_in_one_piece<I: Index, T: Element>(
     let whole = source.chunks(1).pop().unwrap_or_default();
     // ptrs[k + 1] counts key k, then becomes key k's start, then (after the scatter) its
     // end, which is key k + 1's start; every value is at most nnz, which fits I.
-    source.for_each(whole.clone(), |k, _, _| {
+    source.for_each_key(whole.clone(), |k| {
         let p = &mut ptrs[k.to_usize() + 1];
         *p = I::truncate(p.to_usize() + 1);
     });
@@ -326,22 +338,26 @@ fn keys_are_local<I: Index>(keys: &[I]) -> bool {
     *spreads.select_nth_unstable(mid).1 <= LOCAL_SPREAD
 }
 
-/// One stable parallel counting-sort pass by bucket `key >> shift` (`nbuckets` buckets).
-/// Returns the bucket boundaries and the moved entries; the keys are moved too only if
-/// `keep_keys` (otherwise the returned key vector is empty).
-fn partition<I: Index, T: Element>(
-    nbuckets: usize,
+/// One stable parallel counting-sort pass by bucket `key >> shift` (`bucket_ptrs.len() - 1`
+/// buckets), which fills `bucket_ptrs` with the bucket boundaries. Returns the moved
+/// entries; the keys are moved too only if `KEEP_KEYS` (otherwise the returned key vector is
+/// empty).
+fn partition<const KEEP_KEYS: bool, I: Index, T: Element>(
+    bucket_ptrs: &mut [I],
     shift: u32,
     source: &impl EntrySource<I, T>,
-    keep_keys: bool,
-) -> (Vec<usize>, Vec<I>, Vec<I>, Vec<T>) {
+) -> (Vec<I>, Vec<I>, Vec<T>) {
     let nnz = source.len();
-    let pieces = capped_pieces(nnz, nbuckets);
+    let pieces = capped_pieces(nnz, bucket_ptrs.len() - 1);
     let chunks = source.chunks(pieces);
-    let plan = plan_scatter(&chunks, nbuckets, |chunk, counts| {
-        source.for_each(chunk, |k, _, _| counts[k.to_usize() >> shift] += 1);
+    let cursors = plan_scatter(&chunks, bucket_ptrs, |chunk, counts| {
+        source.for_each_key(chunk, |k| {
+            let n = &mut counts[k.to_usize() >> shift];
+            // A count is at most nnz, which fits I (caller of group_by_key).
+            *n = I::truncate(n.to_usize() + 1);
+        });
     });
-    let mut out_keys = zeroed_output(if keep_keys { nnz } else { 0 });
+    let mut out_keys = zeroed_output(if KEEP_KEYS { nnz } else { 0 });
     let mut out_other = zeroed_output(nnz);
     let mut out_values = zeroed_output(nnz);
     {
@@ -350,25 +366,27 @@ fn partition<I: Index, T: Element>(
         let values_w = DisjointWriter::new(&mut out_values);
         chunks
             .into_par_iter()
-            .zip(plan.cursors)
+            .zip(cursors)
             .for_each(|(chunk, mut cursor)| {
                 source.for_each(chunk, |k, o, v| {
                     let slot = &mut cursor[k.to_usize() >> shift];
+                    let at = slot.to_usize();
                     // SAFETY: the scatter plan gives each chunk a private, disjoint run of
-                    // output positions per bucket, sized by its own count, so `*slot` is
-                    // written by this thread only, exactly once.
+                    // output positions per bucket, sized by its own count of the same
+                    // (immutable) source's keys, and the runs tile 0..nnz: `at` is in
+                    // bounds and written by this thread only, exactly once.
                     unsafe {
-                        if keep_keys {
-                            keys_w.write(*slot, k);
+                        if KEEP_KEYS {
+                            keys_w.write_in_bounds(at, k);
                         }
-                        other_w.write(*slot, o);
-                        values_w.write(*slot, v);
+                        other_w.write_in_bounds(at, o);
+                        values_w.write_in_bounds(at, v);
                     }
-                    *slot += 1;
+                    *slot = I::truncate(at + 1);
                 });
             });
     }
-    (plan.bucket_ptrs, out_keys, out_other, out_values)
+    (out_keys, out_other, out_values)
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub(crate) fn from_coo(
     })
 }
 
-/// `A·x` in one call of the native kernel, the arrays checked first
+/// `A·x` in one call of the native kernel, the arrays checked as they are read
 /// (`NativeKernel::mult_vec_parts`: no handle, no plan).
 /// `values` and `x` share one float dtype.
 #[pyfunction]

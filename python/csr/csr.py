@@ -492,7 +492,7 @@ class CSR:
         float64. A matrix larger than the kernel's ``max_nnz`` runs in row blocks.
 
         Each call runs without preprocessing. On the Rust kernels (native, numba, mkl) it
-        is the native ``load_balance`` product after vectorised checks of the arrays: a
+        is the native ``load_balance`` product, which checks the arrays as it reads them: a
         handle made for a single product costs more than the product (an MKL one about as
         much as the product again). The scipy kernel makes a short-lived handle. For many
         products with one matrix, make a handle once (``k.to_handle(a)``: its

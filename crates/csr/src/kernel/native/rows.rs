@@ -120,9 +120,10 @@ unsafe fn rows_into_checking<T: Scalar, I: Index>(
 
 /// Entries whose columns [`checked_rows_into`] checks just before multiplying them: eight
 /// cache lines of `i32` columns, read again from L1 by the product. Short spans keep the
-/// check and the product one stream for the hardware prefetcher: on poisson2d:2000 (20M
-/// entries, 2 threads) spans of 64 to 256 entries ran the product 10–15 % faster than a
-/// separate validation pass, spans of 4096 no faster (2026-12-05, alternating runs).
+/// check and the product one stream for the hardware prefetcher. On poisson2d:2000 (20M
+/// entries), spans of 64 to 256 entries beat a separate validation pass and spans of 4096
+/// did not; with 128, medians of alternating runs went 16.2 → 15.5 ms on 2 threads and
+/// 36.7 → 30.4 ms on 1 (2026-12-05).
 const CHECK_SPAN: usize = 128;
 
 /// [`rows_into`] for rows whose columns nobody has checked: the columns of each span of

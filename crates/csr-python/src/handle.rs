@@ -375,7 +375,7 @@ fn mult_vec_t<T: Scalar + numpy::Element, I: Index>(
     let xs = crate::arrays::slice_of("x", &x)?;
     let y = owner.with(py, |t| {
         let h = pick(t).ok_or_else(released)?;
-        let mut y = vec![T::zero(); h.shape().0];
+        let mut y = crate::pool::zeros(h.shape().0);
         k.mult_vec(h, T::one(), xs, T::zero(), &mut y)
             .map_err(to_py)?;
         Ok(y)

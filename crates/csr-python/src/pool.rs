@@ -66,6 +66,23 @@ pub(crate) fn compute<R: Send>(
     py.detach(|| no_panic(|| p.install(f)))
 }
 
+/// Entries of a zeroed output below which one thread writes them all.
+const PARALLEL_ZEROS: usize = 1 << 16;
+
+/// `n` zeros for an output vector, written by the current pool's threads when `n` is large
+/// (call it inside [`compute`]). The allocator hands a large block freed by an earlier call
+/// back without clearing it, so `vec![0; n]` clears it with a `memset` on one thread: for
+/// the 32 MB `y` of a one-call SpMV on poisson2d(2000), 6.7 % of the call's samples.
+pub(crate) fn zeros<T: csr::Scalar>(n: usize) -> Vec<T> {
+    use rayon::prelude::*;
+    if n < PARALLEL_ZEROS {
+        return vec![T::zero(); n];
+    }
+    let mut v = Vec::with_capacity(n);
+    v.par_extend(rayon::iter::repeat_n(T::zero(), n).with_min_len(PARALLEL_ZEROS));
+    v
+}
+
 /// Sets the number of threads later calls run on (`0`: one per core). Calls already
 /// running finish on the old pool.
 #[pyfunction]

@@ -38,7 +38,7 @@ pub(super) fn chunks<'y, T>(
 /// holding exactly those rows; with `prefetch`, `x` is asked for ahead of its reads (for
 /// scattered columns); with `stream` and `beta = 0`, `y` is written past the cache. With
 /// `check`, the columns are checked against `x.len()` as the rows are multiplied
-/// ([`checked_rows_into`]): `false` when one is outside, `y` then partly written.
+/// ([`rows_into_checking`]): `false` when one is outside, `y` then partly written.
 ///
 /// # Safety
 /// `rows.end < ptrs.len()`; `ptrs` is non-decreasing over `rows.start..=rows.end` with
@@ -94,31 +94,7 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
     }
 }
 
-/// [`rows_into`], or with `check` [`checked_rows_into`]: `false` when a column is outside.
-///
-/// # Safety
-/// As [`vec_rows`].
-#[inline(always)]
-unsafe fn rows_into_checking<T: Scalar, I: Index>(
-    arrays: (&[I], &[I], &[T]),
-    rows: Range<usize>,
-    (prefetch, check): (bool, bool),
-    x: &[T],
-    out: Out<'_, T>,
-    y: &mut [T],
-) -> bool {
-    // SAFETY: the caller's contract; `checked_rows_into` checks the columns itself.
-    unsafe {
-        if check {
-            checked_rows_into(arrays, rows, prefetch, x, out, y)
-        } else {
-            rows_into(arrays, rows, prefetch, x, out, y);
-            true
-        }
-    }
-}
-
-/// Entries whose columns [`checked_rows_into`] checks just before multiplying them: eight
+/// Entries whose columns [`rows_into_checking`] checks just before multiplying them: eight
 /// cache lines of `i32` columns, read again from L1 by the product. Short spans keep the
 /// check and the product one stream for the hardware prefetcher. On poisson2d:2000 (20M
 /// entries), spans of 64 to 256 entries beat a separate validation pass and spans of 4096
@@ -126,23 +102,28 @@ unsafe fn rows_into_checking<T: Scalar, I: Index>(
 /// 36.7 → 30.4 ms on 1 (2026-12-05).
 const CHECK_SPAN: usize = 128;
 
-/// [`rows_into`] for rows whose columns nobody has checked: the columns of each span of
-/// rows holding about [`CHECK_SPAN`] entries are checked against `x.len()` (a vectorised
-/// pass) just before the span is multiplied, so the matrix is read from memory once rather
-/// than once to validate and once to multiply. `false` at the first span with a column
-/// outside `0..x.len()`, the spans before it written.
+/// [`rows_into`], and with `check` for rows whose columns nobody has checked: the columns of
+/// each span of rows holding about [`CHECK_SPAN`] entries are checked against `x.len()` (a
+/// vectorised pass) just before the span is multiplied, so the matrix is read from memory
+/// once rather than once to validate and once to multiply. `false` at the first span with a
+/// column outside `0..x.len()`, the spans before it written.
 ///
 /// # Safety
-/// As [`vec_rows`] with `check`.
+/// As [`vec_rows`].
 #[inline(always)]
-unsafe fn checked_rows_into<T: Scalar, I: Index>(
+unsafe fn rows_into_checking<T: Scalar, I: Index>(
     (ptrs, cols, vals): (&[I], &[I], &[T]),
     rows: Range<usize>,
-    prefetch: bool,
+    (prefetch, check): (bool, bool),
     x: &[T],
     out: Out<'_, T>,
     y: &mut [T],
 ) -> bool {
+    if !check {
+        // SAFETY: the caller's contract, columns below x.len() included.
+        unsafe { rows_into((ptrs, cols, vals), rows, prefetch, x, out, y) };
+        return true;
+    }
     let mut start = rows.start;
     while start < rows.end {
         let end = span_end(ptrs, start, rows.end);
@@ -226,7 +207,7 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
 
 /// [`mult_vec`] (without prefetching) for a matrix given as arrays whose row pointers are
 /// valid for `(cols, vals)` but whose columns nobody has checked: each block checks its
-/// columns against `x.len()` as it multiplies them ([`checked_rows_into`]), so that the
+/// columns against `x.len()` as it multiplies them ([`rows_into_checking`]), so that the
 /// matrix is read from memory once. `false` if some column is outside, `y` then partly
 /// written.
 ///

@@ -5,14 +5,16 @@
 //!    [`CHUNKS_PER_THREAD`] contiguous chunks per rayon thread of about equal work, which the
 //!    pool schedules dynamically (skewed rows, e.g. power-law, leave no thread idle).
 //! 2. **Symbolic.** Each chunk counts the distinct columns of its rows with a dense marker
-//!    array stamped with a per-row generation number (never cleared between rows). A
+//!    array stamped with a per-row generation number (never cleared between rows), without
+//!    a branch per product. A
 //!    parallel prefix sum gives the row pointers; a total that does not fit `I` is
 //!    [`Error::IndexTooNarrow`], never a wrap.
 //! 3. **Numeric.** The output is allocated exactly once (fresh zeroed pages, first touched by
 //!    the thread that fills them); each chunk owns the disjoint slice of its rows.
 //!    Products are accumulated in a dense value array (first touch of a column in a row
-//!    stores, later ones add), the row's columns are sorted, and the values gathered in
-//!    that order. A row with at least as many flops as `B` has columns sums densely and
+//!    stores, later ones add), the row's columns are put in order (sorted, or for a row
+//!    of at least an eighth of `B`'s columns found by one scan of the markers:
+//!    [`SCAN_FOR_ORDER_RATIO`]), and the values gathered in that order. A row with at least as many flops as `B` has columns sums densely and
 //!    finds its columns by one scan, of the markers, or (when no product of two stored
 //!    values can be zero: [`sentinel_applies`]) of the sums themselves, which start at -0.0
 //!    and leave it only when touched, saving a store per flop.
@@ -309,11 +311,11 @@ unsafe fn symbolic_row<T: Scalar, I: Index>(
             let k = ac.get_unchecked(j).to_usize();
             for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
                 let c = bc.get_unchecked(i).to_usize();
+                // Without a branch: where rows overlap (item-item A·Aᵀ), whether a column
+                // is new is a coin toss the predictor loses.
                 let m = marks.get_unchecked_mut(c);
-                if *m != stamp {
-                    *m = stamp;
-                    count += 1;
-                }
+                count += usize::from(*m != stamp);
+                *m = stamp;
             }
         }
     }
@@ -336,28 +338,54 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
 ) {
     let stamp = ws.next_stamp();
     let ncols = b.ncols();
+    let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
     if is_dense(flops, ncols) {
-        let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
         // SAFETY: forwarded from the caller.
         unsafe { accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), 0, |_| 0) };
-        let mut out = cols.iter_mut().zip(vals.iter_mut());
-        for c in touched(stamp, marks) {
-            // Bounds-checked: the count comes from the symbolic pass.
-            let Some((oc, ov)) = out.next() else { break };
-            *oc = I::truncate(c);
-            *ov = acc[c];
+        write_touched(stamp, marks, cols);
+    } else {
+        // SAFETY: forwarded from the caller.
+        let n = unsafe { accumulate(a, b, r, (stamp, marks, acc), |_| 0, cols) };
+        debug_assert_eq!(n, cols.len());
+        if scans_for_order(n, ncols) {
+            write_touched(stamp, marks, cols);
+        } else {
+            cols.sort_unstable();
         }
-        debug_assert!(out.next().is_none());
-        return;
     }
-    // SAFETY: forwarded from the caller.
-    let n = unsafe { accumulate(a, b, r, (stamp, &mut ws.marks, &mut ws.acc), |_| 0, cols) };
-    debug_assert_eq!(n, cols.len());
-    cols.sort_unstable();
     for (v, c) in vals.iter_mut().zip(cols.iter()) {
-        // SAFETY: c is a column of B, < ncols(B) <= acc.len().
-        *v = unsafe { *ws.acc.get_unchecked(c.to_usize()) };
+        // SAFETY: c is a column of B, < ncols(B) = acc.len().
+        *v = unsafe { *acc.get_unchecked(c.to_usize()) };
     }
+}
+
+/// A row of `n` distinct columns out of `ncols` at least this fraction wide
+/// (`n · SCAN_FOR_ORDER_RATIO >= ncols`) finds its columns in order by one scan of the
+/// markers ([`write_touched`], `ncols` branch-free steps) instead of sorting them
+/// (`n log n` comparisons). The cost model is the one of the counting sort of
+/// `ops::sort` (about two simple steps per column against a comparison sort's `log n` per
+/// entry); item-item A·Aᵀ of `bench/compare.py`'s rating matrix (5k columns, rows of ~850
+/// entries) is such a product.
+const SCAN_FOR_ORDER_RATIO: usize = 8;
+
+/// Whether a row of `n` distinct columns out of `ncols` orders them by a scan of the
+/// markers ([`SCAN_FOR_ORDER_RATIO`]).
+fn scans_for_order(n: usize, ncols: usize) -> bool {
+    n.saturating_mul(SCAN_FOR_ORDER_RATIO) >= ncols
+}
+
+/// Writes the columns marked with `stamp` into `cols` (exactly their count long: the
+/// symbolic pass's count), in increasing order. Branch-free per column: each column is
+/// written at the next free slot, which moves on only if the column is marked (rows of
+/// wide products are half full, a coin toss for a branch).
+fn write_touched<I: Index>(stamp: u32, marks: &[u32], cols: &mut [I]) {
+    let mut n = 0;
+    for (c, &m) in marks.iter().enumerate() {
+        let Some(slot) = cols.get_mut(n) else { break };
+        *slot = I::truncate(c);
+        n += usize::from(m == stamp);
+    }
+    debug_assert_eq!(n, cols.len());
 }
 
 /// Columns of `B` from which a product may accumulate its rows by sorting ([`sorts_rows`]).
@@ -471,14 +499,6 @@ pub(super) unsafe fn accumulate_dense<const SENTINEL: bool, T: Scalar, I: Index>
             }
         }
     }
-}
-
-/// The columns marked with `stamp`, in increasing order.
-fn touched(stamp: u32, marks: &[u32]) -> impl Iterator<Item = usize> + '_ {
-    marks
-        .iter()
-        .enumerate()
-        .filter_map(move |(c, &m)| (m == stamp).then_some(c))
 }
 
 /// -0.0: where an accumulator starts when no product can be zero ([`sentinel_applies`]).
@@ -689,10 +709,19 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
         out_vals,
         ..
     } = ws;
-    let row = &mut out_cols[start..];
-    if !sorted {
-        row.sort_unstable();
+    let ncols = b.ncols();
+    if !sorted && scans_for_order(out_cols.len() - start, ncols) {
+        out_cols.truncate(start);
+        append_touched(
+            (ws.stamp, &ws.marks[..ncols], &acc[..ncols]),
+            false,
+            0,
+            out_cols,
+        );
+    } else if !sorted {
+        out_cols[start..].sort_unstable();
     }
+    let row = &mut out_cols[start..];
     // SAFETY: every c is a column of B, < ncols(B) <= acc.len().
     out_vals.extend(
         row.iter()
@@ -957,6 +986,19 @@ mod tests {
         let big = prefix_sums(300_000, |_| 2);
         assert_eq!(big[300_000], 600_000);
         assert_eq!(big[123_457], 246_914);
+    }
+
+    #[test]
+    fn write_touched_lists_the_stamped_columns_in_order() {
+        let marks = [3u32, 7, 7, 0, 7, 2, 7];
+        let mut cols = [0i32; 4];
+        write_touched(7, &marks, &mut cols);
+        assert_eq!(cols, [1, 2, 4, 6]);
+        let mut none: [i64; 0] = [];
+        write_touched(9, &marks, &mut none);
+        let mut first = [0i64; 1];
+        write_touched(3, &marks, &mut first);
+        assert_eq!(first, [0]);
     }
 
     #[test]

@@ -12,12 +12,15 @@
 //! 3. **Numeric.** The output is allocated exactly once (fresh zeroed pages, first touched by
 //!    the thread that fills them); each chunk owns the disjoint slice of its rows.
 //!    Products are accumulated in a dense value array (first touch of a column in a row
-//!    stores, later ones add), the row's columns are put in order (sorted, or for a row
-//!    of at least an eighth of `B`'s columns found by one scan of the markers:
-//!    [`SCAN_FOR_ORDER_RATIO`]), and the values gathered in that order. A row with at least as many flops as `B` has columns sums densely and
-//!    finds its columns by one scan, of the markers, or (when no product of two stored
-//!    values can be zero: [`sentinel_applies`]) of the sums themselves, which start at -0.0
-//!    and leave it only when touched, saving a store per flop.
+//!    stores, later ones add), the row's columns are put in order (sorted, or for a row of
+//!    at least an eighth of `B`'s columns found by one scan of the markers:
+//!    [`SCAN_FOR_ORDER_RATIO`]), and the values gathered in that order. A row with at
+//!    least as many flops as `B` has columns, or (symbolic then numeric, where the row's
+//!    count is known) one that a scan will order, sums densely, without a branch per
+//!    product on whether its column is new, and finds its columns by one scan, of the
+//!    markers, or (when no product of two stored values can be zero: [`sentinel_applies`])
+//!    of the sums themselves, which start at -0.0 and leave it only when touched, saving a
+//!    store per flop.
 //!
 //! Workspaces (markers and the dense values, `ncols(B)` each) are one per rayon thread and
 //! reused by every chunk the thread runs within a call. Unsorted rows and duplicates in
@@ -339,7 +342,9 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     let stamp = ws.next_stamp();
     let ncols = b.ncols();
     let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
-    if is_dense(flops, ncols) {
+    // A row that will be found by a scan sums densely too: no branch per product on
+    // whether its column is new (a coin toss in wide rows).
+    if is_dense(flops, ncols) || scans_for_order(cols.len(), ncols) {
         // SAFETY: forwarded from the caller.
         unsafe { accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), 0, |_| 0) };
         write_touched(stamp, marks, cols);
@@ -347,11 +352,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
         // SAFETY: forwarded from the caller.
         let n = unsafe { accumulate(a, b, r, (stamp, marks, acc), |_| 0, cols) };
         debug_assert_eq!(n, cols.len());
-        if scans_for_order(n, ncols) {
-            write_touched(stamp, marks, cols);
-        } else {
-            cols.sort_unstable();
-        }
+        cols.sort_unstable();
     }
     for (v, c) in vals.iter_mut().zip(cols.iter()) {
         // SAFETY: c is a column of B, < ncols(B) = acc.len().
@@ -365,7 +366,8 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
 /// (`n log n` comparisons). The cost model is the one of the counting sort of
 /// `ops::sort` (about two simple steps per column against a comparison sort's `log n` per
 /// entry); item-item A·Aᵀ of `bench/compare.py`'s rating matrix (5k columns, rows of ~850
-/// entries) is such a product.
+/// entries) is such a product. Where the row's count is known before it is summed (the
+/// numeric pass after the symbolic one), such a row also sums densely.
 const SCAN_FOR_ORDER_RATIO: usize = 8;
 
 /// Whether a row of `n` distinct columns out of `ncols` orders them by a scan of the

@@ -378,17 +378,24 @@ fn scans_for_order(n: usize, ncols: usize) -> bool {
     n.saturating_mul(SCAN_FOR_ORDER_RATIO) >= ncols
 }
 
-/// Writes the columns marked with `stamp` into `cols` (exactly their count long: the
-/// symbolic pass's count), in increasing order. Branch-free per column: each column is
-/// written at the next free slot, which moves on only if the column is marked (rows of
-/// wide products are half full, a coin toss for a branch).
-fn write_touched<I: Index>(stamp: u32, marks: &[u32], cols: &mut [I]) {
+/// Writes the columns from `lo` on that are marked with `stamp` into `slots`, in
+/// increasing order, until `slots` is full; returns how many it wrote. Branch-free per
+/// column: each column is written at the next free slot, which moves on only if the column
+/// is marked (rows of wide products are half full, a coin toss for a branch).
+fn write_marked<I: Index>(stamp: u32, marks: &[u32], lo: usize, slots: &mut [I]) -> usize {
     let mut n = 0;
-    for (c, &m) in marks.iter().enumerate() {
-        let Some(slot) = cols.get_mut(n) else { break };
-        *slot = I::truncate(c);
+    for (c, &m) in marks[lo..].iter().enumerate() {
+        let Some(slot) = slots.get_mut(n) else { break };
+        *slot = I::truncate(lo + c);
         n += usize::from(m == stamp);
     }
+    n
+}
+
+/// Writes the columns marked with `stamp` into `cols` (exactly their count long: the
+/// symbolic pass's count), in increasing order ([`write_marked`]).
+fn write_touched<I: Index>(stamp: u32, marks: &[u32], cols: &mut [I]) {
+    let n = write_marked(stamp, marks, 0, cols);
     debug_assert_eq!(n, cols.len());
 }
 
@@ -555,21 +562,18 @@ fn append_touched<T: Scalar, I: Index>(
     let start = out.len();
     out.resize(start + marks.len() - lo, I::ZERO);
     let slots = &mut out[start..];
-    let mut n = 0;
-    if sentinel {
+    let n = if sentinel {
         let untouched = negative_zero::<T>();
+        let mut n = 0;
         for (c, v) in acc[lo..].iter().enumerate() {
             // n <= c < slots.len(): in bounds.
             slots[n] = I::truncate(lo + c);
             n += usize::from(bytemuck::bytes_of(v) != bytemuck::bytes_of(&untouched));
         }
+        n
     } else {
-        for (c, &m) in marks[lo..].iter().enumerate() {
-            // n <= c < slots.len(): in bounds.
-            slots[n] = I::truncate(lo + c);
-            n += usize::from(m == stamp);
-        }
-    }
+        write_marked(stamp, marks, lo, slots)
+    };
     out.truncate(start + n);
 }
 
@@ -993,7 +997,7 @@ mod tests {
     }
 
     #[test]
-    fn write_touched_lists_the_stamped_columns_in_order() {
+    fn write_marked_lists_the_stamped_columns_in_order() {
         let marks = [3u32, 7, 7, 0, 7, 2, 7];
         let mut cols = [0i32; 4];
         write_touched(7, &marks, &mut cols);
@@ -1003,6 +1007,14 @@ mod tests {
         let mut first = [0i64; 1];
         write_touched(3, &marks, &mut first);
         assert_eq!(first, [0]);
+        // From column 2 on, into room for every column: stops at the last marked one.
+        let mut room = [0i32; 5];
+        assert_eq!(write_marked(7, &marks, 2, &mut room), 3);
+        assert_eq!(room[..3], [2, 4, 6]);
+        // A full buffer stops the scan.
+        let mut two = [0i32; 2];
+        assert_eq!(write_marked(7, &marks, 0, &mut two), 2);
+        assert_eq!(two, [1, 2]);
     }
 
     #[test]

@@ -203,6 +203,57 @@ fn dense_rows_skip_markers_only_where_no_product_can_be_zero() {
 }
 
 #[test]
+fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_bit() {
+    // B: 64 columns, row l holds l + 1 columns spread over them; A's row r picks row r of B
+    // and, from r = 6 on, row (r + 7) % 48 as well. Output rows run from 1 to 64 columns, so some sort (fewer than 8 =
+    // 64 / SCAN_FOR_ORDER_RATIO) and others scan, in the one-phase path and (rows summed
+    // densely when they scan) the two-phase one.
+    let (mut bp, mut bc, mut bv) = (vec![0i32], vec![], vec![]);
+    for l in 0..48usize {
+        let mut cols: Vec<i32> = (0..=l).map(|i| ((i * 37 + l * 11) % 64) as i32).collect();
+        cols.sort_unstable();
+        cols.dedup();
+        bv.extend(
+            cols.iter()
+                .map(|&c| 0.1 + f64::from(c) / 7.0 - l as f64 / 13.0),
+        );
+        bc.extend(cols);
+        bp.push(bc.len() as i32);
+    }
+    let b = csr(48, 64, &bp, &bc, &bv);
+    let (mut ap, mut ac, mut av) = (vec![0i32], vec![], vec![]);
+    for r in 0..48usize {
+        ac.push(r as i32);
+        av.push(1.0 / (r as f64 + 3.0));
+        if r >= 6 {
+            ac.push(((r + 7) % 48) as i32);
+            av.push(-0.3 * r as f64);
+        }
+        ap.push(ac.len() as i32);
+    }
+    let a = csr(48, 48, &ap, &ac, &av);
+    let r = crate::kernel::ReferenceKernel;
+    let expected = r
+        .from_handle(
+            &r.mult_ab(
+                &r.to_handle(a.view()).unwrap(),
+                &r.to_handle(b.view()).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let lens: Vec<usize> = expected.row_lengths().collect();
+    assert!(lens.iter().any(|&n| n < 8) && lens.iter().any(|&n| n >= 8));
+    let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for limit in [usize::MAX, 0] {
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        assert_eq!(c.row_ptrs(), expected.row_ptrs(), "one-phase limit {limit}");
+        assert_eq!(c.col_idxs(), expected.col_idxs(), "one-phase limit {limit}");
+        assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
+    }
+}
+
+#[test]
 fn spgemm_sums_from_zero_like_the_reference() {
     // Row 0: a lone product -1 · 0 = -0.0; row 1: -0.0 + -0.0. Summed from +0.0 (as the
     // reference kernel and SpMV do), both are +0.0.

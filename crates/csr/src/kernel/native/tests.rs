@@ -202,6 +202,16 @@ fn dense_rows_skip_markers_only_where_no_product_can_be_zero() {
     assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 2e-200)]);
 }
 
+/// `A·B` by the reference kernel.
+fn reference_product(a: &M, b: &M) -> M {
+    let r = crate::kernel::ReferenceKernel;
+    let (ha, hb) = (
+        r.to_handle(a.view()).unwrap(),
+        r.to_handle(b.view()).unwrap(),
+    );
+    r.from_handle(&r.mult_ab(&ha, &hb).unwrap()).unwrap()
+}
+
 #[test]
 fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_bit() {
     // B: 64 columns, row l holds l + 1 columns spread over them; A's row r picks row r of B
@@ -232,16 +242,7 @@ fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_b
         ap.push(ac.len() as i32);
     }
     let a = csr(48, 48, &ap, &ac, &av);
-    let r = crate::kernel::ReferenceKernel;
-    let expected = r
-        .from_handle(
-            &r.mult_ab(
-                &r.to_handle(a.view()).unwrap(),
-                &r.to_handle(b.view()).unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    let expected = reference_product(&a, &b);
     let lens: Vec<usize> = expected.row_lengths().collect();
     assert!(lens.iter().any(|&n| n < 8) && lens.iter().any(|&n| n >= 8));
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
@@ -259,16 +260,7 @@ fn spgemm_sums_from_zero_like_the_reference() {
     // reference kernel and SpMV do), both are +0.0.
     let a = csr(2, 2, &[0, 1, 3], &[0, 0, 1], &[-1.0, -1.0, 1.0]);
     let b = csr(2, 1, &[0, 1, 2], &[0, 0], &[0.0, -0.0]);
-    let r = crate::kernel::ReferenceKernel;
-    let expected = r
-        .from_handle(
-            &r.mult_ab(
-                &r.to_handle(a.view()).unwrap(),
-                &r.to_handle(b.view()).unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    let expected = reference_product(&a, &b);
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
     for limit in [usize::MAX, 0] {

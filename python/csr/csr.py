@@ -384,7 +384,7 @@ class CSR:
         """
         k = get_kernel()
         a = self._kernel_values(dtype)
-        b = other._kernel_values(dtype)
+        b = a if other is self else other._kernel_values(dtype)
         if a.nnz > k.max_nnz:
             return CSR._assemble_shards(
                 [s.multiply(b, transpose, dtype=dtype) for s in a._shard_rows(k.max_nnz)])
@@ -395,9 +395,13 @@ class CSR:
                       for s in bt._shard_rows(k.max_nnz)]
             return CSR.from_scipy(sps.hstack(blocks, format="csr"))
         once = getattr(k, "_one_shot", {})
-        with releasing(k.to_handle(a, **once), k) as ah, \
-                releasing(k.to_handle(b, **once), k) as bh:
-            ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
+        with releasing(k.to_handle(a, **once), k) as ah:
+            if b is a:
+                # One handle on both sides: the matrix is checked once.
+                ch = k.mult_abt(ah, ah) if transpose else k.mult_ab(ah, ah)
+            else:
+                with releasing(k.to_handle(b, **once), k) as bh:
+                    ch = k.mult_abt(ah, bh) if transpose else k.mult_ab(ah, bh)
             c = _take(k, ch, drop_zeros=True)
         if c._values is None:
             c.fill_values(1.0)

@@ -1,10 +1,10 @@
 //! [`Handle`]: a matrix prepared by a kernel.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use super::KernelId;
 use super::mkl::MklState;
-use super::native::{SpgemmWorkspace, SpmvPlan};
+use super::native::{KeptWorkspaces, SpmvPlan};
 use crate::error::{Error, Result};
 use crate::{Csr, CsrRef, Index, Scalar, Strategy};
 
@@ -34,7 +34,7 @@ pub(crate) enum KernelState<T, I> {
         transpose: OnceLock<Csr<T, I>>,
         /// SpGEMM accumulators (over this matrix's columns) kept from earlier products with
         /// this matrix on the right, one per thread.
-        workspaces: Mutex<Vec<SpgemmWorkspace<T, I>>>,
+        workspaces: KeptWorkspaces<T, I>,
     },
     /// MKL kernel: MKL matrices over the handle's arrays (which must outlive them: a handle
     /// drops its state before its matrix).
@@ -173,7 +173,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             KernelState::Native { .. } => KernelState::Native {
                 spmv: OnceLock::new(),
                 transpose: OnceLock::new(),
-                workspaces: Mutex::new(Vec::new()),
+                workspaces: KeptWorkspaces::new(),
             },
         };
         match &mut self.matrix {

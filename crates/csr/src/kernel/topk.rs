@@ -354,6 +354,14 @@ pub(crate) struct SelectScratch<E> {
     ties: Vec<E>,
 }
 
+impl<E> SelectScratch<E> {
+    /// The bytes its buffers hold.
+    pub(crate) fn bytes(&self) -> usize {
+        (self.keys.capacity() + self.nth.capacity()) * size_of::<u64>()
+            + self.ties.capacity() * size_of::<E>()
+    }
+}
+
 impl<E> Default for SelectScratch<E> {
     fn default() -> Self {
         Self {

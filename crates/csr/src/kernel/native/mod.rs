@@ -21,6 +21,7 @@ mod gram;
 mod locality;
 mod merge_path;
 mod rows;
+mod spare;
 mod sparselib;
 mod spgemm;
 mod spmv;
@@ -30,8 +31,10 @@ mod topk;
 
 use std::sync::{Mutex, OnceLock};
 
-pub(crate) use spgemm::Workspace as SpgemmWorkspace;
+pub(crate) use spare::KeptWorkspaces;
 pub(crate) use spmv::SpmvPlan;
+
+use spgemm::Workspace;
 
 use super::handle::get_or_build;
 use super::topk::{TopK, topk_operands};
@@ -135,14 +138,14 @@ fn native_state<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, plan_now: bool) -> Ker
     KernelState::Native {
         spmv,
         transpose: OnceLock::new(),
-        workspaces: Mutex::new(Vec::new()),
+        workspaces: KeptWorkspaces::new(),
     }
 }
 
 /// The SpGEMM workspaces kept in a handle, if it has a place for them.
-fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmWorkspace<T, I>>>> {
+fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<Workspace<T, I>>>> {
     match &h.state {
-        KernelState::Native { workspaces, .. } => Some(workspaces),
+        KernelState::Native { workspaces, .. } => Some(&workspaces.kept),
         KernelState::None | KernelState::Mkl(_) => None,
     }
 }
@@ -152,7 +155,7 @@ fn workspaces<'h, T, I>(h: &'h Handle<'_, T, I>) -> Option<&'h Mutex<Vec<SpgemmW
 /// [`get_or_build`]); any other handle gets a transpose for this call and no workspaces.
 fn with_transpose<T: Scalar, I: Index, R>(
     b: &Handle<'_, T, I>,
-    f: impl FnOnce(CsrRef<'_, T, I>, Option<&Mutex<Vec<SpgemmWorkspace<T, I>>>>) -> Result<R>,
+    f: impl FnOnce(CsrRef<'_, T, I>, Option<&Mutex<Vec<Workspace<T, I>>>>) -> Result<R>,
 ) -> Result<R> {
     match &b.state {
         KernelState::Native {
@@ -161,7 +164,7 @@ fn with_transpose<T: Scalar, I: Index, R>(
             ..
         } => f(
             get_or_build(transpose, || b.matrix().try_transpose())?.view(),
-            Some(workspaces),
+            Some(&workspaces.kept),
         ),
         KernelState::None | KernelState::Mkl(_) => f(b.matrix().try_transpose()?.view(), None),
     }

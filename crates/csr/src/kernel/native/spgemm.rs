@@ -33,6 +33,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::spare;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
@@ -111,7 +112,7 @@ pub(crate) struct Workspace<T, I> {
 }
 
 impl<T: Scalar, I: Index> Workspace<T, I> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             stamp: 0,
             marks: Vec::new(),
@@ -141,6 +142,24 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
         Ok(())
     }
 
+    /// The bytes the workspace holds (its buffers' capacities).
+    pub(super) fn bytes(&self) -> usize {
+        self.marks.capacity() * size_of::<u32>()
+            + (self.acc.capacity() + self.out_vals.capacity()) * size_of::<T>()
+            + self.out_cols.capacity() * size_of::<I>()
+            + self.pairs.capacity() * size_of::<(I, T)>()
+            + self.select.bytes()
+    }
+
+    /// Frees what holds a product's output rather than its accumulator: the one-phase
+    /// buffers, the sorted rows' pairs and the selection's scratch.
+    pub(super) fn drop_output(&mut self) {
+        self.out_cols = Vec::new();
+        self.out_vals = Vec::new();
+        self.pairs = Vec::new();
+        self.select = SelectScratch::default();
+    }
+
     /// A stamp no column carries yet.
     #[inline]
     fn next_stamp(&mut self) -> u32 {
@@ -157,27 +176,30 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
 pub(super) struct Workspaces<T, I>(Vec<Mutex<Workspace<T, I>>>);
 
 impl<T: Scalar, I: Index> Workspaces<T, I> {
-    /// One workspace per thread of the current pool, taken from `cache` where it has some.
+    /// One workspace per thread of the current pool, taken from `cache` where it has some,
+    /// else from the spare set ([`spare::take`]).
     pub(super) fn take(cache: Option<&Mutex<Vec<Workspace<T, I>>>>) -> Self {
         let n = rayon::current_num_threads().max(1);
         let mut kept = cache
             .and_then(|c| c.try_lock().ok().map(|mut g| std::mem::take(&mut *g)))
-            .unwrap_or_default();
+            .filter(|kept| !kept.is_empty())
+            .unwrap_or_else(spare::take);
         kept.truncate(n);
         kept.resize_with(n, Workspace::new);
         Self(kept.into_iter().map(Mutex::new).collect())
     }
 
-    /// Returns the workspaces to `cache` (unless another call put its own back first).
+    /// Returns the workspaces to `cache`, or where it has another call's already (or there
+    /// is none), to the spare set ([`spare::keep`]).
     pub(super) fn give_back(self, cache: Option<&Mutex<Vec<Workspace<T, I>>>>) {
-        if let Some(mut g) = cache.and_then(|c| c.try_lock().ok())
-            && g.is_empty()
-        {
-            *g = self
-                .0
-                .into_iter()
-                .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-                .collect();
+        let set: Vec<_> = self
+            .0
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        match cache.and_then(|c| c.try_lock().ok()) {
+            Some(mut g) if g.is_empty() => *g = set,
+            _ => spare::keep(set),
         }
     }
 

@@ -441,6 +441,25 @@ fn kept_workspaces_serve_products_of_other_widths() {
     }
 }
 
+#[test]
+fn products_through_handles_made_for_them_match_the_reference_across_widths() {
+    // Each product's handles are dropped after it: the next product's workspaces come from
+    // the spare set, left by a product of another width (or another thread's test).
+    let k = NativeKernel;
+    for (seed, ncols) in [(21, 4000), (22, 30), (23, 4000), (24, 700), (25, 30)] {
+        let a = messy(60, 50, seed);
+        let b = messy(50, ncols, seed + 100);
+        let c = {
+            let (ha, hb) = (
+                k.to_handle(a.view()).unwrap(),
+                k.to_handle(b.view()).unwrap(),
+            );
+            k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap()
+        };
+        assert_eq!(c, reference_product(&a, &b), "B with {ncols} columns");
+    }
+}
+
 /// `mult_vec_parts` on many row blocks: the product of `load_balance` on a valid matrix,
 /// and the first bad column (not the first block to fail) on an invalid one.
 #[test]

@@ -90,10 +90,7 @@ fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
     let x = vector::<T>(x)?;
     let xs = slice_of("x", &x)?;
     let y = compute(py, c.len() + nrows, || {
-        let mut y = crate::pool::zeros(nrows);
-        NativeKernel::mult_vec_parts(nrows, ncols, r, c, v, T::one(), xs, T::zero(), &mut y)
-            .map_err(to_py)?;
-        Ok(y)
+        NativeKernel::mult_vec_parts_to_vec(nrows, ncols, r, c, v, xs).map_err(to_py)
     })?;
     Ok(PyArray1::from_vec(py, y).into_any().unbind())
 }

@@ -218,9 +218,10 @@ fn try_from_parts_never_panics<T: TestElement, I: TestIndex>() {
     });
 }
 
-/// `NativeKernel::mult_vec_parts` on arbitrary arrays: where the shapes of `x` and `y`
-/// fit, the error `try_from_parts` gives, or the `load_balance` product bit for bit; where
-/// they do not, `try_from_parts`'s error if it is not about a column, else the shape error.
+/// `NativeKernel::mult_vec_parts` (and `mult_vec_parts_to_vec`) on arbitrary arrays: where
+/// the shapes of `x` and `y` fit, the error `try_from_parts` gives, or the `load_balance`
+/// product bit for bit; where they do not, `try_from_parts`'s error if it is not about a
+/// column, else the shape error.
 fn mult_vec_parts_checks_while_multiplying<T: TestScalar, I: TestIndex>() {
     proptest!(ProptestConfig::with_cases(512), |((nrows, ncols, row_ptrs, col_idxs, values) in arb_raw_parts::<T, I>(8, 8, 30), alpha in T::arb_value(), beta in T::arb_value())| {
         let x: Vec<T> = (0..ncols.min(64)).map(|j| T::from_re_im(j as f64 - 3.0, 1.0)).collect();
@@ -232,8 +233,28 @@ fn mult_vec_parts_checks_while_multiplying<T: TestScalar, I: TestIndex>() {
         let Ok(got) = got else {
             return Err(TestCaseError::fail("mult_vec_parts panicked"));
         };
+        // The same product into a new vector (written once, never zeroed): A·x.
+        let got_new = catch_unwind(AssertUnwindSafe(|| {
+            NativeKernel::mult_vec_parts_to_vec(nrows, ncols, &row_ptrs, &col_idxs, &values, &x)
+        }));
+        let Ok(got_new) = got_new else {
+            return Err(TestCaseError::fail("mult_vec_parts_to_vec panicked"));
+        };
         let expected = CsrRef::try_from_parts(nrows, ncols, &row_ptrs, &col_idxs, &values);
         let fits = x.len() == ncols && y.len() == nrows;
+        match (&expected, x.len() == ncols) {
+            (Ok(a), true) => {
+                let h = NativeKernel.to_handle(a.with_strategy(SpmvStrategy::LoadBalance)).unwrap();
+                let mut want = vec![T::zero(); nrows];
+                NativeKernel.mult_vec(&h, T::one(), &x, T::zero(), &mut want).unwrap();
+                prop_assert_eq!(got_new, Ok(want));
+            }
+            (Err(e), true) => prop_assert_eq!(got_new, Err(e.clone())),
+            (Ok(_) | Err(Error::ColumnOutOfBounds { .. }), false) => {
+                prop_assert!(matches!(got_new, Err(Error::DimensionMismatch { .. })), "{:?}", got_new);
+            }
+            (Err(e), false) => prop_assert_eq!(got_new, Err(e.clone())),
+        }
         match (expected, fits) {
             (Ok(a), true) => {
                 prop_assert_eq!(got, Ok(()));

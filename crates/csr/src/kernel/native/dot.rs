@@ -5,6 +5,8 @@
 //! The arrays are a validated [`CsrRef`](crate::CsrRef)'s and `x` was shape-checked by the
 //! kernel, so the callers can promise the ranges below.
 
+use std::mem::MaybeUninit;
+
 use super::stream::Streaming;
 use crate::scalar::{SUM_LANES, SUM_LANES_MIN, combine_lanes, sum_of_products};
 use crate::{Dense, Index, Scalar};
@@ -244,14 +246,53 @@ impl<'s, T: Scalar> Out<'s, T> {
     /// Writes row sum `sum` into `*y`.
     #[inline(always)]
     pub(super) fn write(self, sum: T, y: &mut T) {
+        // SAFETY: `y` is initialised, and `write_slot` writes only initialised values.
+        unsafe { self.write_slot(sum, slot(y)) };
+    }
+
+    /// Writes row sum `sum` into `*y`, which may be uninitialised where `beta = 0` (the old
+    /// value is read only otherwise).
+    ///
+    /// # Safety
+    /// Unless `beta = 0`, `*y` is initialised (the slots then come from a `&mut [T]`:
+    /// [`slots`]).
+    #[inline(always)]
+    pub(super) unsafe fn write_slot(self, sum: T, y: &mut MaybeUninit<T>) {
         match (self.beta, self.stream) {
-            // SAFETY: a `&mut T` is valid for writes and aligned.
-            (None, Some(streaming)) => unsafe { streaming.store(y, self.alpha * sum) },
+            // SAFETY: a `&mut` is valid for writes and aligned.
+            (None, Some(streaming)) => unsafe { streaming.store(y.as_mut_ptr(), self.alpha * sum) },
             // `finish` with beta = 0.
-            (None, None) => *y = self.alpha * sum,
-            (Some(beta), _) => *y = finish(self.alpha, sum, beta, *y),
+            (None, None) => {
+                y.write(self.alpha * sum);
+            }
+            (Some(beta), _) => {
+                // SAFETY: beta != 0, so `*y` is initialised (the caller).
+                let old = unsafe { y.assume_init_read() };
+                y.write(finish(self.alpha, sum, beta, old));
+            }
         }
     }
+}
+
+/// `y` as a slot that may be left uninitialised.
+///
+/// # Safety
+/// Only initialised values may be written through the result (`y` stays a valid `T`).
+#[inline(always)]
+unsafe fn slot<T>(y: &mut T) -> &mut MaybeUninit<T> {
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`; the caller writes only valid `T`s.
+    unsafe { &mut *std::ptr::from_mut(y).cast::<MaybeUninit<T>>() }
+}
+
+/// [`slot`] for a whole slice: `y` as slots for the row loops, which write only
+/// initialised values ([`Out::write_slot`]) and read them only with `beta != 0`.
+///
+/// # Safety
+/// As for [`slot`].
+#[inline(always)]
+pub(super) unsafe fn slots<T>(y: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: as for `slot`, element by element (same length, same layout).
+    unsafe { &mut *(std::ptr::from_mut(y) as *mut [MaybeUninit<T>]) }
 }
 
 /// `y[l] = finish(alpha, sums[l], beta, y[l])` for one row of `k` right-hand sides.

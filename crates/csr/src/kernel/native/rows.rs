@@ -3,11 +3,12 @@
 //! summed in the reference kernel's order (`scalar::sum_of_products`), so a row's result does
 //! not depend on the blocks and equals the reference kernel's bit for bit.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, Out, accumulate, dot, dot_prefetch, finish_row};
+use super::dot::{Block, Out, accumulate, dot, dot_prefetch, finish_row, slots};
 use super::stream::{self, Streaming};
 use crate::parallel::partition_point;
 use crate::{CsrRef, Dense, Index, Scalar};
@@ -43,7 +44,8 @@ pub(super) fn chunks<'y, T>(
 /// # Safety
 /// `rows.end < ptrs.len()`; `ptrs` is non-decreasing over `rows.start..=rows.end` with
 /// `ptrs[rows.end] <= cols.len(), vals.len()`; unless `check`, every column in the rows'
-/// entries is below `x.len()`.
+/// entries is below `x.len()`; unless `beta = 0`, `y` is initialised (every row of `y` is
+/// written, and read only then).
 #[allow(
     clippy::too_many_arguments,
     reason = "the matrix's arrays and rows, the options, then the SpMV's operands"
@@ -56,7 +58,7 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
     alpha: T,
     x: &[T],
     beta: T,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) -> bool {
     // Fenced when dropped, on this thread.
     let streaming = (stream && beta == T::zero()).then(Streaming::begin);
@@ -117,7 +119,7 @@ unsafe fn rows_into_checking<T: Scalar, I: Index>(
     (prefetch, check): (bool, bool),
     x: &[T],
     out: Out<'_, T>,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) -> bool {
     if !check {
         // SAFETY: the caller's contract, columns below x.len() included.
@@ -165,7 +167,7 @@ unsafe fn rows_into<T: Scalar, I: Index>(
     prefetch: bool,
     x: &[T],
     out: Out<'_, T>,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) {
     debug_assert_eq!(rows.len(), y.len());
     for (r, yr) in rows.zip(y.iter_mut()) {
@@ -179,7 +181,8 @@ unsafe fn rows_into<T: Scalar, I: Index>(
                 dot(cols, vals, x, range)
             }
         };
-        out.write(sum, yr);
+        // SAFETY: unless beta = 0, `y` is initialised (the caller).
+        unsafe { out.write_slot(sum, yr) };
     }
 }
 
@@ -199,9 +202,10 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
     debug_assert!(x.len() == a.ncols() && y.len() == a.nrows());
     let arrays = (a.row_ptrs(), a.col_idxs(), a.values());
     // SAFETY: `a` is a validated CsrRef: its row pointers are non-decreasing up to nnz and
-    // its columns are below ncols == x.len() (checked by the kernel).
+    // its columns are below ncols == x.len() (checked by the kernel); `y` is initialised
+    // and the row loops write only sums into it.
     let all_inside =
-        unsafe { mult_vec_blocks(arrays, bounds, (prefetch, false), alpha, x, beta, y) };
+        unsafe { mult_vec_blocks(arrays, bounds, (prefetch, false), alpha, x, beta, slots(y)) };
     debug_assert!(all_inside);
 }
 
@@ -209,18 +213,18 @@ pub(super) fn mult_vec<T: Scalar, I: Index>(
 /// valid for `(cols, vals)` but whose columns nobody has checked: each block checks its
 /// columns against `x.len()` as it multiplies them ([`rows_into_checking`]), so that the
 /// matrix is read from memory once. `false` if some column is outside, `y` then partly
-/// written.
+/// written; otherwise every row of `y` is written.
 ///
 /// # Safety
 /// `ptrs` has `y.len() + 1` entries, non-decreasing, the last at most `cols.len()` and
-/// `vals.len()`.
+/// `vals.len()`; unless `beta = 0`, `y` is initialised.
 pub(super) unsafe fn mult_vec_checking_columns<T: Scalar, I: Index>(
     arrays: (&[I], &[I], &[T]),
     bounds: &[usize],
     alpha: T,
     x: &[T],
     beta: T,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) -> bool {
     // SAFETY: the caller's contract, and the columns are checked.
     unsafe { mult_vec_blocks(arrays, bounds, (false, true), alpha, x, beta, y) }
@@ -238,12 +242,12 @@ unsafe fn mult_vec_blocks<T: Scalar, I: Index>(
     alpha: T,
     x: &[T],
     beta: T,
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) -> bool {
     debug_assert!(arrays.0.len() == y.len() + 1);
     debug_assert!(bounds.first() == Some(&0) && bounds.last() == Some(&y.len()));
     let stream = stream::worth_streaming::<T>(y.len());
-    let work = |(rows, yc): (Range<usize>, &mut [T])| {
+    let work = |(rows, yc): (Range<usize>, &mut [MaybeUninit<T>])| {
         // SAFETY: the blocks partition 0..nrows (checked when the plan was made for this
         // matrix), and the caller's contract on the arrays.
         let inside =

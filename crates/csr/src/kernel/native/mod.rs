@@ -57,7 +57,10 @@ use crate::{Csr, CsrRef, Dense, Index, Scalar};
 /// the product (a 1 × 2⁴⁰ matrix), rows accumulate by sorting their products instead, so
 /// memory follows the flops. All operations accept unsorted rows, duplicates and explicit zeros; products have
 /// sorted rows and keep explicit zeros from cancellation (see [`Csr::eliminate_zeros`]).
-/// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle. `mult_abt_topk`
+/// `mult_abt` transposes `B` once and keeps the transpose in `B`'s handle. The SpGEMM
+/// accumulators (one per thread, over `B`'s columns) are kept between products: in `B`'s
+/// handle, and when that handle is dropped, in a process-wide spare set of at most 64 MB
+/// that the next product takes them from. `mult_abt_topk`
 /// with one matrix on both sides (item-item similarity) computes each pair once.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeKernel;

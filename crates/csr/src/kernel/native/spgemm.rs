@@ -23,7 +23,8 @@
 //!    store per flop.
 //!
 //! Workspaces (markers and the dense values, `ncols(B)` each) are one per rayon thread and
-//! reused by every chunk the thread runs within a call. Unsorted rows and duplicates in
+//! reused by every chunk the thread runs within a call; between calls they wait in `B`'s
+//! handle or in the process's spare set ([`spare`]). Unsorted rows and duplicates in
 //! either operand are accepted: duplicates simply add. Sums that cancel stay as explicit
 //! zeros. Every output value is the sum of its products in a fixed order (row of `A` left
 //! to right, then row of `B` left to right), so results do not depend on the thread count.

@@ -168,3 +168,17 @@ def test_native_handle_reports_its_strategy():
         np.testing.assert_allclose(h.mult_vec(np.ones(100)), dense(a) @ np.ones(100))
     with pytest.raises(ValueError, match="unknown SpMV strategy"):
         k.to_handle(a, strategy="csr5")
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_matrix_times_itself_through_one_handle(kernel, transpose, dtype):
+    # `a.multiply(a)` makes one handle and passes it as both operands (`kernel` is active).
+    m = sps.random(60, 60, density=0.15, format="csr", random_state=11)
+    a = CSR.from_scipy(m)
+    for _ in range(2):  # the second product reuses the first's workspaces
+        c = a.multiply(a, transpose, dtype=dtype)
+        assert c.values.dtype == dtype
+        want = (m @ m.T if transpose else m @ m).toarray()
+        rtol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(dense(c), want, rtol=rtol)

@@ -106,7 +106,8 @@ fn view<'a, T: Element, I: Index>(
     CsrRef::try_from_parts(nrows, ncols, rp, ci, v).map_err(to_py)
 }
 
-/// The transpose (rows sorted by column; a pattern stays a pattern).
+/// The transpose (rows sorted by column; a pattern stays a pattern), the columns checked by
+/// the counting pass that reads them (`Csr::try_transpose_parts`).
 #[pyfunction]
 #[pyo3(signature = (nrows, ncols, rowptrs, colinds, values=None))]
 pub(crate) fn transpose(
@@ -122,7 +123,7 @@ pub(crate) fn transpose(
     let st = arrays.structure()?.copied_if(foreign);
     with_typed!(st, arrays.values()?, |r, c, v| {
         let t = compute(py, c.len() + nrows + ncols, || {
-            Ok(view(nrows, ncols, r, c, v)?.transpose())
+            Csr::try_transpose_parts(nrows, ncols, r, c, v).map_err(to_py)
         })?;
         Ok(parts(py, t))
     })

@@ -480,6 +480,7 @@ fn bucket_by_row<T: Element, I: Index>(
         keys: rows,
         other: cols,
         values,
+        ncols,
     };
     let grouped = match group_sorted_keys(nrows, &entries)? {
         Some(grouped) => grouped,

@@ -144,7 +144,12 @@ pub(crate) fn check_columns<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[
 }
 
 /// The error for entry `pos`, whose column is not in `0..ncols` (`row_ptrs` validated).
-fn column_error<I: Index>(ncols: usize, row_ptrs: &[I], col_idxs: &[I], pos: usize) -> Error {
+pub(crate) fn column_error<I: Index>(
+    ncols: usize,
+    row_ptrs: &[I],
+    col_idxs: &[I],
+    pos: usize,
+) -> Error {
     // The row holding entry `pos` is the last r with row_ptrs[r] <= pos.
     let row = row_ptrs.partition_point(|p| p.to_usize() <= pos) - 1;
     Error::ColumnOutOfBounds {

@@ -13,9 +13,10 @@
 use rayon::prelude::*;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::Result;
-use crate::formats::validate::first_decrease;
+use crate::error::{Error, Result};
+use crate::formats::validate::{column_error, first_decrease, first_outside};
 use crate::parallel::{
     DisjointWriter, balanced_row_blocks, cut_by, even_ranges, piece_count, plan_scatter,
     try_zeroed, zeroed_output,
@@ -44,15 +45,26 @@ pub(crate) trait EntrySource<I, T>: Sync {
     fn for_each_key(&self, chunk: Range<usize>, f: impl FnMut(I));
     /// Number of entries.
     fn len(&self) -> usize;
-    /// The keys in input order, where they are stored as one array (for sampling).
+    /// The keys in input order, where they are stored as one array (for sampling, and to
+    /// find a key out of range).
     fn keys(&self) -> &[I];
+    /// The error reporting entry `pos`, whose key is not in `0..nkeys`.
+    fn key_error(&self, pos: usize, nkeys: usize) -> Error;
 }
 
-/// Triplet arrays: entry `k` is `(keys[k], other[k], values[k])`.
+/// `k` as a position below `nkeys`, or `None` (a negative key too).
+#[inline(always)]
+fn key_below<I: Index>(k: I, nkeys: usize) -> Option<usize> {
+    k.try_to_usize().filter(|&k| k < nkeys)
+}
+
+/// Triplet arrays: entry `k` is `(keys[k], other[k], values[k])`, COO rows, columns and
+/// values of a matrix with `ncols` columns.
 pub(crate) struct Triplets<'a, I, T> {
     pub keys: &'a [I],
     pub other: &'a [I],
     pub values: &'a [T],
+    pub ncols: usize,
 }
 
 impl<I: Index, T: Element> EntrySource<I, T> for Triplets<'_, I, T> {
@@ -80,26 +92,59 @@ impl<I: Index, T: Element> EntrySource<I, T> for Triplets<'_, I, T> {
     fn keys(&self) -> &[I] {
         self.keys
     }
+    fn key_error(&self, pos: usize, nkeys: usize) -> Error {
+        Error::EntryOutOfBounds {
+            entry: pos,
+            row: self.keys[pos].to_i128(),
+            col: self.other[pos].to_i128(),
+            nrows: nkeys,
+            ncols: self.ncols,
+        }
+    }
 }
 
-/// A CSR matrix read as `(col, row, value)`: grouping it by key transposes it.
-pub(crate) struct Transposed<'a, T, I>(pub CsrRef<'a, T, I>);
+/// A CSR matrix read as `(col, row, value)`: grouping it by key transposes it. Its row
+/// pointers are valid for its columns and values (`nrows + 1` of them, from 0, never
+/// decreasing, up to `cols.len() == vals.len()`); its columns may be unchecked: grouping by
+/// key checks them against the column count.
+pub(crate) struct Transposed<'a, T, I> {
+    ptrs: &'a [I],
+    cols: &'a [I],
+    vals: &'a [T],
+}
+
+impl<'a, T: Element, I: Index> Transposed<'a, T, I> {
+    /// A valid matrix, transposed.
+    pub(crate) fn of(a: CsrRef<'a, T, I>) -> Self {
+        Self {
+            ptrs: a.row_ptrs(),
+            cols: a.col_idxs(),
+            vals: a.values(),
+        }
+    }
+
+    /// Arrays whose row pointers were checked for the columns and values
+    /// (`validate::check_all_but_columns`), the columns not.
+    pub(crate) fn of_checked_row_ptrs(ptrs: &'a [I], cols: &'a [I], vals: &'a [T]) -> Self {
+        Self { ptrs, cols, vals }
+    }
+}
 
 impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
     fn chunks(&self, pieces: usize) -> Vec<Range<usize>> {
-        balanced_row_blocks(self.0.row_ptrs(), pieces)
+        balanced_row_blocks(self.ptrs, pieces)
             .windows(2)
             .map(|w| w[0]..w[1])
             .collect()
     }
     #[inline]
     fn for_each(&self, rows: Range<usize>, mut f: impl FnMut(I, I, T)) {
-        // The block's entries as two slices, cut row by row at the pointers (a valid CSR:
-        // non-decreasing pointers within them), not through a checked `row` call per row.
-        let ptrs = &self.0.row_ptrs()[rows.start..=rows.end];
+        // The block's entries as two slices, cut row by row at the pointers (valid: non-
+        // decreasing within them), not through a checked `row` call per row.
+        let ptrs = &self.ptrs[rows.start..=rows.end];
         let first = ptrs[0].to_usize();
-        let cols = &self.0.col_idxs()[first..ptrs[ptrs.len() - 1].to_usize()];
-        let vals = &self.0.values()[first..first + cols.len()];
+        let cols = &self.cols[first..ptrs[ptrs.len() - 1].to_usize()];
+        let vals = &self.vals[first..first + cols.len()];
         let mut at = 0;
         for (r, end) in rows.zip(&ptrs[1..]) {
             let end = end.to_usize() - first;
@@ -112,30 +157,34 @@ impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
     }
     #[inline]
     fn for_each_key(&self, rows: Range<usize>, f: impl FnMut(I)) {
-        let ptrs = self.0.row_ptrs();
-        self.0.col_idxs()[ptrs[rows.start].to_usize()..ptrs[rows.end].to_usize()]
+        self.cols[self.ptrs[rows.start].to_usize()..self.ptrs[rows.end].to_usize()]
             .iter()
             .copied()
             .for_each(f);
     }
     fn len(&self) -> usize {
-        self.0.nnz()
+        self.cols.len()
     }
     fn keys(&self) -> &[I] {
-        self.0.col_idxs()
+        self.cols
+    }
+    fn key_error(&self, pos: usize, nkeys: usize) -> Error {
+        column_error(nkeys, self.ptrs, self.cols, pos)
     }
 }
 
-/// Groups the entries of `source` by key (every key `< nkeys`), stably.
+/// Groups the entries of `source` by key, stably.
 ///
 /// Extra memory (beyond the output) stays O(nnz) whatever `nkeys` and the thread count:
 /// per-piece counters are capped by [`capped_pieces`], and a sort in one piece counts
 /// straight into the output's pointers.
 ///
-/// The caller guarantees every key is a valid index below `nkeys`, and that `nkeys`, every
+/// The keys are checked against `nkeys` as they are counted, before anything moves (the
+/// count reads them anyway: no pass of its own). The caller guarantees that `nkeys`, every
 /// `other` index and the entry count fit `I`.
 ///
 /// # Errors
+/// The source's [`EntrySource::key_error`] for the first key not in `0..nkeys`;
 /// [`crate::Error::OutOfMemory`] (or [`crate::Error::SizeOverflow`]) if the `nkeys + 1`
 /// pointers cannot be allocated.
 pub(crate) fn group_by_key<I: Index, T: Element>(
@@ -146,7 +195,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     let mut ptrs = try_zeroed(nkeys.saturating_add(1), "row pointer array")?;
     let pieces = capped_pieces(nnz, nkeys);
     if pieces == 1 {
-        let (other, values) = sort_in_one_piece(source, &mut ptrs);
+        let (other, values) = sort_in_one_piece(source, &mut ptrs)?;
         return Ok(Grouped {
             ptrs,
             other,
@@ -158,7 +207,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     if pieces == piece_count(nnz)
         && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(source.keys()))
     {
-        let (_, other, values) = partition::<false, _, _>(&mut ptrs, 0, source);
+        let (_, other, values) = partition::<false, _, _>(&mut ptrs, (0, nkeys), source)?;
         return Ok(Grouped {
             ptrs,
             other,
@@ -168,7 +217,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     let nbuckets = ((nkeys - 1) >> KEY_BUCKET_BITS) + 1;
     let mut bucket_ptrs: Vec<I> = vec![I::ZERO; nbuckets + 1];
     let (tmp_keys, tmp_other, tmp_values) =
-        partition::<true, _, _>(&mut bucket_ptrs, KEY_BUCKET_BITS, source);
+        partition::<true, _, _>(&mut bucket_ptrs, (KEY_BUCKET_BITS, nkeys), source)?;
     let mut out_other = zeroed_output(nnz);
     let mut out_values = zeroed_output(nnz);
     // Cut every array at bucket boundaries: bucket b owns keys [b << bits, (b + 1) << bits)
@@ -278,18 +327,29 @@ fn capped_pieces(nnz: usize, nbuckets: usize) -> usize {
 
 /// A stable counting sort in one piece that counts straight into `ptrs` (zeros, `nkeys + 1`
 /// entries): no memory beyond the output.
+///
+/// # Errors
+/// As [`group_by_key`] for a key out of range.
 fn sort_in_one_piece<I: Index, T: Element>(
     source: &impl EntrySource<I, T>,
     ptrs: &mut [I],
-) -> (Vec<I>, Vec<T>) {
+) -> Result<(Vec<I>, Vec<T>)> {
     let nnz = source.len();
+    let nkeys = ptrs.len() - 1;
     let whole = source.chunks(1).pop().unwrap_or_default();
     // ptrs[k + 1] counts key k, then becomes key k's start, then (after the scatter) its
     // end, which is key k + 1's start; every value is at most nnz, which fits I.
-    source.for_each_key(whole.clone(), |k| {
-        let p = &mut ptrs[k.to_usize() + 1];
-        *p = I::truncate(p.to_usize() + 1);
+    let mut outside = false;
+    source.for_each_key(whole.clone(), |k| match key_below(k, nkeys) {
+        Some(k) => {
+            let p = &mut ptrs[k + 1];
+            *p = I::truncate(p.to_usize() + 1);
+        }
+        None => outside = true,
     });
+    if outside {
+        return Err(first_key_error(source, nkeys));
+    }
     let mut start = 0;
     for p in &mut ptrs[1..] {
         let count = p.to_usize();
@@ -305,7 +365,14 @@ fn sort_in_one_piece<I: Index, T: Element>(
         values[at] = v;
         *p = I::truncate(at + 1);
     });
-    (other, values)
+    Ok((other, values))
+}
+
+/// The source's error for its first key not in `0..nkeys` (one exists).
+#[cold]
+fn first_key_error<I: Index, T: Element>(source: &impl EntrySource<I, T>, nkeys: usize) -> Error {
+    let pos = first_outside(source.keys(), nkeys).unwrap_or_default();
+    source.key_error(pos, nkeys)
 }
 
 /// Consecutive entries sampled per window by [`keys_are_local`].
@@ -339,24 +406,38 @@ fn keys_are_local<I: Index>(keys: &[I]) -> bool {
 }
 
 /// One stable parallel counting-sort pass by bucket `key >> shift` (`bucket_ptrs.len() - 1`
-/// buckets), which fills `bucket_ptrs` with the bucket boundaries. Returns the moved
-/// entries; the keys are moved too only if `KEEP_KEYS` (otherwise the returned key vector is
-/// empty).
+/// buckets, which cover keys `0..nkeys`), which fills `bucket_ptrs` with the bucket
+/// boundaries. Returns the moved entries; the keys are moved too only if `KEEP_KEYS`
+/// (otherwise the returned key vector is empty).
+///
+/// # Errors
+/// As [`group_by_key`] for a key out of range (found by the count, before anything moves).
 fn partition<const KEEP_KEYS: bool, I: Index, T: Element>(
     bucket_ptrs: &mut [I],
-    shift: u32,
+    (shift, nkeys): (u32, usize),
     source: &impl EntrySource<I, T>,
-) -> (Vec<I>, Vec<I>, Vec<T>) {
+) -> Result<(Vec<I>, Vec<I>, Vec<T>)> {
     let nnz = source.len();
     let pieces = capped_pieces(nnz, bucket_ptrs.len() - 1);
     let chunks = source.chunks(pieces);
+    let outside = AtomicBool::new(false);
     let cursors = plan_scatter(&chunks, bucket_ptrs, |chunk, counts| {
-        source.for_each_key(chunk, |k| {
-            let n = &mut counts[k.to_usize() >> shift];
-            // A count is at most nnz, which fits I (caller of group_by_key).
-            *n = I::truncate(n.to_usize() + 1);
+        let mut here = false;
+        source.for_each_key(chunk, |k| match key_below(k, nkeys) {
+            Some(k) => {
+                let n = &mut counts[k >> shift];
+                // A count is at most nnz, which fits I (caller of group_by_key).
+                *n = I::truncate(n.to_usize() + 1);
+            }
+            None => here = true,
         });
+        if here {
+            outside.store(true, Ordering::Relaxed);
+        }
     });
+    if outside.into_inner() {
+        return Err(first_key_error(source, nkeys));
+    }
     let mut out_keys = zeroed_output(if KEEP_KEYS { nnz } else { 0 });
     let mut out_other = zeroed_output(nnz);
     let mut out_values = zeroed_output(nnz);
@@ -386,7 +467,7 @@ fn partition<const KEEP_KEYS: bool, I: Index, T: Element>(
                 });
             });
     }
-    (out_keys, out_other, out_values)
+    Ok((out_keys, out_other, out_values))
 }
 
 #[cfg(test)]
@@ -426,9 +507,10 @@ mod tests {
             keys: &keys,
             other: &other,
             values: &values,
+            ncols: 16,
         };
         let mut ptrs = vec![0_i32; 6];
-        let (o, v) = sort_in_one_piece(&source, &mut ptrs);
+        let (o, v) = sort_in_one_piece(&source, &mut ptrs).expect("keys below 5");
         assert_eq!(ptrs, vec![0, 2, 3, 3, 6, 6]);
         assert_eq!(o, vec![11, 14, 13, 10, 12, 15]);
         assert_eq!(v, vec![1.5, 4.5, 3.5, 0.5, 2.5, 5.5]);

@@ -273,6 +273,23 @@ fn mult_vec_parts_checks_while_multiplying<T: TestScalar, I: TestIndex>() {
     });
 }
 
+/// `Csr::try_transpose_parts` on arbitrary arrays: what `try_from_parts` then `transpose`
+/// give, the same error included, never a panic.
+fn transpose_parts_checks_while_counting<T: TestScalar, I: TestIndex>() {
+    proptest!(ProptestConfig::with_cases(512), |((nrows, ncols, row_ptrs, col_idxs, values) in arb_raw_parts::<T, I>(8, 8, 30))| {
+        let checked = CsrRef::try_from_parts(nrows, ncols, &row_ptrs, &col_idxs, &values);
+        // A valid matrix with 2^31 columns has a transpose of 2^31 rows: too big to compare.
+        prop_assume!(checked.is_err() || ncols <= 1 << 16);
+        let got = catch_unwind(AssertUnwindSafe(|| {
+            Csr::try_transpose_parts(nrows, ncols, &row_ptrs, &col_idxs, &values)
+        }));
+        let Ok(got) = got else {
+            return Err(TestCaseError::fail("try_transpose_parts panicked"));
+        };
+        prop_assert_eq!(got, checked.map(|a| a.transpose()));
+    });
+}
+
 /// The raw-parts strategy produces both valid and invalid inputs (otherwise the property
 /// above proves little).
 #[test]
@@ -299,7 +316,8 @@ test_all_types!(
     matrix_data_cleanup,
     expand_symmetry_gives_the_full_matrix,
     try_from_parts_never_panics,
-    mult_vec_parts_checks_while_multiplying
+    mult_vec_parts_checks_while_multiplying,
+    transpose_parts_checks_while_counting
 );
 
 #[test]

@@ -1,6 +1,7 @@
-//! Transposition: shapes, sorted output, duplicates in input row order, views and patterns.
+//! Transposition: shapes, sorted output, duplicates in input row order, views and patterns,
+//! and the transpose of unchecked arrays.
 
-use csr::{Csr, CsrPattern, CsrRef};
+use csr::{Csr, CsrPattern, CsrRef, Error};
 use csr_testkit::{
     NaiveCsr, TestIndex, TestScalar, idxs, test_all_index_types, test_all_types, vals,
 };
@@ -90,3 +91,82 @@ fn pattern_transpose<I: TestIndex>() {
 }
 
 test_all_index_types!(pattern_transpose);
+
+/// A `nrows x ncols` matrix of `per_row` entries per row with columns either near the
+/// diagonal (`local`: the one-level counting sort) or spread over all columns (the
+/// two-level sort when there are more than 2^14 columns).
+fn spread_parts(nrows: usize, ncols: usize, per_row: usize, local: bool) -> Csr<f64, i64> {
+    let mut cols = Vec::with_capacity(nrows * per_row);
+    for r in 0..nrows {
+        for j in 0..per_row {
+            let c = if local {
+                (r * ncols / nrows + j * 3) % ncols
+            } else {
+                (r * 7919 + j * 104_729) % ncols
+            };
+            cols.push(c as i64);
+        }
+    }
+    let ptrs = (0..=nrows).map(|r| (r * per_row) as i64).collect();
+    let values = (0..cols.len()).map(|k| k as f64 * 0.5 - 3.0).collect();
+    Csr::try_from_parts(nrows, ncols, ptrs, cols, values).unwrap()
+}
+
+/// The transpose of unchecked arrays equals the checked transpose on inputs large enough
+/// for every path of the counting sort (one piece, one level, two levels), on 1 to 4
+/// threads; a bad column anywhere (first entry, middle, last entry; negative or too large)
+/// gives `try_from_parts`'s error, naming the first bad entry.
+#[test]
+fn transpose_of_unchecked_parts_checks_every_path() {
+    let shapes = [
+        (50, 40, 3, true),
+        (40_000, 30_000, 5, true),
+        (40_000, 300_000, 5, false),
+    ];
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for &(nrows, ncols, per_row, local) in &shapes {
+                let a = spread_parts(nrows, ncols, per_row, local);
+                let (p, c, v) = (a.row_ptrs(), a.col_idxs(), a.values());
+                let t = Csr::try_transpose_parts(nrows, ncols, p, c, v).unwrap();
+                assert_eq!(t, a.transpose(), "{nrows}x{ncols} on {threads} threads");
+                let nnz = c.len();
+                for (pos, bad) in [
+                    (0, -1),
+                    (nnz / 2, ncols as i64),
+                    (nnz - 1, i64::MAX),
+                    (nnz / 3, -5),
+                ] {
+                    let mut cols = c.to_vec();
+                    cols[pos] = bad;
+                    // A second bad entry later: the first must be reported.
+                    cols[nnz - 1] = if pos == nnz - 1 {
+                        bad
+                    } else {
+                        ncols as i64 + 1
+                    };
+                    let want = CsrRef::try_from_parts(nrows, ncols, p, &cols, v).unwrap_err();
+                    assert!(matches!(want, Error::ColumnOutOfBounds { pos: at, .. } if at == pos));
+                    let got = Csr::try_transpose_parts(nrows, ncols, p, &cols, v).unwrap_err();
+                    assert_eq!(got, want, "{nrows}x{ncols}, bad column {bad} at {pos}");
+                }
+            }
+        });
+    }
+}
+
+/// Row pointers are checked before anything is read through them.
+#[test]
+fn transpose_of_unchecked_parts_reports_bad_row_pointers() {
+    let cols = [0_i32, 1, 2];
+    let values = [1.0_f64, 2.0, 3.0];
+    for ptrs in [&[0, 2, 1][..], &[1, 2, 3], &[0, 2, 9], &[0, 3]] {
+        let want = CsrRef::try_from_parts(2, 3, ptrs, &cols, &values).map(|a| a.transpose());
+        assert!(want.is_err());
+        assert_eq!(Csr::try_transpose_parts(2, 3, ptrs, &cols, &values), want);
+    }
+}

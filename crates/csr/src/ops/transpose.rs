@@ -82,8 +82,9 @@ impl<T: Element, I: Index> Csr<T, I> {
     /// The transpose of the `nrows × ncols` matrix held by CSR arrays that nobody has
     /// checked (e.g. arrays from Python): what [`CsrRef::try_from_parts`] followed by
     /// [`CsrRef::transpose`] gives, with the columns checked by the counting pass that
-    /// reads them anyway rather than by a pass of their own (on a 20M-entry matrix, a tenth
-    /// of the transpose). Rows may be unsorted and hold duplicates.
+    /// reads them anyway rather than by a pass of their own (poisson2d:2000, 20M entries, 2
+    /// threads: that pass took 5.9–6.5 ms of a 72–94 ms transpose). Rows may be unsorted and
+    /// hold duplicates.
     ///
     /// # Errors
     /// The error [`CsrRef::try_from_parts`] gives for the same arrays (the same first bad

@@ -385,7 +385,8 @@ const LOCAL_SPREAD: usize = 1 << 15;
 
 /// Whether entries close in the input have close keys (sorted input, a stencil's columns), so
 /// that a one-level scatter writes few cache lines at a time. Looks at 256 windows of 64
-/// consecutive entries spread over the input.
+/// consecutive entries spread over the input. The keys are not checked yet: a negative one
+/// reads as `usize::MAX` (the count then rejects it).
 fn keys_are_local<I: Index>(keys: &[I]) -> bool {
     let windows = keys.len() / LOCALITY_WINDOW;
     if windows == 0 {
@@ -396,7 +397,8 @@ fn keys_are_local<I: Index>(keys: &[I]) -> bool {
             let start = s * windows / LOCALITY_SAMPLES.min(windows) * LOCALITY_WINDOW;
             let w = &keys[start..start + LOCALITY_WINDOW];
             let (lo, hi) = w.iter().fold((usize::MAX, 0), |(lo, hi), k| {
-                (lo.min(k.to_usize()), hi.max(k.to_usize()))
+                let k = k.try_to_usize().unwrap_or(usize::MAX);
+                (lo.min(k), hi.max(k))
             });
             hi - lo
         })

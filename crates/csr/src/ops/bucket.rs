@@ -499,6 +499,72 @@ mod tests {
         });
     }
 
+    /// Each path of the sort (one piece, one level, two levels; which one a case takes is
+    /// asserted) groups valid keys as a stable sort does, and reports the first key out of
+    /// range, negative or too large, before anything moves.
+    #[test]
+    fn every_path_checks_the_keys() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            // (entries, keys, step: entry i has key i * step % keys, path)
+            let cases = [
+                (1_000, 100, 1, "one piece"),
+                (400_000, 1_000, 7, "one level"),
+                (400_000, 40_000, 7_919, "two levels"),
+            ];
+            for (nnz, nkeys, step, path) in cases {
+                let keys: Vec<i64> = (0..nnz).map(|i| (i * step % nkeys) as i64).collect();
+                let other: Vec<i64> = (0..nnz as i64).collect();
+                let values = vec![0.5_f64; nnz];
+                let pieces = capped_pieces(nnz, nkeys);
+                let one_level = pieces == piece_count(nnz)
+                    && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(&keys));
+                let taken = match (pieces, one_level) {
+                    (1, _) => "one piece",
+                    (_, true) => "one level",
+                    _ => "two levels",
+                };
+                assert_eq!(taken, path);
+                let source = Triplets {
+                    keys: &keys,
+                    other: &other,
+                    values: &values,
+                    ncols: nnz,
+                };
+                let grouped = group_by_key(nkeys, &source).expect("valid keys");
+                // Stable: within a key, `other` (the input position) increases.
+                let mut want: Vec<(i64, i64)> = keys.iter().copied().zip(0..).collect();
+                want.sort_by_key(|&(k, _)| k);
+                let got: Vec<i64> = grouped.other;
+                assert!(want.iter().map(|w| w.1).eq(got), "{path}");
+                for (pos, bad) in [(0, -1), (nnz / 2, nkeys as i64), (nnz - 7, i64::MAX)] {
+                    let mut keys = keys.clone();
+                    keys[pos] = bad;
+                    keys[nnz - 1] = -3;
+                    let source = Triplets {
+                        keys: &keys,
+                        ..source
+                    };
+                    let err = group_by_key(nkeys, &source).err();
+                    assert_eq!(
+                        err,
+                        Some(crate::Error::EntryOutOfBounds {
+                            entry: pos,
+                            row: bad.into(),
+                            col: pos as i128,
+                            nrows: nkeys,
+                            ncols: nnz,
+                        }),
+                        "{path}, key {bad} at {pos}"
+                    );
+                }
+            }
+        });
+    }
+
     /// The one-piece sort (counting straight into the pointers) is the stable sort.
     #[test]
     fn one_piece_sort_is_stable() {

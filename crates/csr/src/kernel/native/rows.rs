@@ -10,7 +10,6 @@ use rayon::prelude::*;
 
 use super::dot::{Block, Out, accumulate, dot, dot_prefetch, finish_row, slots};
 use super::stream::{self, Streaming};
-use crate::parallel::partition_point;
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -101,11 +100,15 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
 /// check and the product one stream for the hardware prefetcher. On poisson2d:2000 (20M
 /// entries), spans of 64 to 256 entries beat a separate validation pass and spans of 4096
 /// did not; with 128, medians of alternating runs went 16.2 → 15.5 ms on 2 threads and
-/// 36.7 → 30.4 ms on 1 (2026-12-05).
+/// 36.7 → 30.4 ms on 1 (2026-12-05). Spans found by adapting their row count
+/// ([`next_span_rows`]) rather than by a galloping search in the row pointers: one-call
+/// SpMV, the `load_balance` handle's time over the one-call time (in-process alternation, 2 threads):
+/// poisson2d:2000 0.81 → 0.86–0.91, powerlaw:200000:3 2.13 → 1.85 ms (2026-12-06,
+/// `bench/runs/2026-12-06-one-call-spans`).
 const CHECK_SPAN: usize = 128;
 
 /// [`rows_into`], and with `check` for rows whose columns nobody has checked: the columns of
-/// each span of rows holding about [`CHECK_SPAN`] entries are checked against `x.len()` (a
+/// each span of rows holding about [`CHECK_SPAN`] entries ([`next_span_rows`]) are checked against `x.len()` (a
 /// vectorised pass) just before the span is multiplied, so the matrix is read from memory
 /// once rather than once to validate and once to multiply. `false` at the first span with a
 /// column outside `0..x.len()`, the spans before it written.
@@ -126,10 +129,12 @@ unsafe fn rows_into_checking<T: Scalar, I: Index>(
         unsafe { rows_into((ptrs, cols, vals), rows, prefetch, x, out, y) };
         return true;
     }
+    let mut span_rows = 1;
     let mut start = rows.start;
     while start < rows.end {
-        let end = span_end(ptrs, start, rows.end);
-        if I::any_outside(&cols[ptrs[start].to_usize()..ptrs[end].to_usize()], x.len()) {
+        let end = start + span_rows.min(rows.end - start);
+        let (first, past) = (ptrs[start].to_usize(), ptrs[end].to_usize());
+        if I::any_outside(&cols[first..past], x.len()) {
             return false;
         }
         let ys = &mut y[start - rows.start..end - rows.start];
@@ -137,23 +142,27 @@ unsafe fn rows_into_checking<T: Scalar, I: Index>(
         // just checked to be below x.len().
         unsafe { rows_into((ptrs, cols, vals), start..end, prefetch, x, out, ys) };
         start = end;
+        span_rows = next_span_rows(span_rows, past - first);
     }
     true
 }
 
-/// The row ending the span that starts at row `start` (`start < limit`): the first row
-/// after `start` at which [`CHECK_SPAN`] entries have been passed, or `limit`. Found by
-/// galloping from `start`, so the probes stay near it in `ptrs`.
-fn span_end<I: Index>(ptrs: &[I], start: usize, limit: usize) -> usize {
-    let target = ptrs[start].to_usize() + CHECK_SPAN;
-    // Every row in start + 1..lo begins before the target.
-    let (mut lo, mut hi, mut step) = (start + 1, start + 1, 1);
-    while hi < limit && ptrs[hi].to_usize() < target {
-        lo = hi + 1;
-        hi = (hi + step).min(limit);
-        step *= 2;
+/// The number of rows of the next span of [`rows_into_checking`], from the last one's
+/// rows and entries: doubled (up to [`CHECK_SPAN`] rows) below half of `CHECK_SPAN`
+/// entries, cut in proportion (to one row at least) above twice it. Neighbouring rows have
+/// similar lengths, so the spans settle near `CHECK_SPAN` entries at the cost of one
+/// comparison per span, with no search in the row pointers. Rows longer than a span get a
+/// span each from the second of them on.
+#[inline(always)]
+fn next_span_rows(rows: usize, entries: usize) -> usize {
+    if entries < CHECK_SPAN / 2 {
+        (rows * 2).min(CHECK_SPAN)
+    } else if entries > CHECK_SPAN * 2 {
+        // rows <= CHECK_SPAN: no overflow.
+        (rows * CHECK_SPAN / entries).max(1)
+    } else {
+        rows
     }
-    lo + partition_point(hi - lo, |i| ptrs[lo + i].to_usize() < target)
 }
 
 /// [`vec_rows`] with its writer.
@@ -308,27 +317,53 @@ mod tests {
     use crate::Csr;
     use crate::scalar::finish;
 
-    /// The galloping search for a span's end finds what a walk row by row finds: the first
-    /// row after the start at which `CHECK_SPAN` entries have been passed, or the limit; over
-    /// empty rows, one-entry rows and rows longer than a span.
+    /// The spans of [`rows_into_checking`], walked over rows of changing lengths: they
+    /// cover the rows in order, at least one row and at most `CHECK_SPAN` each; over a run of
+    /// equal rows they settle within a factor two of `CHECK_SPAN` entries; in a run of rows
+    /// longer than that, every span after the first is one row.
     #[test]
-    fn span_end_is_the_first_row_past_the_span() {
-        let lengths = [0, 0, 1, 3, 0, CHECK_SPAN, 1, 0, 0, 2 * CHECK_SPAN + 1, 5];
-        let mut ptrs = vec![0_i32];
-        for r in 0..4000 {
-            let len = lengths[r % lengths.len()] + usize::from(r % 3 == 0);
-            ptrs.push(ptrs[r] + len as i32);
-        }
-        let nrows = ptrs.len() - 1;
-        for start in 0..nrows {
-            for limit in [start + 1, (start + 7).min(nrows), nrows] {
-                let target = ptrs[start] as usize + CHECK_SPAN;
-                let want = (start + 1..limit)
-                    .find(|&r| ptrs[r] as usize >= target)
-                    .unwrap_or(limit);
-                assert_eq!(span_end(&ptrs, start, limit), want, "{start}..{limit}");
+    fn spans_settle_near_the_target_length() {
+        // (row length, rows): short rows, long rows, empty rows, one-entry rows, short rows.
+        let runs = [
+            (5, 4000),
+            (3 * CHECK_SPAN, 50),
+            (0, 3000),
+            (1, 4000),
+            (5, 2000),
+        ];
+        let mut ptrs = vec![0_usize];
+        for &(len, count) in &runs {
+            for _ in 0..count {
+                ptrs.push(ptrs.last().unwrap() + len);
             }
         }
+        let nrows = ptrs.len() - 1;
+        let (mut start, mut rows, mut spans) = (0, 1, Vec::new());
+        while start < nrows {
+            let end = start + rows.min(nrows - start);
+            spans.push(start..end);
+            rows = next_span_rows(rows, ptrs[end] - ptrs[start]);
+            start = end;
+        }
+        assert!(spans.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!((spans[0].start, spans.last().unwrap().end), (0, nrows));
+        assert!(spans.iter().all(|s| (1..=CHECK_SPAN).contains(&s.len())));
+        let entries = |s: &std::ops::Range<usize>| ptrs[s.end] - ptrs[s.start];
+        let settled: Vec<_> = spans
+            .iter()
+            .filter(|s| s.start >= 1000 && s.end <= 4000)
+            .collect();
+        assert!(settled.len() > 10);
+        assert!(
+            settled
+                .iter()
+                .all(|s| (CHECK_SPAN / 2..=2 * CHECK_SPAN).contains(&entries(s)))
+        );
+        let long: Vec<_> = spans
+            .iter()
+            .filter(|s| s.end > 4000 && s.start < 4050)
+            .collect();
+        assert!(long.len() > 10 && long[1..].iter().all(|s| s.len() == 1));
     }
 
     /// A product whose `y` is large enough to stream (16 MiB of f64) gives the stored

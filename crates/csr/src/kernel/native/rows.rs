@@ -101,17 +101,17 @@ unsafe fn vec_rows<T: Scalar, I: Index>(
 /// entries), spans of 64 to 256 entries beat a separate validation pass and spans of 4096
 /// did not; with 128, medians of alternating runs went 16.2 → 15.5 ms on 2 threads and
 /// 36.7 → 30.4 ms on 1 (2026-12-05). Spans found by adapting their row count
-/// ([`next_span_rows`]) rather than by a galloping search in the row pointers: one-call
-/// SpMV, the `load_balance` handle's time over the one-call time (in-process alternation, 2 threads):
-/// poisson2d:2000 0.81 → 0.86–0.91, powerlaw:200000:3 2.13 → 1.85 ms (2026-12-06,
+/// ([`next_span_rows`]) rather than by a galloping search in the row pointers, the
+/// `load_balance` handle's time over the one-call time (in-process alternation, 2 threads):
+/// poisson2d:2000 0.81 → 0.86–0.91; powerlaw:200000:3 2.13 → 1.85 ms one-call (2026-12-06,
 /// `bench/runs/2026-12-06-one-call-spans`).
 const CHECK_SPAN: usize = 128;
 
 /// [`rows_into`], and with `check` for rows whose columns nobody has checked: the columns of
-/// each span of rows holding about [`CHECK_SPAN`] entries ([`next_span_rows`]) are checked against `x.len()` (a
-/// vectorised pass) just before the span is multiplied, so the matrix is read from memory
-/// once rather than once to validate and once to multiply. `false` at the first span with a
-/// column outside `0..x.len()`, the spans before it written.
+/// each span of rows holding about [`CHECK_SPAN`] entries ([`next_span_rows`]) are checked
+/// against `x.len()` (a vectorised pass) just before the span is multiplied, so the matrix
+/// is read from memory once rather than once to validate and once to multiply. `false` at
+/// the first span with a column outside `0..x.len()`, the spans before it written.
 ///
 /// # Safety
 /// As [`vec_rows`].

@@ -516,6 +516,61 @@ fn mult_vec_parts_in_parallel_reports_the_first_bad_column() {
     });
 }
 
+/// `mult_vec_parts` and `mult_vec_parts_to_vec` on many row blocks whose row pointers go
+/// wrong between a first 0 and a last nnz: a decrease, a pointer past nnz then back, a
+/// negative one, each early, in the middle and late; the error is `try_from_parts`'s, never
+/// a panic or a read out of bounds.
+#[test]
+fn mult_vec_parts_in_parallel_reports_the_first_bad_row_pointer() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let a = messy(200_000, 3_000, 7);
+        let (nrows, ncols) = a.shape();
+        let nnz = a.nnz() as i32;
+        let x = vec![1.0; ncols];
+        for row in [1, nrows / 3, nrows / 2 + 17, nrows - 2] {
+            let faults: [fn(&mut [i32], usize, i32); 4] = [
+                |p, row, _| p[row] = p[row + 1] + 1,
+                |p, row, nnz| p[row] = nnz + 5,
+                |p, row, _| p[row] = -3,
+                |p, row, _| p[row] = i32::MIN,
+            ];
+            for fault in faults {
+                let mut ptrs = a.row_ptrs().to_vec();
+                fault(&mut ptrs, row, nnz);
+                let want =
+                    CsrRef::try_from_parts(nrows, ncols, &ptrs, a.col_idxs(), a.values()).map(drop);
+                assert!(want.is_err(), "row {row}");
+                let mut y = vec![0.0; nrows];
+                let got = NativeKernel::mult_vec_parts(
+                    nrows,
+                    ncols,
+                    &ptrs,
+                    a.col_idxs(),
+                    a.values(),
+                    1.0,
+                    &x,
+                    0.0,
+                    &mut y,
+                );
+                assert_eq!(got, want, "row {row}");
+                let got = NativeKernel::mult_vec_parts_to_vec(
+                    nrows,
+                    ncols,
+                    &ptrs,
+                    a.col_idxs(),
+                    a.values(),
+                    &x,
+                );
+                assert_eq!(got.map(drop), want, "row {row}");
+            }
+        }
+    });
+}
+
 /// Rows accumulated by sorting their products equal the workspace accumulators' rows bit
 /// for bit (columns in order, sums from zero in the same order), cancellations and signed
 /// zeros included.

@@ -30,7 +30,7 @@ use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
 use crate::kernel::topk::{
     OnePass, SelectScratch, TopK, concat_row_blocks, heap_offer, is_candidate, rank,
-    select_row_fast,
+    select_columns_fast, select_row_fast,
 };
 use crate::parallel::{cut_by, even_ranges, piece_count, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -311,11 +311,10 @@ fn upper_row<T: Scalar, I: Index>(
             inc.offer(k, j, i, acc[j], opts);
         }
     }
-    let kept = select_row_fast(
+    let kept = select_columns_fast(
         &mut out_cols[start..],
         i,
         opts,
-        |c: I| c.to_usize(),
         |c: I| acc[c.to_usize()].re(),
         select,
     );

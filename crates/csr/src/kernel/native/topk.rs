@@ -1,7 +1,7 @@
 //! Top-k SpGEMM: each row of `A·B` is accumulated as in [`spgemm`](super::spgemm) (same
 //! flop-balanced chunks, same per-thread accumulators, same summation order), then only
-//! its top entries are kept ([`select_row_fast`]: a heap of the best `k` over long rows, a
-//! selection of integer keys over short ones, then a sort of the kept).
+//! its top entries are kept ([`select_columns_fast`]: a heap of the best `k` over long rows,
+//! a selection of integer keys over short ones, then a sort of the kept).
 //!
 //! Memory: the output (at most `k` entries per row, written once to per-thread buffers,
 //! then copied into place) and one accumulator per thread (`ncols(B)` values and markers);
@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
-use crate::kernel::topk::{TopK, empty_result, select_row_fast, select_row_in_one_pass};
+use crate::kernel::topk::{TopK, empty_result, select_columns_fast, select_row_in_one_pass};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// The top entries of each row of `A·B` (shapes checked by the caller: `a.ncols() ==
@@ -71,11 +71,10 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
             select,
             ..
         } = ws;
-        let n = select_row_fast(
+        let n = select_columns_fast(
             &mut out_cols[start..],
             r,
             opts,
-            |c: I| c.to_usize(),
             |c: I| acc[c.to_usize()].re(),
             select,
         );

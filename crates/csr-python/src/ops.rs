@@ -1,6 +1,8 @@
 //! Whole-matrix operations on a `CSR`'s arrays: assembly from COO, transpose, row sorting,
 //! row normalisation. Each checks the arrays it reads, then runs without the GIL.
 
+use std::mem::MaybeUninit;
+
 use numpy::{PyArray1, PyArrayMethods, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -89,10 +91,24 @@ fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
 ) -> PyResult<Py<PyAny>> {
     let x = vector::<T>(x)?;
     let xs = slice_of("x", &x)?;
-    let y = compute(py, c.len() + nrows, || {
-        NativeKernel::mult_vec_parts_to_vec(nrows, ncols, r, c, v, xs).map_err(to_py)
+    // `y` comes from numpy, as scipy's does (a large one advised to use huge pages), sized
+    // by nrows only where nrows + 1 row pointers back it; otherwise it is empty and the
+    // product reports the arrays' error.
+    let len = if nrows.checked_add(1) == Some(r.len()) {
+        nrows
+    } else {
+        0
+    };
+    // SAFETY: a new C-contiguous array of `len` elements that nothing else refers to; its
+    // slots are handed to the product as uninitialised, and the array reaches Python only
+    // once the product has written every one of them.
+    let y = unsafe { PyArray1::<T>::new(py, [len], false) };
+    // SAFETY: as above; `y` outlives `slots`, and nothing else touches its buffer meanwhile.
+    let slots = unsafe { std::slice::from_raw_parts_mut(y.data().cast::<MaybeUninit<T>>(), len) };
+    compute(py, c.len() + nrows, || {
+        NativeKernel::mult_vec_parts_uninit(nrows, ncols, (r, c, v), xs, slots).map_err(to_py)
     })?;
-    Ok(PyArray1::from_vec(py, y).into_any().unbind())
+    Ok(y.into_any().unbind())
 }
 
 /// Checks a matrix's arrays (`ValueError` naming the first bad entry).

@@ -149,29 +149,71 @@ impl NativeKernel {
         values: &[T],
         x: &[T],
     ) -> Result<Vec<T>> {
-        // Checked before `y` is sized by nrows: there are then nrows + 1 row pointers.
-        validate::check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), values.len())?;
-        check_mult_vec("mult_vec", (nrows, ncols), x.len(), nrows)?;
+        // `y` is sized by nrows only where nrows + 1 row pointers back it; otherwise the
+        // arrays' error (the length of the row pointers, or an earlier one).
+        if nrows.checked_add(1) != Some(row_ptrs.len()) {
+            validate::check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), values.len())?;
+        }
         let mut y = Vec::new();
         y.try_reserve_exact(nrows)
             .map_err(|_| crate::Error::OutOfMemory {
                 what: "SpMV output",
                 bytes: nrows.saturating_mul(size_of::<T>()),
             })?;
-        // SAFETY: the row pointers and the lengths were checked above; beta = 0: the slots
-        // are never read.
+        Self::mult_vec_parts_uninit(
+            nrows,
+            ncols,
+            (row_ptrs, col_idxs, values),
+            x,
+            &mut y.spare_capacity_mut()[..nrows],
+        )?;
+        // SAFETY: on success every one of the first nrows slots was written.
+        unsafe { y.set_len(nrows) };
+        Ok(y)
+    }
+
+    /// `A·x` into slots that need not be initialised (a buffer from another allocator, such
+    /// as a new numpy array), for CSR arrays that nobody has checked: what
+    /// [`mult_vec_parts_to_vec`](Self::mult_vec_parts_to_vec) computes, written into `y`.
+    /// On success every slot of `y` is written.
+    ///
+    /// # Errors
+    /// As for [`mult_vec_parts`](Self::mult_vec_parts) with `y.len()` as `y`'s length; on
+    /// error the slots of `y` are unspecified (some perhaps still uninitialised).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use csr::kernel::NativeKernel;
+    ///
+    /// let mut y = [MaybeUninit::<f64>::uninit(); 2];
+    /// let a = (&[0, 2, 3][..], &[0, 2, 1][..], &[1.0, 2.0, 3.0][..]);
+    /// NativeKernel::mult_vec_parts_uninit(2, 3, a, &[1.0, 1.0, 1.0], &mut y)?;
+    /// // SAFETY: the product succeeded, so it wrote every slot.
+    /// assert_eq!(unsafe { [y[0].assume_init(), y[1].assume_init()] }, [3.0, 3.0]);
+    /// # Ok::<(), csr::Error>(())
+    /// ```
+    pub fn mult_vec_parts_uninit<T: Scalar, I: Index>(
+        nrows: usize,
+        ncols: usize,
+        (row_ptrs, col_idxs, values): (&[I], &[I], &[T]),
+        x: &[T],
+        y: &mut [MaybeUninit<T>],
+    ) -> Result<()> {
+        validate::check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), values.len())?;
+        check_mult_vec("mult_vec", (nrows, ncols), x.len(), y.len())?;
+        // SAFETY: the row pointers and the lengths were checked just above (y.len() ==
+        // nrows); beta = 0: the slots are never read.
         unsafe {
             Self::product_checking_columns(
                 (ncols, row_ptrs, col_idxs, values),
                 T::one(),
                 x,
                 T::zero(),
-                &mut y.spare_capacity_mut()[..nrows],
-            )?;
+                y,
+            )
         }
-        // SAFETY: on success every one of the first nrows slots was written.
-        unsafe { y.set_len(nrows) };
-        Ok(y)
     }
 
     /// The product of [`mult_vec_parts`](Self::mult_vec_parts) once the row pointers and

@@ -525,7 +525,7 @@ fn from_handle_t<T: Scalar + OutValues, I: Index + numpy::Element>(
     let a = owner.with(py, |t| {
         let h = pick(t).ok_or_else(released)?;
         let mut a = k.from_handle(h).map_err(to_py)?;
-        if drop_zeros {
+        if drop_zeros && !h.is_known_zero_free() {
             a.eliminate_zeros();
         }
         Ok(a)
@@ -534,7 +534,7 @@ fn from_handle_t<T: Scalar + OutValues, I: Index + numpy::Element>(
 }
 
 /// Moves the matrix out of `h` (no copy for a product, which owns its matrix), without the
-/// GIL; `drop_zeros` removes stored zeros.
+/// GIL; `drop_zeros` removes stored zeros (no scan where the product saw none).
 fn take_t<T: Scalar + OutValues, I: Index + numpy::Element>(
     py: Python<'_>,
     h: KHandle<T, I>,
@@ -542,6 +542,7 @@ fn take_t<T: Scalar + OutValues, I: Index + numpy::Element>(
 ) -> PyResult<Parts> {
     let (nrows, _) = h.shape();
     let work = h.matrix().nnz() + nrows;
+    let drop_zeros = drop_zeros && !h.is_known_zero_free();
     let a = compute(py, work, || {
         let mut a = h.into_csr();
         if drop_zeros {

@@ -55,6 +55,8 @@ pub struct Handle<'a, T, I> {
     /// may point into the matrix's arrays.
     pub(crate) state: KernelState<T, I>,
     matrix: Matrix<'a, T, I>,
+    /// Set where the kernel saw, as it computed the matrix, that no stored value is zero.
+    zero_free: bool,
 }
 
 impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
@@ -68,6 +70,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             kernel,
             matrix: Matrix::Borrowed(a),
             state,
+            zero_free: false,
         }
     }
 
@@ -77,7 +80,15 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
             kernel,
             matrix: Matrix::Owned(a),
             state,
+            zero_free: false,
         }
+    }
+
+    /// Records that no stored value of the matrix is zero (a product whose numeric pass
+    /// saw none), so that [`Handle::is_known_zero_free`] spares callers a scan.
+    pub(crate) fn known_zero_free(mut self, zero_free: bool) -> Self {
+        self.zero_free = zero_free;
+        self
     }
 
     /// The kernel that made this handle.
@@ -152,6 +163,38 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         self.matrix().shape()
     }
 
+    /// Whether the kernel that made this handle knows that no stored value is zero: a
+    /// native product whose numeric pass met no cancellation. `false` means unknown, not
+    /// that zeros are stored. Callers that must drop stored zeros
+    /// ([`Csr::eliminate_zeros`]) can skip that scan where this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::{Kernel, NativeKernel};
+    /// use csr::Csr;
+    ///
+    /// // [1 1] · [1 -1; 1 1] = [2 0]: the second entry cancels.
+    /// let a = Csr::<f64, i32>::try_from_parts(1, 2, vec![0, 2], vec![0, 1], vec![1.0, 1.0])?;
+    /// let b = Csr::<f64, i32>::try_from_parts(
+    ///     2, 2, vec![0, 2, 4], vec![0, 1, 0, 1], vec![1.0, -1.0, 1.0, 1.0])?;
+    /// let k = NativeKernel;
+    /// let (ha, hb) = (k.to_handle(a.view())?, k.to_handle(b.view())?);
+    /// let c = k.mult_ab(&ha, &hb)?;
+    /// assert_eq!(c.matrix().values(), &[2.0, 0.0]);
+    /// assert!(!c.is_known_zero_free());
+    ///
+    /// // [1 1] · I: no sum cancels, and the product says so.
+    /// let i = Csr::<f64, i32>::identity(2)?;
+    /// let c = k.mult_ab(&ha, &k.to_handle(i.view())?)?;
+    /// assert!(c.is_known_zero_free());
+    /// # Ok::<(), csr::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_known_zero_free(&self) -> bool {
+        self.zero_free
+    }
+
     /// The matrix, owned (a copy if it was borrowed).
     #[must_use]
     pub fn into_csr(self) -> Csr<T, I> {
@@ -167,6 +210,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
         if let Matrix::Borrowed(a) = self.matrix {
             self.matrix = Matrix::Owned(a.to_csr());
         }
+        self.zero_free = false;
         self.state = match self.state {
             // MKL's matrices point into the old arrays: drop them; the kernel rebuilds them.
             KernelState::None | KernelState::Mkl(_) => KernelState::None,

@@ -299,6 +299,12 @@ fn with_transpose<T: Scalar, I: Index, R>(
     }
 }
 
+/// The handle of a product, owning its matrix, with what its numeric pass saw of zeros.
+fn product_handle<T: Scalar, I: Index>(c: spgemm::Product<T, I>) -> Handle<'static, T, I> {
+    let state = native_state(c.matrix.view(), false);
+    Handle::owned(KernelId::Native, c.matrix, state).known_zero_free(!c.holds_zeros)
+}
+
 /// Whether two views show the very same arrays (`A·Aᵀ` through one handle, or two handles
 /// over one matrix).
 fn same_matrix<T: Scalar, I: Index>(a: CsrRef<'_, T, I>, b: CsrRef<'_, T, I>) -> bool {
@@ -377,8 +383,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         a.check_kernel(KernelId::Native, "mult_ab")?;
         b.check_kernel(KernelId::Native, "mult_ab")?;
         let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab", workspaces(b))?;
-        let state = native_state(c.view(), false);
-        Ok(Handle::owned(KernelId::Native, c, state))
+        Ok(product_handle(c))
     }
 
     fn mult_abt(
@@ -393,8 +398,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         let c = with_transpose(b, |bt, workspaces| {
             spgemm::multiply(am, bt, "mult_abt", workspaces)
         })?;
-        let state = native_state(c.view(), false);
-        Ok(Handle::owned(KernelId::Native, c, state))
+        Ok(product_handle(c))
     }
 
     fn mult_ab_topk(

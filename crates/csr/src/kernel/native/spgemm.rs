@@ -771,7 +771,24 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
-/// `A·B` with sorted output rows, explicit zeros from cancellation kept.
+/// A product and what its numeric pass saw of it.
+#[derive(Debug)]
+pub(super) struct Product<T, I> {
+    pub(super) matrix: Csr<T, I>,
+    /// Whether some stored value is zero (a sum that cancelled, or products of zeros):
+    /// checked row by row as each is written, while it is in cache, so that callers that
+    /// drop stored zeros need not scan the whole output again.
+    pub(super) holds_zeros: bool,
+}
+
+/// Whether `vals` (a row just written) holds a zero, without a branch per value.
+fn holds_zero<T: Scalar>(vals: &[T]) -> bool {
+    let zero = T::zero();
+    vals.iter().fold(false, |z, v| z | (*v == zero))
+}
+
+/// `A·B` with sorted output rows, explicit zeros from cancellation kept (and reported:
+/// [`Product::holds_zeros`]).
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`] unless `A.ncols == B.nrows`; [`Error::IndexTooNarrow`] if
@@ -784,7 +801,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
     b: CsrRef<'_, T, I>,
     op: &'static str,
     cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
-) -> Result<Csr<T, I>> {
+) -> Result<Product<T, I>> {
     if a.ncols() != b.nrows() {
         return Err(Error::DimensionMismatch {
             op,
@@ -802,7 +819,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     b: CsrRef<'_, T, I>,
     cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
     one_phase_max_bytes: usize,
-) -> Result<Csr<T, I>> {
+) -> Result<Product<T, I>> {
     debug_assert_eq!(a.ncols(), b.nrows());
     let (work, chunks) = plan(a, b);
     let workspaces = Workspaces::<T, I>::take(cache);
@@ -860,7 +877,7 @@ fn two_phase_product<T: Scalar, I: Index>(
     work: &[usize],
     chunks: &[Range<usize>],
     workspaces: &Workspaces<T, I>,
-) -> Result<Csr<T, I>> {
+) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
     // Symbolic: per-row counts into row_ptrs[r + 1].
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
@@ -890,29 +907,39 @@ fn two_phase_product<T: Scalar, I: Index>(
     // Numeric: each chunk fills its own slice of the output.
     let mut col_idxs = alloc_output(nnz, I::ZERO);
     let mut values = alloc_output(nnz, T::zero());
-    {
+    let holds_zeros = {
         let slices = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
         let row_ptrs = &row_ptrs;
-        slices.into_par_iter().try_for_each(|(rows, cols, vals)| {
-            workspaces.with(|_, ws| {
-                ws.ensure(ncols, true)?;
-                let base = row_ptrs[rows.start].to_usize();
-                for r in rows {
-                    let s = row_ptrs[r].to_usize() - base;
-                    let e = row_ptrs[r + 1].to_usize() - base;
-                    let flops = work[r + 1] - work[r] - 1;
-                    // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
-                    unsafe { numeric_row(a, b, (r, flops), ws, &mut cols[s..e], &mut vals[s..e]) };
-                }
-                Ok(())
+        slices
+            .into_par_iter()
+            .map(|(rows, cols, vals)| {
+                workspaces.with(|_, ws| {
+                    ws.ensure(ncols, true)?;
+                    let base = row_ptrs[rows.start].to_usize();
+                    let mut zeros = false;
+                    for r in rows {
+                        let s = row_ptrs[r].to_usize() - base;
+                        let e = row_ptrs[r + 1].to_usize() - base;
+                        let flops = work[r + 1] - work[r] - 1;
+                        let (cols, vals) = (&mut cols[s..e], &mut vals[s..e]);
+                        // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
+                        unsafe { numeric_row(a, b, (r, flops), ws, cols, vals) };
+                        zeros |= holds_zero(vals);
+                    }
+                    Ok(zeros)
+                })
             })
-        })?;
-    }
+            .try_reduce(|| false, |x, y| Ok(x | y))?
+    };
     // SAFETY: row_ptrs starts at 0, is non-decreasing (prefix sums of counts) and ends at
     // nnz = col_idxs.len() = values.len(); every column is a column of B (< ncols); nrows
     // and ncols fit I because they did for A and B, and nnz was checked by
     // `counts_to_ptrs`.
-    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
+    let matrix = unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) };
+    Ok(Product {
+        matrix,
+        holds_zeros,
+    })
 }
 
 /// One pass: each chunk appends its rows to its thread's reusable buffers (reserving
@@ -932,7 +959,7 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
     width: usize,
     bound: impl Fn(Range<usize>) -> usize + Sync,
     row: impl Fn(usize, &mut Workspace<T, I>) -> usize + Sync,
-) -> Result<Csr<T, I>> {
+) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
     let slices = cut_by(&mut row_ptrs[1..], chunks);
@@ -941,8 +968,9 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         ws.out_cols.clear();
         ws.out_vals.clear();
     }
-    // Where each chunk's output went: (workspace, start in its buffers).
-    let placed: Vec<(usize, usize)> = slices
+    // Where each chunk's output went (workspace, start in its buffers), and whether it
+    // holds a zero.
+    let placed: Vec<(usize, usize, bool)> = slices
         .into_par_iter()
         .map(|(rows, counts)| {
             workspaces.with(|wi, ws| {
@@ -951,12 +979,14 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
                 let bound = bound(rows.clone());
                 ws.out_cols.reserve(bound);
                 ws.out_vals.reserve(bound);
+                let mut zeros = false;
                 for (r, cnt) in rows.zip(counts.iter_mut()) {
                     let n = row(r, ws);
+                    zeros |= holds_zero(&ws.out_vals[ws.out_vals.len() - n..]);
                     // n <= ncols(B), which fits I.
                     *cnt = I::truncate(n);
                 }
-                Ok((wi, start))
+                Ok((wi, start, zeros))
             })
         })
         .collect::<Result<_>>()?;
@@ -972,10 +1002,11 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         .iter()
         .map(|g| (g.out_cols.as_slice(), g.out_vals.as_slice()))
         .collect();
+    let holds_zeros = placed.iter().any(|p| p.2);
     let jobs = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
     jobs.into_par_iter()
         .zip(placed)
-        .for_each(|((_, cols, vals), (wi, start))| {
+        .for_each(|((_, cols, vals), (wi, start, _))| {
             let (bc, bv) = bufs[wi];
             cols.copy_from_slice(&bc[start..start + vals.len()]);
             vals.copy_from_slice(&bv[start..start + vals.len()]);
@@ -985,7 +1016,11 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
     // SAFETY: as in `two_phase_product`: row_ptrs are prefix sums of the row counts ending
     // at nnz = col_idxs.len() = values.len(), columns come from B (< ncols), and nrows,
     // ncols, nnz fit I (nnz checked by `counts_to_ptrs`).
-    Ok(unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) })
+    let matrix = unsafe { Csr::from_parts_unchecked(nrows, ncols, row_ptrs, col_idxs, values) };
+    Ok(Product {
+        matrix,
+        holds_zeros,
+    })
 }
 
 #[cfg(test)]

@@ -68,14 +68,21 @@ fn check_product(a: &M, b: &M) {
         k.to_handle(a.view()).unwrap(),
         k.to_handle(b.view()).unwrap(),
     );
-    let c = k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap();
+    let hc = k.mult_ab(&ha, &hb).unwrap();
+    let c = k.from_handle(&hc).unwrap();
     assert_eq!(c.shape(), (a.nrows(), b.ncols()));
     assert!(c.is_sorted_by_column_index());
     assert!(!c.has_duplicates());
     assert_eq!(dense(&c), dense_product(a, b));
-    // The two-phase path (forced) gives the same matrix.
-    let two = spgemm::multiply_with_limit(a.view(), b.view(), None, 0).unwrap();
-    assert_eq!(two, c);
+    // The product's handle knows whether it stores a zero.
+    let holds_zero = c.values().contains(&0.0);
+    assert_eq!(hc.is_known_zero_free(), !holds_zero);
+    // The two-phase and one-phase paths (forced) give the same matrix and the same report.
+    for limit in [0, usize::MAX] {
+        let p = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        assert_eq!(p.matrix, c, "one-phase limit {limit}");
+        assert_eq!(p.holds_zeros, holds_zero, "one-phase limit {limit}");
+    }
     // A·Bᵀ via the cached transpose equals A·(Bᵀ) computed by hand, twice (cache hit).
     let bt = b.transpose();
     let hbt = k.to_handle(bt.view()).unwrap();
@@ -126,11 +133,11 @@ fn spgemm_in_parallel_matches_serial() {
     assert!(par.is_sorted_by_column_index());
     for limit in [0, usize::MAX] {
         let forced = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
-        assert_eq!(forced, par);
+        assert_eq!(forced.matrix, par);
         let forced3 = pool3
             .install(|| spgemm::multiply_with_limit(a.view(), b.view(), None, limit))
             .unwrap();
-        assert_eq!(forced3, par);
+        assert_eq!(forced3.matrix, par);
     }
 }
 
@@ -198,7 +205,8 @@ fn dense_rows_skip_markers_only_where_no_product_can_be_zero() {
         "t",
         None,
     )
-    .unwrap();
+    .unwrap()
+    .matrix;
     assert_eq!(c.iter().collect::<Vec<_>>(), vec![(0, 0, 2e-200)]);
 }
 
@@ -247,7 +255,9 @@ fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_b
     assert!(lens.iter().any(|&n| n < 8) && lens.iter().any(|&n| n >= 8));
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     for limit in [usize::MAX, 0] {
-        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
+            .unwrap()
+            .matrix;
         assert_eq!(c.row_ptrs(), expected.row_ptrs(), "one-phase limit {limit}");
         assert_eq!(c.col_idxs(), expected.col_idxs(), "one-phase limit {limit}");
         assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
@@ -265,7 +275,9 @@ fn spgemm_sums_from_zero_like_the_reference() {
     assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
     for limit in [usize::MAX, 0] {
         // One pass and two passes.
-        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
+            .unwrap()
+            .matrix;
         assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
     }
 }

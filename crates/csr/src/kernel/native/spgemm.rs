@@ -13,7 +13,7 @@
 //!    the thread that fills them); each chunk owns the disjoint slice of its rows.
 //!    Products are accumulated in a dense value array (first touch of a column in a row
 //!    stores, later ones add), the row's columns are put in order (sorted, or for a row of
-//!    at least an eighth of `B`'s columns found by one scan of the markers:
+//!    at least a thirty-second of `B`'s columns found by one scan of the markers:
 //!    [`SCAN_FOR_ORDER_RATIO`]), and the values gathered in that order. A row with at
 //!    least as many flops as `B` has columns, or (symbolic then numeric, where the row's
 //!    count is known) one that a scan will order, sums densely, without a branch per
@@ -385,15 +385,14 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
 
 /// A row of `n` distinct columns out of `ncols` at least this fraction wide
 /// (`n · SCAN_FOR_ORDER_RATIO >= ncols`) finds its columns in order by one scan of the
-/// markers ([`write_touched`], `ncols` branch-free steps) instead of sorting them
-/// (`n log n` comparisons). The cost model is the one of the counting sort of
-/// `ops::sort` (about two simple steps per column against a comparison sort's `log n` per
-/// entry); item-item A·Aᵀ of `bench/compare.py`'s rating matrix (5k columns, rows of ~850
-/// entries) is such a product. Where the row's count is known before it is summed (the
-/// numeric pass after the symbolic one), such a row also sums densely. The sweep behind the
-/// value (scanning wins at a ninth of the columns, loses at a fifteenth) is in
-/// `docs/spgemm-row-order.md`.
-const SCAN_FOR_ORDER_RATIO: usize = 8;
+/// markers ([`write_touched`]: 64 markers per few instructions, plus a step per marked
+/// column) instead of sorting them (`n log n` comparisons). Item-item A·Aᵀ of
+/// `bench/compare.py`'s rating matrix (5k columns, rows of ~850 entries) is such a
+/// product. Where the row's count is known before it is summed (the numeric pass after the
+/// symbolic one), such a row also sums densely. The sweep behind the value (with the
+/// masked scan, scanning wins down to a fifteenth of the columns and loses at a
+/// thirty-sixth only from a ratio of 64) is in `docs/spgemm-row-order.md`.
+pub(super) const SCAN_FOR_ORDER_RATIO: usize = 32;
 
 /// Whether a row of `n` distinct columns out of `ncols` orders them by a scan of the
 /// markers ([`SCAN_FOR_ORDER_RATIO`]).
@@ -402,17 +401,67 @@ fn scans_for_order(n: usize, ncols: usize) -> bool {
 }
 
 /// Writes the columns from `lo` on that are marked with `stamp` into `slots`, in
-/// increasing order, until `slots` is full; returns how many it wrote. Branch-free per
-/// column: each column is written at the next free slot, which moves on only if the column
-/// is marked (rows of wide products are half full, a coin toss for a branch).
+/// increasing order, until `slots` is full; returns how many it wrote. The markers are
+/// compared 64 at a time into a bit mask ([`marked_mask`]), whose set bits give the
+/// columns: a few instructions per 64 columns plus one step per marked column, where a
+/// branch-free step per column cost about four times as much
+/// (`docs/spgemm-row-order.md`).
 fn write_marked<I: Index>(stamp: u32, marks: &[u32], lo: usize, slots: &mut [I]) -> usize {
+    let marks = &marks[lo..];
     let mut n = 0;
-    for (c, &m) in marks[lo..].iter().enumerate() {
+    let mut blocks = marks.chunks_exact(MASK_BLOCK);
+    for (b, block) in (&mut blocks).enumerate() {
+        let mut mask = marked_mask(stamp, block);
+        while mask != 0 {
+            let Some(slot) = slots.get_mut(n) else {
+                return n;
+            };
+            *slot = I::truncate(lo + b * MASK_BLOCK + mask.trailing_zeros() as usize);
+            n += 1;
+            mask &= mask - 1;
+        }
+    }
+    let base = lo + marks.len() - blocks.remainder().len();
+    for (c, &m) in blocks.remainder().iter().enumerate() {
         let Some(slot) = slots.get_mut(n) else { break };
-        *slot = I::truncate(lo + c);
+        *slot = I::truncate(base + c);
         n += usize::from(m == stamp);
     }
     n
+}
+
+/// Markers compared at a time by [`marked_mask`]: one bit each in a `u64`.
+const MASK_BLOCK: usize = 64;
+
+/// Bit `i` set iff `block[i] == stamp`, for a block of [`MASK_BLOCK`] markers.
+#[inline(always)]
+fn marked_mask(stamp: u32, block: &[u32]) -> u64 {
+    let block: &[u32; MASK_BLOCK] = block.try_into().expect("a block of MASK_BLOCK markers");
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_castsi128_ps, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_ps,
+            _mm_set1_epi32,
+        };
+        let mut mask = 0u64;
+        let p = block.as_ptr().cast::<__m128i>();
+        // SAFETY: SSE2 is part of the x86_64 baseline. Load q reads markers 4q..4q + 4,
+        // within the block of 64 (q < 16); unaligned loads need no alignment.
+        unsafe {
+            let wanted = _mm_set1_epi32(i32::from_ne_bytes(stamp.to_ne_bytes()));
+            for q in 0..MASK_BLOCK / 4 {
+                let equal = _mm_cmpeq_epi32(_mm_loadu_si128(p.add(q)), wanted);
+                let bits = _mm_movemask_ps(_mm_castsi128_ps(equal)) as u64;
+                mask |= bits << (4 * q);
+            }
+        }
+        mask
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |mask, (i, &m)| mask | (u64::from(m == stamp) << i))
 }
 
 /// Writes the columns marked with `stamp` into `cols` (exactly their count long: the
@@ -1073,6 +1122,46 @@ mod tests {
         let mut two = [0i32; 2];
         assert_eq!(write_marked(7, &marks, 0, &mut two), 2);
         assert_eq!(two, [1, 2]);
+    }
+
+    #[test]
+    fn write_marked_agrees_with_a_plain_filter_across_mask_blocks() {
+        // Markers over several 64-column blocks and a remainder, stamps of every kind
+        // (the stamp, others, u32::MAX, 0), read from every start `lo` and into buffers
+        // too short, exact and too long.
+        let ncols = 3 * MASK_BLOCK + 21;
+        let marks: Vec<u32> = (0..ncols)
+            .map(|c| match (c * 7919) % 11 {
+                0 | 3 | 4 => 5,
+                1 => u32::MAX,
+                2 => 0,
+                k => k as u32,
+            })
+            .collect();
+        for stamp in [5, u32::MAX, 0, 6] {
+            for lo in [0, 1, 63, 64, 65, 130, ncols - 3, ncols] {
+                let want: Vec<i32> = (lo..ncols)
+                    .filter(|&c| marks[c] == stamp)
+                    .map(|c| c as i32)
+                    .collect();
+                for room in [0, want.len() / 2, want.len(), want.len() + 3] {
+                    let mut slots = vec![-1i32; room];
+                    let n = write_marked(stamp, &marks, lo, &mut slots);
+                    let kept = room.min(want.len());
+                    assert_eq!(n, kept, "stamp {stamp} lo {lo} room {room}");
+                    assert_eq!(
+                        slots[..n],
+                        want[..kept],
+                        "stamp {stamp} lo {lo} room {room}"
+                    );
+                }
+            }
+        }
+        let block: Vec<u32> = (0..MASK_BLOCK as u32).map(|c| c % 3).collect();
+        let want = (0..MASK_BLOCK)
+            .filter(|c| c % 3 == 1)
+            .fold(0u64, |m, c| m | 1 << c);
+        assert_eq!(marked_mask(1, &block), want);
     }
 
     #[test]

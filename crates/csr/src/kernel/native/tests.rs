@@ -222,13 +222,17 @@ fn reference_product(a: &M, b: &M) -> M {
 
 #[test]
 fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_bit() {
-    // B: 64 columns, row l holds l + 1 columns spread over them; A's row r picks row r of B
-    // and, from r = 6 on, row (r + 7) % 48 as well. Output rows run from 1 to 64 columns, so some sort (fewer than 8 =
-    // 64 / SCAN_FOR_ORDER_RATIO) and others scan, in the one-phase path and (rows summed
-    // densely when they scan) the two-phase one.
+    // B: 512 columns (8 blocks of the masked scan), row l holds l + 1 columns spread over
+    // them; A's row r picks row r of B and, from r = 12 on, row (r + 7) % 48 as well. Output
+    // rows run from 1 to 96 columns, so some sort (fewer than 512 / SCAN_FOR_ORDER_RATIO)
+    // and others scan, in the one-phase path and (rows summed densely when they scan) the
+    // two-phase one.
+    const NCOLS: usize = 512;
     let (mut bp, mut bc, mut bv) = (vec![0i32], vec![], vec![]);
     for l in 0..48usize {
-        let mut cols: Vec<i32> = (0..=l).map(|i| ((i * 37 + l * 11) % 64) as i32).collect();
+        let mut cols: Vec<i32> = (0..=l)
+            .map(|i| ((i * 37 + l * 11) % NCOLS) as i32)
+            .collect();
         cols.sort_unstable();
         cols.dedup();
         bv.extend(
@@ -238,12 +242,12 @@ fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_b
         bc.extend(cols);
         bp.push(bc.len() as i32);
     }
-    let b = csr(48, 64, &bp, &bc, &bv);
+    let b = csr(48, NCOLS, &bp, &bc, &bv);
     let (mut ap, mut ac, mut av) = (vec![0i32], vec![], vec![]);
     for r in 0..48usize {
         ac.push(r as i32);
         av.push(1.0 / (r as f64 + 3.0));
-        if r >= 6 {
+        if r >= 12 {
             ac.push(((r + 7) % 48) as i32);
             av.push(-0.3 * r as f64);
         }
@@ -252,7 +256,9 @@ fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_b
     let a = csr(48, 48, &ap, &ac, &av);
     let expected = reference_product(&a, &b);
     let lens: Vec<usize> = expected.row_lengths().collect();
-    assert!(lens.iter().any(|&n| n < 8) && lens.iter().any(|&n| n >= 8));
+    let scans = NCOLS / spgemm::SCAN_FOR_ORDER_RATIO;
+    assert!(lens.iter().filter(|&&n| n > 1 && n < scans).count() > 5);
+    assert!(lens.iter().filter(|&&n| n >= scans).count() > 5);
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     for limit in [usize::MAX, 0] {
         let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)

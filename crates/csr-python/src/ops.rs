@@ -94,17 +94,19 @@ fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
     // `y` comes from numpy, as scipy's does (a large one advised to use huge pages), sized
     // by nrows only where nrows + 1 row pointers back it; otherwise it is empty and the
     // product reports the arrays' error.
-    let len = if nrows.checked_add(1) == Some(r.len()) {
-        nrows
-    } else {
-        0
-    };
+    let len = NativeKernel::one_call_output_len(nrows, r.len());
     // SAFETY: a new C-contiguous array of `len` elements that nothing else refers to; its
     // slots are handed to the product as uninitialised, and the array reaches Python only
     // once the product has written every one of them.
     let y = unsafe { PyArray1::<T>::new(py, [len], false) };
-    // SAFETY: as above; `y` outlives `slots`, and nothing else touches its buffer meanwhile.
-    let slots = unsafe { std::slice::from_raw_parts_mut(y.data().cast::<MaybeUninit<T>>(), len) };
+    let slots: &mut [MaybeUninit<T>] = if len == 0 {
+        // numpy's data pointer of an empty array need not suit a Rust slice.
+        &mut []
+    } else {
+        // SAFETY: as above; `len > 0` elements of T at numpy's (aligned, non-null) data
+        // pointer; `y` outlives `slots`, and nothing else touches its buffer meanwhile.
+        unsafe { std::slice::from_raw_parts_mut(y.data().cast::<MaybeUninit<T>>(), len) }
+    };
     compute(py, c.len() + nrows, || {
         NativeKernel::mult_vec_parts_uninit(nrows, ncols, (r, c, v), xs, slots).map_err(to_py)
     })?;

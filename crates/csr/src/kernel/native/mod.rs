@@ -149,27 +149,47 @@ impl NativeKernel {
         values: &[T],
         x: &[T],
     ) -> Result<Vec<T>> {
-        // `y` is sized by nrows only where nrows + 1 row pointers back it; otherwise the
-        // arrays' error (the length of the row pointers, or an earlier one).
-        if nrows.checked_add(1) != Some(row_ptrs.len()) {
-            validate::check_all_but_columns(nrows, ncols, row_ptrs, col_idxs.len(), values.len())?;
-        }
+        let len = Self::one_call_output_len(nrows, row_ptrs.len());
         let mut y = Vec::new();
-        y.try_reserve_exact(nrows)
+        y.try_reserve_exact(len)
             .map_err(|_| crate::Error::OutOfMemory {
                 what: "SpMV output",
-                bytes: nrows.saturating_mul(size_of::<T>()),
+                bytes: len.saturating_mul(size_of::<T>()),
             })?;
         Self::mult_vec_parts_uninit(
             nrows,
             ncols,
             (row_ptrs, col_idxs, values),
             x,
-            &mut y.spare_capacity_mut()[..nrows],
+            &mut y.spare_capacity_mut()[..len],
         )?;
-        // SAFETY: on success every one of the first nrows slots was written.
-        unsafe { y.set_len(nrows) };
+        // SAFETY: on success every one of the first len slots was written.
+        unsafe { y.set_len(len) };
         Ok(y)
+    }
+
+    /// How long a caller that allocates `y` for a one-call product
+    /// ([`mult_vec_parts_uninit`](Self::mult_vec_parts_uninit)) makes it, given the length
+    /// of the row pointers: `nrows` where `nrows + 1` row pointers back that count, else 0
+    /// (the product then reports the arrays' error). No allocation is sized by a row count
+    /// the arrays do not back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::NativeKernel;
+    ///
+    /// assert_eq!(NativeKernel::one_call_output_len(2, 3), 2);
+    /// // A claim of 2⁶⁰ rows over three row pointers allocates nothing.
+    /// assert_eq!(NativeKernel::one_call_output_len(1 << 60, 3), 0);
+    /// ```
+    #[must_use]
+    pub fn one_call_output_len(nrows: usize, row_ptrs_len: usize) -> usize {
+        if nrows.checked_add(1) == Some(row_ptrs_len) {
+            nrows
+        } else {
+            0
+        }
     }
 
     /// `A·x` into slots that need not be initialised (a buffer from another allocator, such

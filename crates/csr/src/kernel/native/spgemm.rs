@@ -38,7 +38,7 @@ use super::spare;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
-use crate::parallel::{alloc_output, try_zeroed};
+use crate::parallel::{try_zeroed, zeroed_output};
 use crate::scalar::real_to_f64;
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -953,9 +953,12 @@ fn two_phase_product<T: Scalar, I: Index>(
     }
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
 
-    // Numeric: each chunk fills its own slice of the output.
-    let mut col_idxs = alloc_output(nnz, I::ZERO);
-    let mut values = alloc_output(nnz, T::zero());
+    // Numeric: each chunk fills its own slice of the output, which its thread faults in
+    // as it writes it (huge-page advised, never filled first: each byte written once;
+    // poisson2d(2000) A·A on 2 threads 374-376 -> 298-351 ms against a parallel fill
+    // first, `bench/runs/2026-12-06-zeroed-output`).
+    let mut col_idxs: Vec<I> = zeroed_output(nnz);
+    let mut values: Vec<T> = zeroed_output(nnz);
     let holds_zeros = {
         let slices = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
         let row_ptrs = &row_ptrs;
@@ -1040,8 +1043,9 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         })
         .collect::<Result<_>>()?;
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
-    let mut col_idxs = alloc_output(nnz, I::ZERO);
-    let mut values = alloc_output(nnz, T::zero());
+    // Faulted in by the copies below (as in `two_phase_product`).
+    let mut col_idxs: Vec<I> = zeroed_output(nnz);
+    let mut values: Vec<T> = zeroed_output(nnz);
     let guards: Vec<_> = workspaces
         .0
         .iter()

@@ -280,11 +280,10 @@ fn spgemm_sums_from_zero_like_the_reference() {
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
     for limit in [usize::MAX, 0] {
-        // One pass and two passes.
-        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
-            .unwrap()
-            .matrix;
-        assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
+        // One pass and two passes; both report the zeros they wrote.
+        let p = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        assert_eq!(bits(&p.matrix), bits(&expected), "one-phase limit {limit}");
+        assert!(p.holds_zeros, "one-phase limit {limit}");
     }
 }
 

@@ -27,6 +27,12 @@ use crate::{CsrRef, Element, Index};
 /// L2, and a 4M-key sort makes 256 buckets.
 const KEY_BUCKET_BITS: u32 = 14;
 
+/// Whether a direct scatter by `nkeys` keys keeps its counters (and its write streams) in
+/// cache whatever the order of the keys: no more keys than a first-level bucket holds.
+pub(crate) fn few_keys(nkeys: usize) -> bool {
+    nkeys <= 1 << KEY_BUCKET_BITS
+}
+
 /// Sorted output: `ptrs` (nkeys + 1 entries) and the entries' `other` indices and values.
 pub(crate) struct Grouped<I, T> {
     pub ptrs: Vec<I>,
@@ -128,6 +134,11 @@ impl<'a, T: Element, I: Index> Transposed<'a, T, I> {
     pub(crate) fn of_checked_row_ptrs(ptrs: &'a [I], cols: &'a [I], vals: &'a [T]) -> Self {
         Self { ptrs, cols, vals }
     }
+
+    /// The row pointers, columns and values.
+    pub(crate) fn parts(&self) -> (&'a [I], &'a [I], &'a [T]) {
+        (self.ptrs, self.cols, self.vals)
+    }
 }
 
 impl<I: Index, T: Element> EntrySource<I, T> for Transposed<'_, T, I> {
@@ -204,9 +215,7 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     }
     // One level when every key's counter fits in cache, or when nearby entries have nearby
     // keys (then the scatter is cache-friendly already), unless that would cap the pieces.
-    if pieces == piece_count(nnz)
-        && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(source.keys()))
-    {
+    if pieces == piece_count(nnz) && (few_keys(nkeys) || keys_are_local(source.keys())) {
         let (_, other, values) = partition::<false, _, _>(&mut ptrs, (0, nkeys), source)?;
         return Ok(Grouped {
             ptrs,
@@ -321,7 +330,7 @@ fn parallel_copy<X: bytemuck::Zeroable + Copy + Send + Sync>(src: &[X]) -> Vec<X
 /// per thread ([`piece_count`]), but no more than keep `nnz` counters in all (each piece
 /// keeps `nbuckets`), so that a sort by many keys on many threads does not need
 /// threads × keys memory.
-fn capped_pieces(nnz: usize, nbuckets: usize) -> usize {
+pub(crate) fn capped_pieces(nnz: usize, nbuckets: usize) -> usize {
     piece_count(nnz).min((nnz / nbuckets.max(1)).max(1))
 }
 
@@ -520,8 +529,8 @@ mod tests {
                 let other: Vec<i64> = (0..nnz as i64).collect();
                 let values = vec![0.5_f64; nnz];
                 let pieces = capped_pieces(nnz, nkeys);
-                let one_level = pieces == piece_count(nnz)
-                    && (nkeys <= 1 << KEY_BUCKET_BITS || keys_are_local(&keys));
+                let one_level =
+                    pieces == piece_count(nnz) && (few_keys(nkeys) || keys_are_local(&keys));
                 let taken = match (pieces, one_level) {
                     (1, _) => "one piece",
                     (_, true) => "one level",

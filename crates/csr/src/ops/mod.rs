@@ -3,6 +3,7 @@
 //! addition (SpGEAM).
 
 pub(crate) mod bucket;
+mod column_blocks;
 pub(crate) mod dense;
 mod diagonal;
 pub(crate) mod normalize;

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::formats::validate::{check_all_but_columns, check_columns};
 use crate::ops::bucket::{Transposed, group_by_key};
+use crate::ops::column_blocks::transpose_by_column_blocks;
 use crate::parallel::MIN_PARALLEL_WORK;
 use crate::{Csr, CsrRef, Element, Index, Scalar};
 
@@ -14,7 +15,9 @@ impl<T: Element, I: Index> CsrRef<'_, T, I> {
     /// Accepts unsorted rows and duplicates (duplicates stay duplicates, in input row order).
     /// Runs a counting sort by column in O(nnz + nrows + ncols): each rayon thread counts
     /// and then scatters a block of rows of about equal work, keeping extra memory O(nnz)
-    /// beyond the result. The result does not depend on the thread count.
+    /// beyond the result. A matrix with long sorted rows over many columns (a rating
+    /// matrix) is transposed instead one block of columns at a time, each block's output
+    /// in cache. The result does not depend on the thread count.
     ///
     /// # Panics
     /// If the result's `ncols + 1` row pointers cannot be allocated (a 1 × 2⁴⁰ matrix);
@@ -42,10 +45,14 @@ fn transposed<T: Element, I: Index>(
     ncols: usize,
     source: &Transposed<'_, T, I>,
 ) -> Result<Csr<T, I>> {
-    let grouped = group_by_key(ncols, source)?;
-    // SAFETY: the counting sort checked every column against ncols and placed all nnz
-    // entries under ncols + 1 non-decreasing pointers from 0 to nnz; every stored index is
-    // a row < nrows; nrows, ncols and nnz fit `I` (checked for the input).
+    let grouped = match transpose_by_column_blocks(nrows, ncols, source.parts())? {
+        Some(grouped) => grouped,
+        None => group_by_key(ncols, source)?,
+    };
+    // SAFETY: the blocked transpose or the counting sort checked every column against
+    // ncols and placed all nnz entries under ncols + 1 non-decreasing pointers from 0 to
+    // nnz; every stored index is a row < nrows; nrows, ncols and nnz fit `I` (checked for
+    // the input).
     Ok(unsafe {
         Csr::from_parts_unchecked(ncols, nrows, grouped.ptrs, grouped.other, grouped.values)
     })

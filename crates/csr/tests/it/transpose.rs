@@ -92,19 +92,32 @@ fn pattern_transpose<I: TestIndex>() {
 
 test_all_index_types!(pattern_transpose);
 
-/// A `nrows x ncols` matrix of `per_row` entries per row with columns either near the
-/// diagonal (`local`: the one-level counting sort) or spread over all columns (the
-/// two-level sort when there are more than 2^14 columns).
-fn spread_parts(nrows: usize, ncols: usize, per_row: usize, local: bool) -> Csr<f64, i64> {
+/// Where [`spread_parts`] puts a row's columns.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    /// Near the diagonal: the one-level counting sort.
+    Local,
+    /// Spread over all columns, unsorted: the two-level sort when there are more than 2^14
+    /// columns (or, rows long, a blocked transpose that finds a row unsorted and gives up).
+    Spread,
+    /// Spread over all columns, each row sorted, some columns twice in a row: with long
+    /// rows and more than 2^14 columns, the transpose by blocks of columns.
+    SpreadSorted,
+}
+
+/// A `nrows x ncols` matrix of `per_row` entries per row, laid out as `layout` says.
+fn spread_parts(nrows: usize, ncols: usize, per_row: usize, layout: Layout) -> Csr<f64, i64> {
     let mut cols = Vec::with_capacity(nrows * per_row);
     for r in 0..nrows {
-        for j in 0..per_row {
-            let c = if local {
-                (r * ncols / nrows + j * 3) % ncols
-            } else {
-                (r * 7919 + j * 104_729) % ncols
-            };
-            cols.push(c as i64);
+        let row = (0..per_row).map(|j| match layout {
+            Layout::Local => (r * ncols / nrows + j * 3) % ncols,
+            Layout::Spread => (r * 7919 + j * 104_729) % ncols,
+            Layout::SpreadSorted => (r * 7919 + (j - j % 5 / 4) * 104_729) % ncols,
+        });
+        let start = cols.len();
+        cols.extend(row.map(|c| c as i64));
+        if matches!(layout, Layout::SpreadSorted) {
+            cols[start..].sort_unstable();
         }
     }
     let ptrs = (0..=nrows).map(|r| (r * per_row) as i64).collect();
@@ -112,18 +125,22 @@ fn spread_parts(nrows: usize, ncols: usize, per_row: usize, local: bool) -> Csr<
     Csr::try_from_parts(nrows, ncols, ptrs, cols, values).unwrap()
 }
 
-/// The transpose of unchecked arrays equals the checked transpose, on 1 to 4 threads, for
-/// a small matrix (the one-piece counting sort), a banded one (one level on 2 and 4
-/// threads) and one with scattered columns over 40k keys (two levels on 2 and 4 threads;
-/// `ops::bucket`'s unit test asserts which path such shapes take). A bad column anywhere
-/// (first entry, middle, last entry; negative or too large) gives `try_from_parts`'s error,
-/// naming the first bad entry.
+/// The transpose of unchecked arrays equals the checked transpose and the oracle, on 1 to 4
+/// threads, for a small matrix (the one-piece counting sort), a banded one (one level on 2
+/// and 4 threads), one with scattered columns over 40k keys (two levels on 2 and 4 threads;
+/// `ops::bucket`'s unit test asserts which path such shapes take), and long rows over 40k
+/// columns, sorted with duplicates (by blocks of columns) or not (the blocked transpose
+/// gives up; `ops::column_blocks`' unit test asserts both). A bad column anywhere (first
+/// entry, middle, last entry; negative or too large) gives `try_from_parts`'s error, naming
+/// the first bad entry.
 #[test]
 fn transpose_of_unchecked_parts_checks_every_path() {
     let shapes = [
-        (50, 40, 3, true),
-        (40_000, 30_000, 5, true),
-        (80_000, 40_000, 5, false),
+        (50, 40, 3, Layout::Local),
+        (40_000, 30_000, 5, Layout::Local),
+        (80_000, 40_000, 5, Layout::Spread),
+        (400, 40_000, 500, Layout::SpreadSorted),
+        (400, 40_000, 500, Layout::Spread),
     ];
     for threads in [1, 2, 4] {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -131,11 +148,17 @@ fn transpose_of_unchecked_parts_checks_every_path() {
             .build()
             .unwrap();
         pool.install(|| {
-            for &(nrows, ncols, per_row, local) in &shapes {
-                let a = spread_parts(nrows, ncols, per_row, local);
+            for &(nrows, ncols, per_row, layout) in &shapes {
+                let a = spread_parts(nrows, ncols, per_row, layout);
                 let (p, c, v) = (a.row_ptrs(), a.col_idxs(), a.values());
                 let t = Csr::try_transpose_parts(nrows, ncols, p, c, v).unwrap();
-                assert_eq!(t, a.transpose(), "{nrows}x{ncols} on {threads} threads");
+                let at = format!("{nrows}x{ncols} {layout:?} on {threads} threads");
+                assert_eq!(t, a.transpose(), "{at}");
+                assert_eq!(
+                    NaiveCsr::from_csr(&t),
+                    NaiveCsr::from_csr(&a).transposed(),
+                    "{at}"
+                );
                 let nnz = c.len();
                 for (pos, bad) in [
                     (0, -1),

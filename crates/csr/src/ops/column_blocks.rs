@@ -30,9 +30,14 @@ use crate::{Element, Index};
 const BLOCK_BYTES: usize = 512 << 10;
 /// Most columns in a block (its cursors into the output).
 const BLOCK_KEYS: usize = 1 << 14;
-/// A blocked transpose visits every row once per block: it is used only where those visits
-/// are at most this fraction of the entries.
-const ROW_VISITS_PER_ENTRY: usize = 4;
+/// A blocked transpose visits every row once per block: it is used only where there are at
+/// least this many entries per visit. Sweep against the counting sort (minima in ms,
+/// `bench/runs/2026-12-06-column-blocks/visits.txt`): 0.47 visits per entry (TF-IDF-like
+/// 20k × 193k, 30 per row) 10.8–11.7 → 6.7–7.6 on 2 threads, 11.3–11.6 → 11.5–12.7 on one;
+/// 0.93 visits per entry (40k × 193k, 30 per row) 21.3–23.6 → 18.4–21.0 on 2 threads but
+/// 24.3–25.3 → 35.9–36.1 on one: once the rows' current cache lines outgrow L2, each visit
+/// costs a miss.
+const ROW_VISITS_PER_ENTRY: usize = 2;
 
 /// Entries of one block of columns.
 fn block_entries<I, T>() -> usize {

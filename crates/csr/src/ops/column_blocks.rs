@@ -49,7 +49,11 @@ fn block_entries<I, T>() -> usize {
 /// the output) and the rows are long enough that visiting each once per block is cheap.
 fn worth_blocking<I: Index, T>(nrows: usize, ncols: usize, cols: &[I]) -> bool {
     let nnz = cols.len();
-    let blocks = nnz.div_ceil(block_entries::<I, T>());
+    // Blocks are cut by entries and by columns (an empty matrix with many columns still
+    // makes blocks): at least this many.
+    let blocks = nnz
+        .div_ceil(block_entries::<I, T>())
+        .max(ncols.div_ceil(BLOCK_KEYS));
     !few_keys(ncols) && nrows.saturating_mul(blocks) <= nnz / ROW_VISITS_PER_ENTRY
 }
 
@@ -300,6 +304,9 @@ mod tests {
         assert!(!worth_blocking::<i32, f64>(36_000, ncols, &cols[..180_000]));
         assert!(!worth_blocking::<i32, f64>(nrows, 1 << 14, &cols));
         assert!(worth_blocking::<i32, f64>(nrows, ncols, &cols));
+        // Empty, or many columns and few entries: nothing to gain from visiting the rows.
+        assert!(!worth_blocking::<i32, f64>(1000, 1 << 30, &cols[..0]));
+        assert!(!worth_blocking::<i32, f64>(1000, 1 << 30, &cols[..4000]));
     }
 
     /// Blocks tile the columns, hold at most the entries asked for (or one column), never

@@ -344,6 +344,27 @@ def test_transpose(a):
     np.testing.assert_array_equal(s.colinds, t.colinds)
 
 
+def test_transpose_of_long_rows_over_many_columns():
+    """A rating-like matrix (few long sorted rows over 40k columns) is transposed one block
+    of columns at a time: same arrays as scipy's, duplicates in row order, and a bad column
+    reported like any other path's."""
+    rng = np.random.default_rng(7)
+    m = sps.random(300, 40_000, density=0.015, format="csr", random_state=rng)
+    m.sort_indices()
+    a = CSR.from_scipy(m)
+    t = a.transpose()
+    want = m.T.tocsr()
+    want.sort_indices()
+    np.testing.assert_array_equal(t.rowptrs, want.indptr)
+    np.testing.assert_array_equal(t.colinds, want.indices)
+    np.testing.assert_array_equal(t.values, want.data)
+    cols = a.colinds.copy()
+    cols[len(cols) // 2] = 40_000
+    bad = CSR(a.nrows, a.ncols, a.nnz, a.rowptrs, cols, a.values)
+    with pytest.raises(ValueError, match="40000"):
+        bad.transpose()
+
+
 @given(mm_pairs(as_csr=True))
 def test_multiply(kernel, pair):
     a, b = pair

@@ -8,7 +8,9 @@
 //! entries into buckets of `2^KEY_BUCKET_BITS` consecutive keys (a few hundred sequential
 //! write streams), then each bucket, now small enough to stay in cache, is counting-sorted on
 //! its own, buckets in parallel. Inputs whose nearby entries have nearby keys (sorted input,
-//! a stencil's transpose) keep the one-level sort, which is then cache-friendly already.
+//! a stencil's transpose) keep the one-level sort, which is then cache-friendly already, and
+//! so do outputs of at most [`DIRECT_SCATTER_MAX_BYTES`], whose misses stay cheaper than
+//! the second level's extra copy.
 
 use rayon::prelude::*;
 
@@ -31,6 +33,18 @@ const KEY_BUCKET_BITS: u32 = 14;
 /// cache whatever the order of the keys: no more keys than a first-level bucket holds.
 pub(crate) fn few_keys(nkeys: usize) -> bool {
     nkeys <= 1 << KEY_BUCKET_BITS
+}
+
+/// Whether a sort of `nnz` entries by `nkeys` keys (`keys` in input order) runs in one
+/// level: few keys, an output of at most `direct_max_bytes`, or local keys.
+fn one_level_pays<I: Index, T>(
+    nnz: usize,
+    nkeys: usize,
+    direct_max_bytes: usize,
+    keys: &[I],
+) -> bool {
+    let bytes = nnz.saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>());
+    few_keys(nkeys) || bytes <= direct_max_bytes || keys_are_local(keys)
 }
 
 /// Sorted output: `ptrs` (nkeys + 1 entries) and the entries' `other` indices and values.
@@ -202,6 +216,27 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
     nkeys: usize,
     source: &impl EntrySource<I, T>,
 ) -> Result<Grouped<I, T>> {
+    group_by_key_with(nkeys, source, DIRECT_SCATTER_MAX_BYTES)
+}
+
+/// Output bytes (`nnz · (size_of I + size_of T)`) up to which a one-level scatter beats two
+/// levels on several threads even when the keys are many and scattered: the two-level
+/// sort's first pass writes every entry (and its key) to fresh memory, a cost that pays off
+/// only for large outputs. Transposes on 2 threads, two runs, minima in ms, two levels →
+/// one level (`bench/runs/2026-12-06-direct-scatter`): powerlaw 200k × 200k (6 MB out)
+/// 6.3–8.3 → 5.0–6.4; 40k × 193k, 30 per row (14 MB) 15.8–19.8 → 12.8–16.0; powerlaw 800k
+/// (24 MB) 34.5–40.5 → 26.2–36.5. Above, the two runs disagree (400k × 1M, 12 per row,
+/// 58 MB: 81–101 → 61–121; 2M × 4M, 5 per row, 120 MB: 177–221 → 167–309), so two levels
+/// stay there.
+const DIRECT_SCATTER_MAX_BYTES: usize = 32 << 20;
+
+/// [`group_by_key`] with the largest output (in bytes) that a scatter by many scattered
+/// keys writes in one level as a parameter (tests force each path with it).
+fn group_by_key_with<I: Index, T: Element>(
+    nkeys: usize,
+    source: &impl EntrySource<I, T>,
+    direct_max_bytes: usize,
+) -> Result<Grouped<I, T>> {
     let nnz = source.len();
     let mut ptrs = try_zeroed(nkeys.saturating_add(1), "row pointer array")?;
     let pieces = capped_pieces(nnz, nkeys);
@@ -213,9 +248,12 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
             values,
         });
     }
-    // One level when every key's counter fits in cache, or when nearby entries have nearby
-    // keys (then the scatter is cache-friendly already), unless that would cap the pieces.
-    if pieces == piece_count(nnz) && (few_keys(nkeys) || keys_are_local(source.keys())) {
+    // One level when every key's counter fits in cache, when the output is small enough,
+    // or when nearby entries have nearby keys (then the scatter is cache-friendly already),
+    // unless that would cap the pieces.
+    if pieces == piece_count(nnz)
+        && one_level_pays::<I, T>(nnz, nkeys, direct_max_bytes, source.keys())
+    {
         let (_, other, values) = partition::<false, _, _>(&mut ptrs, (0, nkeys), source)?;
         return Ok(Grouped {
             ptrs,
@@ -530,7 +568,7 @@ mod tests {
                 let values = vec![0.5_f64; nnz];
                 let pieces = capped_pieces(nnz, nkeys);
                 let one_level =
-                    pieces == piece_count(nnz) && (few_keys(nkeys) || keys_are_local(&keys));
+                    pieces == piece_count(nnz) && one_level_pays::<i64, f64>(nnz, nkeys, 0, &keys);
                 let taken = match (pieces, one_level) {
                     (1, _) => "one piece",
                     (_, true) => "one level",
@@ -543,7 +581,7 @@ mod tests {
                     values: &values,
                     ncols: nnz,
                 };
-                let grouped = group_by_key(nkeys, &source).expect("valid keys");
+                let grouped = group_by_key_with(nkeys, &source, 0).expect("valid keys");
                 // Stable: within a key, `other` (the input position) increases.
                 let mut want: Vec<(i64, i64)> = keys.iter().copied().zip(0..).collect();
                 want.sort_by_key(|&(k, _)| k);
@@ -557,7 +595,7 @@ mod tests {
                         keys: &keys,
                         ..source
                     };
-                    let err = group_by_key(nkeys, &source).err();
+                    let err = group_by_key_with(nkeys, &source, 0).err();
                     assert_eq!(
                         err,
                         Some(crate::Error::EntryOutOfBounds {
@@ -572,6 +610,45 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// Scattered keys: one level (the output is small) and two levels (forced) give the
+    /// one-piece sort's result on 1 to 4 threads, and the default takes one level here.
+    #[test]
+    fn one_and_two_levels_agree_on_every_pool() {
+        let (nnz, nkeys) = (300_000, 50_000);
+        let keys: Vec<i32> = (0..nnz).map(|i| (i * 7_919 % nkeys) as i32).collect();
+        let other: Vec<i32> = (0..nnz as i32).map(|i| i % 1_000).collect();
+        let values: Vec<f64> = (0..nnz).map(|i| i as f64 * 0.25).collect();
+        let source = Triplets {
+            keys: &keys,
+            other: &other,
+            values: &values,
+            ncols: 1_000,
+        };
+        let mut ptrs = vec![0_i32; nkeys + 1];
+        let (want_other, want_values) = sort_in_one_piece(&source, &mut ptrs).unwrap();
+        assert!(one_level_pays::<i32, f64>(
+            nnz,
+            nkeys,
+            DIRECT_SCATTER_MAX_BYTES,
+            &keys
+        ));
+        assert!(!one_level_pays::<i32, f64>(nnz, nkeys, 0, &keys));
+        for threads in 1..=4 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for limit in [DIRECT_SCATTER_MAX_BYTES, 0] {
+                let got = pool
+                    .install(|| group_by_key_with(nkeys, &source, limit))
+                    .unwrap();
+                assert_eq!(got.ptrs, ptrs, "{threads} threads, limit {limit}");
+                assert_eq!(got.other, want_other, "{threads} threads, limit {limit}");
+                assert_eq!(got.values, want_values, "{threads} threads, limit {limit}");
+            }
+        }
     }
 
     /// The one-piece sort (counting straight into the pointers) is the stable sort.

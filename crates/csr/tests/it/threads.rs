@@ -243,22 +243,24 @@ fn validation_names_the_first_violation_under_every_pool() {
     );
 }
 
-/// Many keys and a random order take the two-level (bucketed) counting sort, for assembly
-/// (keys = rows) and for transposition (keys = columns); a banded matrix takes the one-level
-/// sort through the locality test. All must match the oracle under every pool.
+/// Many keys in a random order, for assembly (keys = rows) and for transposition (keys =
+/// columns): the one-level counting sort on several threads (the output is under 32 MB;
+/// `ops::bucket`'s unit tests force two levels under several pools), one piece on one; a
+/// banded matrix takes the one-level sort through the locality test. All must match the
+/// oracle under every pool.
 #[test]
-fn two_level_counting_sort_matches_oracle_under_all_pools() {
+fn scattered_counting_sort_matches_oracle_under_all_pools() {
     let (nrows, ncols, rows, cols, values) = big_triplets::<f64, i32>(90_000, 70_000, BIG_NNZ, 11);
     let naive = NaiveCsr::from_triplets(nrows, ncols, &rows, &cols, &values);
-    let kept = same_matrix_under_all_pools("two-level coo keep", || {
+    let kept = same_matrix_under_all_pools("scattered coo keep", || {
         Csr::try_from_coo(nrows, ncols, &rows, &cols, &values, Duplicates::Keep).unwrap()
     });
     assert_eq!(NaiveCsr::from_csr(&kept), naive);
-    let summed = same_matrix_under_all_pools("two-level coo sum", || {
+    let summed = same_matrix_under_all_pools("scattered coo sum", || {
         Csr::try_from_coo(nrows, ncols, &rows, &cols, &values, Duplicates::Sum).unwrap()
     });
     assert_eq!(NaiveCsr::from_csr(&summed), naive.summed());
-    let transposed = same_matrix_under_all_pools("two-level transpose", || kept.transpose());
+    let transposed = same_matrix_under_all_pools("scattered transpose", || kept.transpose());
     assert_eq!(NaiveCsr::from_csr(&transposed), naive.transposed());
 
     let banded: Csr<f64, i32> = "banded:100000:3"

@@ -97,8 +97,8 @@ test_all_index_types!(pattern_transpose);
 enum Layout {
     /// Near the diagonal: the one-level counting sort.
     Local,
-    /// Spread over all columns, unsorted: the two-level sort when there are more than 2^14
-    /// columns (or, rows long, a blocked transpose that finds a row unsorted and gives up).
+    /// Spread over all columns, unsorted: the counting sort over scattered keys (or, rows
+    /// long, a blocked transpose that finds a row unsorted and gives up).
     Spread,
     /// Spread over all columns, each row sorted, some columns twice in a row: with long
     /// rows and more than 2^14 columns, the transpose by blocks of columns.
@@ -127,8 +127,8 @@ fn spread_parts(nrows: usize, ncols: usize, per_row: usize, layout: Layout) -> C
 
 /// The transpose of unchecked arrays equals the checked transpose and the oracle, on 1 to 4
 /// threads, for a small matrix (the one-piece counting sort), a banded one (one level on 2
-/// and 4 threads), one with scattered columns over 40k keys (two levels on 2 and 4 threads;
-/// `ops::bucket`'s unit test asserts which path such shapes take), and long rows over 40k
+/// and 4 threads), one with scattered columns over 40k keys (one level too: the output is
+/// small; `ops::bucket`'s unit tests force two levels), and long rows over 40k
 /// columns, sorted with duplicates (by blocks of columns) or not (the blocked transpose
 /// gives up; `ops::column_blocks`' unit test asserts both). A bad column anywhere (first
 /// entry, middle, last entry; negative or too large) gives `try_from_parts`'s error, naming

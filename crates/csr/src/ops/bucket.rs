@@ -74,7 +74,7 @@ pub(crate) trait EntrySource<I, T>: Sync {
 
 /// `k` as a position below `nkeys`, or `None` (a negative key too).
 #[inline(always)]
-fn key_below<I: Index>(k: I, nkeys: usize) -> Option<usize> {
+pub(crate) fn key_below<I: Index>(k: I, nkeys: usize) -> Option<usize> {
     k.try_to_usize().filter(|&k| k < nkeys)
 }
 
@@ -222,8 +222,9 @@ pub(crate) fn group_by_key<I: Index, T: Element>(
 /// Output bytes (`nnz · (size_of I + size_of T)`) up to which a one-level scatter beats two
 /// levels on several threads even when the keys are many and scattered: the two-level
 /// sort's first pass writes every entry (and its key) to fresh memory, a cost that pays off
-/// only for large outputs. Transposes on 2 threads, two runs, minima in ms, two levels →
-/// one level (`bench/runs/2026-12-06-direct-scatter`): powerlaw 200k × 200k (6 MB out)
+/// only for large outputs. Measured on transposes (COO assembly, keyed by rows in input
+/// order, follows the same rule unmeasured): 2 threads, two runs, minima in ms, two levels
+/// → one level (`bench/runs/2026-12-06-direct-scatter`): powerlaw 200k × 200k (6 MB out)
 /// 6.3–8.3 → 5.0–6.4; 40k × 193k, 30 per row (14 MB) 15.8–19.8 → 12.8–16.0; powerlaw 800k
 /// (24 MB) 34.5–40.5 → 26.2–36.5. Above, the two runs disagree (400k × 1M, 12 per row,
 /// 58 MB: 81–101 → 61–121; 2M × 4M, 5 per row, 120 MB: 177–221 → 167–309), so two levels

@@ -18,8 +18,8 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 use crate::error::Result;
-use crate::formats::validate::column_error;
-use crate::ops::bucket::{Grouped, capped_pieces, few_keys};
+use crate::formats::validate::{column_error, first_outside};
+use crate::ops::bucket::{Grouped, capped_pieces, few_keys, key_below};
 use crate::parallel::{
     balanced_row_blocks, cut_by, even_ranges, piece_count, try_zeroed, zeroed_output,
 };
@@ -54,7 +54,7 @@ fn worth_blocking<I: Index, T>(nrows: usize, ncols: usize, cols: &[I]) -> bool {
     let blocks = nnz
         .div_ceil(block_entries::<I, T>())
         .max(ncols.div_ceil(BLOCK_KEYS));
-    !few_keys(ncols) && nrows.saturating_mul(blocks) <= nnz / ROW_VISITS_PER_ENTRY
+    nnz > 0 && !few_keys(ncols) && nrows.saturating_mul(blocks) <= nnz / ROW_VISITS_PER_ENTRY
 }
 
 /// The transpose of the `nrows × ncols` matrix `(ptrs, cols, vals)` as grouped entries, by
@@ -121,7 +121,7 @@ fn count_sorted_columns<I: Index>(ncols: usize, ptrs: &[I], cols: &[I]) -> Resul
         for r in rows {
             let mut prev = 0;
             for &c in &cols[ptrs[r].to_usize()..ptrs[r + 1].to_usize()] {
-                match c.try_to_usize().filter(|&c| c < ncols) {
+                match key_below(c, ncols) {
                     Some(c) => {
                         unsorted |= c < prev;
                         prev = c;
@@ -160,7 +160,7 @@ fn count_sorted_columns<I: Index>(ncols: usize, ptrs: &[I], cols: &[I]) -> Resul
             .fold((false, false), |(u, o), (_, (pu, po))| (u | pu, o | po))
     };
     if outside {
-        let pos = crate::formats::validate::first_outside(cols, ncols).unwrap_or_default();
+        let pos = first_outside(cols, ncols).unwrap_or_default();
         return Err(column_error(ncols, ptrs, cols, pos));
     }
     if unsorted {

@@ -220,6 +220,19 @@ fn reference_product(a: &M, b: &M) -> M {
     r.from_handle(&r.mult_ab(&ha, &hb).unwrap()).unwrap()
 }
 
+/// `A·B` in one phase and in two (forced) equals `expected` bit for bit.
+fn assert_both_paths_give_bits(a: &M, b: &M, expected: &M) {
+    let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for limit in [usize::MAX, 0] {
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
+            .unwrap()
+            .matrix;
+        assert_eq!(c.row_ptrs(), expected.row_ptrs(), "one-phase limit {limit}");
+        assert_eq!(c.col_idxs(), expected.col_idxs(), "one-phase limit {limit}");
+        assert_eq!(bits(&c), bits(expected), "one-phase limit {limit}");
+    }
+}
+
 #[test]
 fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_bit() {
     // B: 512 columns (8 blocks of the masked scan), row l holds l + 1 columns spread over
@@ -259,15 +272,35 @@ fn spgemm_rows_on_both_sides_of_the_scan_threshold_match_the_reference_bit_for_b
     let scans = NCOLS / spgemm::SCAN_FOR_ORDER_RATIO;
     assert!(lens.iter().filter(|&&n| n > 1 && n < scans).count() > 5);
     assert!(lens.iter().filter(|&&n| n >= scans).count() > 5);
-    let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-    for limit in [usize::MAX, 0] {
-        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
-            .unwrap()
-            .matrix;
-        assert_eq!(c.row_ptrs(), expected.row_ptrs(), "one-phase limit {limit}");
-        assert_eq!(c.col_idxs(), expected.col_idxs(), "one-phase limit {limit}");
-        assert_eq!(bits(&c), bits(&expected), "one-phase limit {limit}");
-    }
+    assert_both_paths_give_bits(&a, &b, &expected);
+}
+
+#[test]
+fn single_entry_rows_copy_sorted_rows_of_b_and_sum_the_others() {
+    // B's rows: strictly increasing (copied straight out when A's row holds one entry),
+    // unsorted, sorted with a duplicate, empty, and one whose product is -0.0 (summed from
+    // zero: +0.0). A's rows pick each of them alone, and two of them together.
+    let b = csr(
+        5,
+        9,
+        &[0, 4, 7, 10, 10, 12],
+        &[0, 2, 5, 8, 6, 1, 3, 4, 4, 7, 0, 8],
+        &[
+            1.5, -2.0, 0.25, 3.0, 1.0, 2.0, -1.0, 0.5, 0.75, 4.0, 0.0, 2.5,
+        ],
+    );
+    let a = csr(
+        7,
+        5,
+        &[0, 1, 2, 3, 4, 5, 7, 7],
+        &[0, 1, 2, 3, 4, 0, 2],
+        &[2.0, -3.0, 0.5, 1.0, -1.0, 1.0, 2.0],
+    );
+    let expected = reference_product(&a, &b);
+    assert_eq!(expected.row(0).0, &[0, 2, 5, 8]);
+    assert_eq!(expected.row(2).0, &[4, 7], "the duplicate is summed");
+    assert_eq!(expected.row(4), (&[0, 8][..], &[0.0, -2.5][..]));
+    assert_both_paths_give_bits(&a, &b, &expected);
 }
 
 #[test]

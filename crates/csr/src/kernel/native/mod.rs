@@ -17,6 +17,7 @@
 mod automatic;
 mod compressed;
 mod dot;
+mod gather;
 mod gram;
 mod locality;
 mod merge_path;

@@ -8,8 +8,10 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::dot::{Block, Out, accumulate, dot, dot_prefetch, finish_row, slots};
+use super::dot::{Block, Out, PREFETCH_ENTRIES, accumulate, dot, dot_prefetch, finish_row, slots};
+use super::gather;
 use super::stream::{self, Streaming};
+use crate::scalar::SUM_LANES_MIN;
 use crate::{CsrRef, Dense, Index, Scalar};
 
 /// `classical`: `parts + 1` boundaries of blocks with equal numbers of rows.
@@ -179,6 +181,11 @@ unsafe fn rows_into<T: Scalar, I: Index>(
     y: &mut [MaybeUninit<T>],
 ) {
     debug_assert_eq!(rows.len(), y.len());
+    if gather::pays::<T, I>(ptrs, rows.clone()) {
+        // SAFETY: forwarded from the caller.
+        unsafe { gathered_rows_into((ptrs, cols, vals), rows, prefetch, x, out, y) };
+        return;
+    }
     for (r, yr) in rows.zip(y.iter_mut()) {
         // SAFETY: r + 1 <= rows.end < ptrs.len(), the row's range lies inside cols and vals
         // and its columns index x (caller).
@@ -188,6 +195,47 @@ unsafe fn rows_into<T: Scalar, I: Index>(
                 dot_prefetch(cols, vals, x, range)
             } else {
                 dot(cols, vals, x, range)
+            }
+        };
+        // SAFETY: unless beta = 0, `y` is initialised (the caller).
+        unsafe { out.write_slot(sum, yr) };
+    }
+}
+
+/// [`rows_into`] for a block of long rows ([`gather::pays`]): rows of
+/// [`SUM_LANES_MIN`] entries or more through [`gather::dot`], the others as there. Its own
+/// loop, so that the call in it leaves the loop over short rows untouched.
+///
+/// # Safety
+/// As [`rows_into`].
+#[inline(never)]
+unsafe fn gathered_rows_into<T: Scalar, I: Index>(
+    (ptrs, cols, vals): (&[I], &[I], &[T]),
+    rows: Range<usize>,
+    prefetch: bool,
+    x: &[T],
+    out: Out<'_, T>,
+    y: &mut [MaybeUninit<T>],
+) {
+    let ahead = (
+        cols.len().saturating_sub(PREFETCH_ENTRIES),
+        PREFETCH_ENTRIES,
+    );
+    for (r, yr) in rows.zip(y.iter_mut()) {
+        // SAFETY: as in `rows_into`.
+        let sum = unsafe {
+            let range = ptrs.get_unchecked(r).to_usize()..ptrs.get_unchecked(r + 1).to_usize();
+            let gathered = if range.len() < SUM_LANES_MIN {
+                None
+            } else if prefetch {
+                gather::dot::<true, T, I>(cols, vals, x, range.clone(), ahead)
+            } else {
+                gather::dot::<false, T, I>(cols, vals, x, range.clone(), ahead)
+            };
+            match gathered {
+                Some(sum) => sum,
+                None if prefetch => dot_prefetch(cols, vals, x, range),
+                None => dot(cols, vals, x, range),
             }
         };
         // SAFETY: unless beta = 0, `y` is initialised (the caller).

@@ -308,6 +308,17 @@ pub(crate) fn alloc_output<X: Copy + Send + Sync + Default>(len: usize, value: X
     v
 }
 
+/// Room for `len` items, huge-page advised when large, nothing written: for outputs that
+/// the caller writes in full (in parallel, through `spare_capacity_mut`) before setting
+/// their length. Where the allocator hands back memory an earlier call freed (blocks under
+/// its mmap threshold, up to 32 MB with glibc), [`zeroed_output`] would clear it first: a
+/// `memset` of the whole output, 3% of power-law A·A. Errors as [`try_with_capacity`].
+pub(crate) fn try_output_room<X>(len: usize, what: &'static str) -> Result<Vec<X>> {
+    let v = try_with_capacity(len, what)?;
+    advise_huge_pages(&v);
+    Ok(v)
+}
+
 /// `len` zeros in fresh, untouched memory, huge-page advised when large: for outputs that
 /// the caller overwrites (in parallel) anyway. A large allocation comes as zero pages that
 /// the kernel clears when the caller first writes them, so the memory is written once,
@@ -358,13 +369,13 @@ pub(crate) fn cut_by<'s, X>(
     out
 }
 
-/// The output arrays cut by chunk: chunk `i` gets the entries of its rows (`row_ptrs`
-/// summed), with its row range.
-pub(crate) fn cut_output<'o, T, I: Index>(
+/// The output arrays (or their room) cut by chunk: chunk `i` gets the entries of its rows
+/// (`row_ptrs` summed), with its row range.
+pub(crate) fn cut_output<'o, C, V, I: Index>(
     row_ptrs: &[I],
     chunks: &[Range<usize>],
-    (cols, vals): (&'o mut [I], &'o mut [T]),
-) -> Vec<(Range<usize>, &'o mut [I], &'o mut [T])> {
+    (cols, vals): (&'o mut [C], &'o mut [V]),
+) -> Vec<(Range<usize>, &'o mut [C], &'o mut [V])> {
     let mut out = Vec::with_capacity(chunks.len());
     let (mut crest, mut vrest) = (cols, vals);
     for r in chunks {

@@ -38,7 +38,7 @@ use super::spare;
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
-use crate::parallel::{try_zeroed, zeroed_output};
+use crate::parallel::{try_output_room, try_zeroed, zeroed_output};
 use crate::scalar::real_to_f64;
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -1104,9 +1104,9 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         })
         .collect::<Result<_>>()?;
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
-    // Faulted in by the copies below (as in `two_phase_product`).
-    let mut col_idxs: Vec<I> = zeroed_output(nnz);
-    let mut values: Vec<T> = zeroed_output(nnz);
+    // Faulted in by the copies below (as in `two_phase_product`), never cleared first.
+    let mut col_idxs: Vec<I> = try_output_room(nnz, "SpGEMM output columns")?;
+    let mut values: Vec<T> = try_output_room(nnz, "SpGEMM output values")?;
     let guards: Vec<_> = workspaces
         .0
         .iter()
@@ -1117,16 +1117,33 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
         .map(|g| (g.out_cols.as_slice(), g.out_vals.as_slice()))
         .collect();
     let holds_zeros = placed.iter().any(|p| p.2);
-    let jobs = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
+    let room = (
+        &mut col_idxs.spare_capacity_mut()[..nnz],
+        &mut values.spare_capacity_mut()[..nnz],
+    );
+    let jobs = cut_output(&row_ptrs, chunks, room);
+    debug_assert_eq!(jobs.len(), placed.len());
     jobs.into_par_iter()
         .zip(placed)
         .for_each(|((_, cols, vals), (wi, start, _))| {
             let (bc, bv) = bufs[wi];
-            cols.copy_from_slice(&bc[start..start + vals.len()]);
-            vals.copy_from_slice(&bv[start..start + vals.len()]);
+            let end = start + vals.len();
+            for (slot, &c) in cols.iter_mut().zip(&bc[start..end]) {
+                slot.write(c);
+            }
+            for (slot, &v) in vals.iter_mut().zip(&bv[start..end]) {
+                slot.write(v);
+            }
         });
     drop(bufs);
     drop(guards);
+    // SAFETY: the chunks' slots partition 0..nnz (`cut_output` by the row pointers, whose
+    // last is nnz), and each chunk wrote all of its slots: its buffers hold exactly its
+    // rows' entries (the counts the row pointers were summed from).
+    unsafe {
+        col_idxs.set_len(nnz);
+        values.set_len(nnz);
+    }
     // SAFETY: as in `two_phase_product`: row_ptrs are prefix sums of the row counts ending
     // at nnz = col_idxs.len() = values.len(), columns come from B (< ncols), and nrows,
     // ncols, nnz fit I (nnz checked by `counts_to_ptrs`).

@@ -104,10 +104,31 @@ def bench_rows(csr_bin, path, threads, reps, workdir):
     return {op: t for op, t in times.items() if t is not None}
 
 
+def sorted_rows(c):
+    """``c`` (a scipy product) with its rows sorted by column, as ours are."""
+    c.sort_indices()
+    return c
+
+
+def graphblas_done(c, materialize):
+    """A GraphBLAS result made whole: non-blocking mode returns it with work pending, and
+    ``wait()`` finishes it, sorting its rows ("materialize")."""
+    if materialize:
+        c.wait("materialize")
+    return c
+
+
 def calls(m, threads):
     """Every implementation's call for each operation on scipy matrix ``m``:
     {op: {impl: f}}; ``OURS`` is our package on the native kernel. A·A only for a square
-    ``m``; A·Aᵀ gets ``Aᵀ`` ready made, as every peer does."""
+    ``m``; A·Aᵀ gets ``Aᵀ`` ready made, as every peer does.
+
+    Each product is timed twice, to the same output contract for everyone: ``(sorted)``,
+    every row sorted by column when the call returns (ours by default; scipy and
+    sparse_dot_topn then ``sort_indices()``; sparse_dot_mkl with ``reorder_output=True``;
+    GraphBLAS ``wait("materialize")``), and ``(any order)``, each returning its rows in
+    its own order (ours with ``order_columns=False``; the peers as they come: scipy's,
+    MKL's and sparse_dot_topn's rows are unsorted, GraphBLAS leaves its result pending)."""
     import csr.kernels
     from csr.kernels import native
 
@@ -124,11 +145,19 @@ def calls(m, threads):
             "scipy": lambda: m @ x,
         },
         "spmv (one call)": {OURS: lambda: a.mult_vec(x), "scipy": lambda: m @ x},
-        "A·A": {OURS: lambda: a.multiply(a), "scipy": lambda: m @ m},
-        "A·Aᵀ": {OURS: lambda: a.multiply(at), "scipy": lambda: m @ mt},
     }
+    products = {"A·A": (a, m), "A·Aᵀ": (at, mt)}
     if m.shape[0] != m.shape[1]:
-        del ops["A·A"]
+        del products["A·A"]
+    for op, (b, mb) in products.items():
+        ops[f"{op} (sorted)"] = {
+            OURS: lambda b=b: a.multiply(b),
+            "scipy": lambda mb=mb: sorted_rows(m @ mb),
+        }
+        ops[f"{op} (any order)"] = {
+            OURS: lambda b=b: a.multiply(b, order_columns=False),
+            "scipy": lambda mb=mb: m @ mb,
+        }
     spmv_handle = next(iter(ops))
     try:
         from csr.kernels import mkl
@@ -141,13 +170,12 @@ def calls(m, threads):
     sdm = load_sparse_dot_mkl()
     if sdm is not None:
         dot = sdm.dot_product_mkl
-        for op, f in (
-            ("spmv (one call)", lambda: dot(m, x)),
-            ("A·A", lambda: dot(m, m)),
-            ("A·Aᵀ", lambda: dot(m, mt)),
-        ):
-            if op in ops:
-                ops[op]["sparse_dot_mkl"] = f
+        ops["spmv (one call)"]["sparse_dot_mkl"] = lambda: dot(m, x)
+        for op, (_, mb) in products.items():
+            ops[f"{op} (sorted)"]["sparse_dot_mkl"] = lambda mb=mb: dot(
+                m, mb, reorder_output=True
+            )
+            ops[f"{op} (any order)"]["sparse_dot_mkl"] = lambda mb=mb: dot(m, mb)
     try:
         import graphblas as gb
 
@@ -155,24 +183,25 @@ def calls(m, threads):
         gb.ss.config["nthreads"] = threads
         ga, gat = gb.io.from_scipy_sparse(m), gb.io.from_scipy_sparse(mt)
         v = gb.Vector.from_dense(x)
-        for op, f in (
-            (spmv_handle, lambda: ga.mxv(v).new()),
-            ("A·A", lambda: ga.mxm(ga).new()),
-            ("A·Aᵀ", lambda: ga.mxm(gat).new()),
-        ):
-            if op in ops:
-                ops[op]["graphblas"] = f
+        ops[spmv_handle]["graphblas"] = lambda: ga.mxv(v).new()
+        for op, gb_b in (("A·A", ga), ("A·Aᵀ", gat)):
+            if op in products:
+                for kind, whole in (("sorted", True), ("any order", False)):
+                    ops[f"{op} ({kind})"]["graphblas"] = lambda g=gb_b, w=whole: (
+                        graphblas_done(ga.mxm(g).new(), w)
+                    )
     except ImportError:
         pass
     try:
         from sparse_dot_topn import sp_matmul
 
-        for op, f in (
-            ("A·A", lambda: sp_matmul(m, m, n_threads=threads)),
-            ("A·Aᵀ", lambda: sp_matmul(m, mt, n_threads=threads)),
-        ):
-            if op in ops:
-                ops[op]["sparse_dot_topn"] = f
+        for op, (_, mb) in products.items():
+            ops[f"{op} (sorted)"]["sparse_dot_topn"] = lambda mb=mb: sorted_rows(
+                sp_matmul(m, mb, n_threads=threads)
+            )
+            ops[f"{op} (any order)"]["sparse_dot_topn"] = lambda mb=mb: sp_matmul(
+                m, mb, n_threads=threads
+            )
     except ImportError:
         pass
     return ops

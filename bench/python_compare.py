@@ -95,7 +95,8 @@ def operations(names):
     rate = next(n for n in names if n.startswith("rating"))
     return [
         ("mult_vec", poisson), ("mult_vec", power), ("mult_vec", rate), ("mult_vec", "tiny-100"),
-        ("multiply A·A", poisson), ("multiply A·Aᵀ", rate),
+        ("multiply A·A (sorted)", poisson), ("multiply A·A (any order)", poisson),
+        ("multiply A·Aᵀ (sorted)", rate), ("multiply A·Aᵀ (any order)", rate),
         ("from_coo", poisson), ("from_coo shuffled", poisson), ("transpose", poisson),
         ("normalize_rows center", rate),
     ]
@@ -113,16 +114,33 @@ def _shuffled(r, c, v):
     return r[perm], c[perm], v[perm]
 
 
-def csr_calls(CSR, m):
-    """Calls of a csr package (ours or 0.5.2: the same API) on scipy matrix ``m``."""
+def csr_calls(CSR, m, ours=True):
+    """Calls of a csr package (ours, or 0.5.2 with ``ours=False``: the same API) on scipy
+    matrix ``m``.
+
+    Products are timed to two output contracts, the same for every implementation:
+    ``(sorted)``, rows sorted by column when the call returns (ours by default; the peers
+    sort after: scipy's, MKL's and 0.5.2's rows come unsorted), and ``(any order)``, rows
+    as each returns them (ours with ``order_columns=False``)."""
     a = CSR.from_scipy(m)
     x = np.random.default_rng(0).random(m.shape[1])
     r, c, v = _triplets(m)
     rs, cs, vs = _shuffled(r, c, v)
+
+    def product(transpose, order_columns):
+        if ours:
+            return a.multiply(a, transpose=transpose, order_columns=order_columns)
+        c = a.multiply(a, transpose=transpose)
+        if order_columns:
+            c.sort_rows()
+        return c
+
     return {
         "mult_vec": lambda: a.mult_vec(x),
-        "multiply A·A": lambda: a.multiply(a),
-        "multiply A·Aᵀ": lambda: a.multiply(a, transpose=True),
+        "multiply A·A (sorted)": lambda: product(False, True),
+        "multiply A·A (any order)": lambda: product(False, False),
+        "multiply A·Aᵀ (sorted)": lambda: product(True, True),
+        "multiply A·Aᵀ (any order)": lambda: product(True, False),
         "from_coo": lambda: CSR.from_coo(r, c, v, shape=m.shape),
         "from_coo shuffled": lambda: CSR.from_coo(rs, cs, vs, shape=m.shape),
         "transpose": lambda: a.transpose(),
@@ -134,6 +152,12 @@ def csr_calls(CSR, m):
 def _normalize(a):
     b = a.copy(copy_structure=False)
     b.normalize_rows("center")
+
+
+def _sorted_rows(c):
+    """A scipy product with its rows sorted by column."""
+    c.sort_indices()
+    return c
 
 
 def scipy_calls(m):
@@ -148,8 +172,10 @@ def scipy_calls(m):
 
     return {
         "mult_vec": lambda: m @ x,
-        "multiply A·A": lambda: m @ m,
-        "multiply A·Aᵀ": lambda: m @ m.T,
+        "multiply A·A (sorted)": lambda: _sorted_rows(m @ m),
+        "multiply A·A (any order)": lambda: m @ m,
+        "multiply A·Aᵀ (sorted)": lambda: _sorted_rows(m @ m.T),
+        "multiply A·Aᵀ (any order)": lambda: m @ m.T,
         "from_coo": lambda: sps.csr_matrix((v, (r, c)), shape=m.shape),
         "from_coo shuffled": lambda: sps.csr_matrix((vs, (rs, cs)), shape=m.shape),
         "transpose": lambda: m.T.tocsr(),
@@ -183,8 +209,10 @@ def dot_mkl_calls(m):
     mt = m.T.tocsr()
     return {
         "mult_vec": lambda: sdm.dot_product_mkl(m, x),
-        "multiply A·A": lambda: sdm.dot_product_mkl(m, m),
-        "multiply A·Aᵀ": lambda: sdm.dot_product_mkl(m, mt),
+        "multiply A·A (sorted)": lambda: sdm.dot_product_mkl(m, m, reorder_output=True),
+        "multiply A·A (any order)": lambda: sdm.dot_product_mkl(m, m),
+        "multiply A·Aᵀ (sorted)": lambda: sdm.dot_product_mkl(m, mt, reorder_output=True),
+        "multiply A·Aᵀ (any order)": lambda: sdm.dot_product_mkl(m, mt),
     }
 
 
@@ -223,7 +251,7 @@ def worker(args):
     from csr import CSR
 
     paths = json.loads(args.worker)
-    res = run_impls(paths, {"csr 0.5.2": lambda m: csr_calls(CSR, m)}, args.repeat)
+    res = run_impls(paths, {"csr 0.5.2": lambda m: csr_calls(CSR, m, ours=False)}, args.repeat)
     print(json.dumps(res))
 
 

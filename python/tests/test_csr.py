@@ -392,6 +392,36 @@ def test_multiply_in_float32_when_asked(kernel, pair):
     np.testing.assert_allclose(dense(c), dense(a) @ dense(b), rtol=1e-4, atol=1e-5)
 
 
+@given(mm_pairs(as_csr=True), st.booleans())
+def test_multiply_rows_sorted_or_in_any_order(kernel, pair, transpose):
+    """Sorted rows by default; with ``order_columns=False`` the same row pointers, and the
+    same columns and values (bit for bit) once each row is sorted."""
+    a, b = pair
+    if transpose:
+        b = b.transpose()
+    c = a.multiply(b, transpose)
+    assert c.to_scipy().has_sorted_indices
+    u = a.multiply(b, transpose, order_columns=False)
+    np.testing.assert_array_equal(u.rowptrs, c.rowptrs)
+    u.sort_rows()
+    np.testing.assert_array_equal(u.colinds, c.colinds)
+    np.testing.assert_array_equal(u.values.view(np.uint64), c.values.view(np.uint64))
+
+
+def test_multiply_in_any_order_skips_the_sort(kernel):
+    """Where the kernel's accumulator leaves rows unsorted (native, its legacy alias,
+    scipy), ``order_columns=False`` returns them so; MKL's product is sorted either way."""
+    rng = np.random.default_rng(3)
+    m = sps.random(2000, 2000, density=0.004, format="csr", random_state=rng)
+    a = CSR.from_scipy(m)
+    u = a.multiply(a, order_columns=False)
+    want = (m @ m).tocsr()
+    want.sort_indices()
+    got = u.to_scipy()
+    assert got.has_sorted_indices == (kernel.name == "mkl")
+    np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-12, atol=1e-15)
+
+
 def test_multiply_removes_cancellations(kernel):
     a = CSR.from_coo(np.array([0, 0]), np.array([0, 1]), np.array([1.0, -1.0]))
     b = CSR.from_coo(np.array([0, 1]), np.array([0, 0]), np.array([1.0, 1.0]))

@@ -452,12 +452,13 @@ impl Handle {
         })
     }
 
-    /// `A·B` or `A·Bᵀ`, in full or (with `topk`) its top entries per row.
+    /// `A·B` or `A·Bᵀ`, in full (its rows sorted by column if `sorted`, else in any order)
+    /// or (with `topk`) its top entries per row.
     fn product(
         &self,
         py: Python<'_>,
         other: &Handle,
-        transpose: bool,
+        (transpose, sorted): (bool, bool),
         topk: Option<TopKArgs>,
     ) -> PyResult<Handle> {
         if self.kernel != other.kernel {
@@ -491,8 +492,10 @@ impl Handle {
                 ($a:expr, $b:expr, $v:ident) => {{
                     let k = kernel::kernel_for(id).map_err(to_py)?;
                     let c = match (transpose, &topk) {
-                        (false, None) => k.mult_ab($a, $b),
-                        (true, None) => k.mult_abt($a, $b),
+                        (false, None) if sorted => k.mult_ab($a, $b),
+                        (true, None) if sorted => k.mult_abt($a, $b),
+                        (false, None) => k.mult_ab_unsorted($a, $b),
+                        (true, None) => k.mult_abt_unsorted($a, $b),
                         (false, Some(t)) => k.mult_ab_topk($a, $b, &t.options()),
                         (true, Some(t)) => k.mult_abt_topk($a, $b, &t.options()),
                     };
@@ -619,14 +622,18 @@ impl Handle {
         }
     }
 
-    /// `A·B` as a new handle.
-    fn mult_ab(&self, py: Python<'_>, other: &Handle) -> PyResult<Handle> {
-        self.product(py, other, false, None)
+    /// `A·B` as a new handle, its rows sorted by column (with `order_columns=False`, in
+    /// whatever order the kernel found them: faster where rows would need sorting).
+    #[pyo3(signature = (other, order_columns=true))]
+    fn mult_ab(&self, py: Python<'_>, other: &Handle, order_columns: bool) -> PyResult<Handle> {
+        self.product(py, other, (false, order_columns), None)
     }
 
-    /// `A·Bᵀ` as a new handle (`B` is not transposed by the caller).
-    fn mult_abt(&self, py: Python<'_>, other: &Handle) -> PyResult<Handle> {
-        self.product(py, other, true, None)
+    /// `A·Bᵀ` as a new handle (`B` is not transposed by the caller); `order_columns` as
+    /// for `mult_ab`.
+    #[pyo3(signature = (other, order_columns=true))]
+    fn mult_abt(&self, py: Python<'_>, other: &Handle, order_columns: bool) -> PyResult<Handle> {
+        self.product(py, other, (true, order_columns), None)
     }
 
     /// The top `k` entries of each row of `A·B` as a new handle (see `TopK` in the
@@ -650,7 +657,7 @@ impl Handle {
             exclude_diagonal,
             sort,
         };
-        self.product(py, other, false, Some(args))
+        self.product(py, other, (false, true), Some(args))
     }
 
     /// [`mult_ab_topk`](Self::mult_ab_topk) for `A·Bᵀ` (`B` is not transposed by the
@@ -671,7 +678,7 @@ impl Handle {
             exclude_diagonal,
             sort,
         };
-        self.product(py, other, true, Some(args))
+        self.product(py, other, (true, true), Some(args))
     }
 
     /// Sorts each row by column. A borrowed matrix is copied first: the `CSR`'s arrays are

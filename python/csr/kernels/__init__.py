@@ -2,9 +2,11 @@
 
 A kernel is a module (``csr.kernels.native``, ``numba``, ``mkl``, ``scipy``) with the
 LensKit kernel contract: ``max_nnz``, ``to_handle``, ``from_handle``, ``release_handle``,
-``order_columns``, ``mult_ab``, ``mult_abt``, ``mult_vec``; beyond LensKit, ``mult_ab_topk``
-and ``mult_abt_topk`` (``(a_h, b_h, k, *, threshold, exclude_diagonal, sort)``: the top
-entries of each row of a product, see :meth:`csr.CSR.multiply_topk`).
+``order_columns``, ``mult_ab``, ``mult_abt``, ``mult_vec``; beyond LensKit, ``mult_ab`` and
+``mult_abt`` take ``order_columns=False`` (the product's rows in any order: the kernel may skip
+sorting them, see :meth:`csr.CSR.multiply`), and ``mult_ab_topk`` and ``mult_abt_topk``
+(``(a_h, b_h, k, *, threshold, exclude_diagonal, sort)``: the top entries of each row of a
+product, see :meth:`csr.CSR.multiply_topk`).
 
 The default (:func:`_default_kernel`) is ``CSR_KERNEL`` if set, else ``mkl`` if
 ``csr.kernels.mkl`` imports, else ``numba`` (the legacy name: here it runs the native Rust

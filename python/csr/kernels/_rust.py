@@ -46,13 +46,13 @@ def define(ns, rust_name):
         """Sorts the handle's rows by column (on a copy: the CSR is unchanged)."""
         h.order_columns()
 
-    def mult_ab(a_h, b_h):
-        """``A·B`` as a handle."""
-        return a_h.mult_ab(b_h)
+    def mult_ab(a_h, b_h, *, order_columns=True):
+        """``A·B`` as a handle; rows sorted by column unless ``order_columns=False``."""
+        return a_h.mult_ab(b_h, order_columns)
 
-    def mult_abt(a_h, b_h):
-        """``A·Bᵀ`` as a handle."""
-        return a_h.mult_abt(b_h)
+    def mult_abt(a_h, b_h, *, order_columns=True):
+        """``A·Bᵀ`` as a handle; rows sorted by column unless ``order_columns=False``."""
+        return a_h.mult_abt(b_h, order_columns)
 
     def mult_ab_topk(a_h, b_h, k, *, threshold=None, exclude_diagonal=False, sort=False):
         """The top ``k`` entries of each row of ``A·B`` as a handle (see

@@ -29,14 +29,20 @@ def order_columns(h):
     h.sort_indices()
 
 
-def mult_ab(a_h, b_h):
-    """``A·B``."""
-    return (a_h @ b_h).tocsr()
+def _ordered(c, order_columns):
+    if order_columns:
+        c.sort_indices()
+    return c
 
 
-def mult_abt(a_h, b_h):
-    """``A·Bᵀ``."""
-    return (a_h @ b_h.T).tocsr()
+def mult_ab(a_h, b_h, *, order_columns=True):
+    """``A·B``; rows sorted by column unless ``order_columns=False`` (scipy's order)."""
+    return _ordered((a_h @ b_h).tocsr(), order_columns)
+
+
+def mult_abt(a_h, b_h, *, order_columns=True):
+    """``A·Bᵀ``; rows sorted by column unless ``order_columns=False`` (scipy's order)."""
+    return _ordered((a_h @ b_h.T).tocsr(), order_columns)
 
 
 def mult_vec(a_h, x):

@@ -148,6 +148,36 @@ pub trait Kernel<T: Scalar, I: Index>: Send + Sync {
     fn mult_abt(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>)
     -> Result<Handle<'static, T, I>>;
 
+    /// [`mult_ab`](Kernel::mult_ab) with the columns of each output row in any order: the
+    /// kernel may leave them as its accumulator found them instead of sorting them (what
+    /// MKL's `sp2m`, scipy and `sparse_dot_topn` return). The entries, their values (bit
+    /// for bit) and the row pointers are those of `mult_ab`; only the order within a row
+    /// may differ. [`order_columns`](Kernel::order_columns) sorts them later if needed.
+    /// The default is `mult_ab` itself (sorted rows are in an order too).
+    ///
+    /// # Errors
+    /// As for [`mult_ab`](Kernel::mult_ab).
+    fn mult_ab_unsorted(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+    ) -> Result<Handle<'static, T, I>> {
+        self.mult_ab(a, b)
+    }
+
+    /// [`mult_abt`](Kernel::mult_abt) with the columns of each output row in any order,
+    /// as [`mult_ab_unsorted`](Kernel::mult_ab_unsorted) says.
+    ///
+    /// # Errors
+    /// As for [`mult_abt`](Kernel::mult_abt).
+    fn mult_abt_unsorted(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+    ) -> Result<Handle<'static, T, I>> {
+        self.mult_abt(a, b)
+    }
+
     /// The `opts.k` largest entries of each row of `A·B` (after `opts`' threshold and
     /// diagonal exclusion), as a handle that owns them: at most `k` entries per row,
     /// ordered as `opts.order` says. Ties, zeros and non-finite values behave as the

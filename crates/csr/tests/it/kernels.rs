@@ -223,6 +223,16 @@ fn check_product<T: TestScalar, I: TestIndex>(a: &Csr<T, I>, b: &Csr<T, I>, tran
         assert_eq!(hc.shape(), expected.shape(), "{} {op}", k.name());
         let c = k.from_handle(&hc).unwrap();
         assert_csr_close(&c, &expected);
+        // Rows in any order: the same rows, the same entries once sorted.
+        let unsorted = if transpose_b {
+            k.mult_abt_unsorted(&ha, &hb)
+        } else {
+            k.mult_ab_unsorted(&ha, &hb)
+        };
+        let mut u = k.from_handle(&unsorted.unwrap()).unwrap();
+        assert_eq!(u.row_ptrs(), c.row_ptrs(), "{} {op}, unsorted", k.name());
+        u.sort_by_column_index();
+        assert_csr_close(&u, &expected);
     }
 }
 

@@ -36,7 +36,7 @@ use std::sync::{Mutex, OnceLock};
 pub(crate) use spare::KeptWorkspaces;
 pub(crate) use spmv::SpmvPlan;
 
-use spgemm::Workspace;
+use spgemm::{Order, Workspace};
 
 use super::handle::get_or_build;
 use super::topk::{TopK, topk_operands};
@@ -320,6 +320,28 @@ fn with_transpose<T: Scalar, I: Index, R>(
     }
 }
 
+/// `A·B` (`A·Bᵀ` with `transpose_b`) as a handle owning it, its rows in `order`.
+fn product<T: Scalar, I: Index>(
+    a: &Handle<'_, T, I>,
+    b: &Handle<'_, T, I>,
+    transpose_b: bool,
+    order: Order,
+) -> Result<Handle<'static, T, I>> {
+    let op = if transpose_b { "mult_abt" } else { "mult_ab" };
+    a.check_kernel(KernelId::Native, op)?;
+    b.check_kernel(KernelId::Native, op)?;
+    let c = if transpose_b {
+        let am = a.matrix();
+        shapes::mult_ab(am, b.matrix(), true)?;
+        with_transpose(b, |bt, workspaces| {
+            spgemm::multiply(am, bt, op, workspaces, order)
+        })?
+    } else {
+        spgemm::multiply(a.matrix(), b.matrix(), op, workspaces(b), order)?
+    };
+    Ok(product_handle(c))
+}
+
 /// The handle of a product, owning its matrix, with what its numeric pass saw of zeros.
 fn product_handle<T: Scalar, I: Index>(c: spgemm::Product<T, I>) -> Handle<'static, T, I> {
     let state = native_state(c.matrix.view(), false);
@@ -401,10 +423,7 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
     }
 
     fn mult_ab(&self, a: &Handle<'_, T, I>, b: &Handle<'_, T, I>) -> Result<Handle<'static, T, I>> {
-        a.check_kernel(KernelId::Native, "mult_ab")?;
-        b.check_kernel(KernelId::Native, "mult_ab")?;
-        let c = spgemm::multiply(a.matrix(), b.matrix(), "mult_ab", workspaces(b))?;
-        Ok(product_handle(c))
+        product(a, b, false, Order::Sorted)
     }
 
     fn mult_abt(
@@ -412,14 +431,23 @@ impl<T: Scalar, I: Index> Kernel<T, I> for NativeKernel {
         a: &Handle<'_, T, I>,
         b: &Handle<'_, T, I>,
     ) -> Result<Handle<'static, T, I>> {
-        a.check_kernel(KernelId::Native, "mult_abt")?;
-        b.check_kernel(KernelId::Native, "mult_abt")?;
-        let am = a.matrix();
-        shapes::mult_ab(am, b.matrix(), true)?;
-        let c = with_transpose(b, |bt, workspaces| {
-            spgemm::multiply(am, bt, "mult_abt", workspaces)
-        })?;
-        Ok(product_handle(c))
+        product(a, b, true, Order::Sorted)
+    }
+
+    fn mult_ab_unsorted(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+    ) -> Result<Handle<'static, T, I>> {
+        product(a, b, false, Order::Any)
+    }
+
+    fn mult_abt_unsorted(
+        &self,
+        a: &Handle<'_, T, I>,
+        b: &Handle<'_, T, I>,
+    ) -> Result<Handle<'static, T, I>> {
+        product(a, b, true, Order::Any)
     }
 
     fn mult_ab_topk(

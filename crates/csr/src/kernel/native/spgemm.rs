@@ -349,7 +349,7 @@ unsafe fn symbolic_row<T: Scalar, I: Index>(
 }
 
 /// Computes row `r` of `A·B` into `cols`/`vals` (exactly the row's distinct column count
-/// long, from the symbolic pass), sorted by column.
+/// long, from the symbolic pass), its columns in `order`.
 ///
 /// # Safety
 /// As for [`symbolic_row`], and `ws.acc.len() >= b.ncols()`.
@@ -358,6 +358,7 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     (r, flops): (usize, usize),
+    order: Order,
     ws: &mut Workspace<T, I>,
     cols: &mut [I],
     vals: &mut [T],
@@ -374,7 +375,8 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
     let (marks, acc) = (&mut ws.marks[..ncols], &mut ws.acc[..ncols]);
     // A row that will be found by a scan sums densely too: no branch per product on
     // whether its column is new (a coin toss in wide rows).
-    if is_dense(flops, ncols) || scans_for_order(cols.len(), ncols) {
+    let scans = order == Order::Sorted && scans_for_order(cols.len(), ncols);
+    if is_dense(flops, ncols) || scans {
         // SAFETY: forwarded from the caller.
         unsafe { accumulate_dense::<false, _, _>(a, b, r, (stamp, marks, acc), 0, |_| 0) };
         write_touched(stamp, marks, cols);
@@ -389,7 +391,9 @@ unsafe fn numeric_row<T: Scalar, I: Index>(
             accumulate(a, b, r, (stamp, marks, acc), |_| 0, slots)
         };
         debug_assert_eq!(n, cols.len());
-        cols.sort_unstable();
+        if order == Order::Sorted {
+            cols.sort_unstable();
+        }
     }
     for (v, c) in vals.iter_mut().zip(cols.iter()) {
         // SAFETY: c is a column of B, < ncols(B) = acc.len().
@@ -818,8 +822,8 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     (start, false)
 }
 
-/// Computes row `r` of `A·B`, appending its sorted columns and values to the workspace's
-/// output buffers; returns the row's length.
+/// Computes row `r` of `A·B`, appending its columns (in `order`) and values to the
+/// workspace's output buffers; returns the row's length.
 ///
 /// # Safety
 /// As for [`numeric_row`].
@@ -828,7 +832,7 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     (r, flops): (usize, usize),
-    sentinel: bool,
+    (sentinel, order): (bool, Order),
     ws: &mut Workspace<T, I>,
 ) -> usize {
     if let Some((x, cols, vals)) = scaled_row(a, b, r) {
@@ -849,7 +853,8 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
         ..
     } = ws;
     let ncols = b.ncols();
-    if !sorted && scans_for_order(out_cols.len() - start, ncols) {
+    let sort = !sorted && order == Order::Sorted;
+    if sort && scans_for_order(out_cols.len() - start, ncols) {
         out_cols.truncate(start);
         append_touched(
             (ws.stamp, &ws.marks[..ncols], &acc[..ncols]),
@@ -857,7 +862,7 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
             0,
             out_cols,
         );
-    } else if !sorted {
+    } else if sort {
         out_cols[start..].sort_unstable();
     }
     let row = &mut out_cols[start..];
@@ -879,6 +884,18 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
+/// The order of the columns within each output row of a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Sorted by column (the kernel's `mult_ab`).
+    Sorted,
+    /// As the accumulator found them (first-touch order in the sparse accumulator, column
+    /// order where a row was summed densely or by sorting): `mult_ab_unsorted`. Skipping
+    /// the sort took a quarter off power-law `A·A`
+    /// (`bench/runs/2026-12-06-unsorted-products`).
+    Any,
+}
+
 /// A product and what its numeric pass saw of it.
 #[derive(Debug)]
 pub(super) struct Product<T, I> {
@@ -895,7 +912,7 @@ fn holds_zero<T: Scalar>(vals: &[T]) -> bool {
     vals.iter().fold(false, |z, v| z | (*v == zero))
 }
 
-/// `A·B` with sorted output rows, explicit zeros from cancellation kept (and reported:
+/// `A·B` with output rows in `order`, explicit zeros from cancellation kept (and reported:
 /// [`Product::holds_zeros`]).
 ///
 /// # Errors
@@ -909,6 +926,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
     b: CsrRef<'_, T, I>,
     op: &'static str,
     cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
+    order: Order,
 ) -> Result<Product<T, I>> {
     if a.ncols() != b.nrows() {
         return Err(Error::DimensionMismatch {
@@ -917,7 +935,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
             rhs: b.shape(),
         });
     }
-    multiply_with_limit(a, b, cache, ONE_PHASE_MAX_BYTES)
+    multiply_with_limit(a, b, cache, ONE_PHASE_MAX_BYTES, order)
 }
 
 /// [`multiply`] (shapes checked) with the one-phase limit as a parameter (tests force each
@@ -927,6 +945,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     b: CsrRef<'_, T, I>,
     cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
     one_phase_max_bytes: usize,
+    order: Order,
 ) -> Result<Product<T, I>> {
     debug_assert_eq!(a.ncols(), b.nrows());
     let (work, chunks) = plan(a, b);
@@ -950,10 +969,12 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
             }
             // SAFETY: r < nrows, shapes agree (checked by `multiply`), workspace sized to
             // ncols(B) by `one_phase_product`.
-            unsafe { numeric_row_append(a, b, (r, work[r + 1] - work[r] - 1), sentinel, ws) }
+            unsafe {
+                numeric_row_append(a, b, (r, work[r + 1] - work[r] - 1), (sentinel, order), ws)
+            }
         })
     } else {
-        two_phase_product(a, b, &work, &chunks, &workspaces)
+        two_phase_product(a, b, (&work, &chunks), order, &workspaces)
     };
     workspaces.give_back(cache);
     c
@@ -978,12 +999,13 @@ pub(super) fn plan<T: Scalar, I: Index>(
     (work, chunks)
 }
 
-/// Symbolic then numeric: exact output allocation, each chunk writes its rows in place.
+/// Symbolic then numeric: exact output allocation, each chunk writes its rows in place,
+/// in `order`. `work` and `chunks` as [`plan`] returns them.
 fn two_phase_product<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
-    work: &[usize],
-    chunks: &[Range<usize>],
+    (work, chunks): (&[usize], &[Range<usize>]),
+    order: Order,
     workspaces: &Workspaces<T, I>,
 ) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
@@ -1036,7 +1058,7 @@ fn two_phase_product<T: Scalar, I: Index>(
                         let flops = work[r + 1] - work[r] - 1;
                         let (cols, vals) = (&mut cols[s..e], &mut vals[s..e]);
                         // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
-                        unsafe { numeric_row(a, b, (r, flops), ws, cols, vals) };
+                        unsafe { numeric_row(a, b, (r, flops), order, ws, cols, vals) };
                         zeros |= holds_zero(vals);
                     }
                     Ok(zeros)

@@ -79,7 +79,8 @@ fn check_product(a: &M, b: &M) {
     assert_eq!(hc.is_known_zero_free(), !holds_zero);
     // The two-phase and one-phase paths (forced) give the same matrix and the same report.
     for limit in [0, usize::MAX] {
-        let p = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        let p =
+            spgemm::multiply_with_limit(a.view(), b.view(), None, limit, Order::Sorted).unwrap();
         assert_eq!(p.matrix, c, "one-phase limit {limit}");
         assert_eq!(p.holds_zeros, holds_zero, "one-phase limit {limit}");
     }
@@ -90,6 +91,22 @@ fn check_product(a: &M, b: &M) {
         let c2 = k.from_handle(&k.mult_abt(&ha, &hbt).unwrap()).unwrap();
         assert_eq!(c2, c);
     }
+    // Unsorted rows: the same entries, only their order within rows may differ.
+    let unsorted = k
+        .from_handle(&k.mult_ab_unsorted(&ha, &hb).unwrap())
+        .unwrap();
+    assert_eq!(sorted_copy(&unsorted), c);
+    let unsorted_t = k
+        .from_handle(&k.mult_abt_unsorted(&ha, &hbt).unwrap())
+        .unwrap();
+    assert_eq!(sorted_copy(&unsorted_t), c);
+}
+
+/// `m` with each row sorted by column.
+fn sorted_copy(m: &M) -> M {
+    let mut c = m.clone();
+    c.sort_by_column_index();
+    c
 }
 
 #[test]
@@ -131,11 +148,24 @@ fn spgemm_in_parallel_matches_serial() {
     let p3 = pool3.install(|| k.from_handle(&k.mult_ab(&ha, &hb).unwrap()).unwrap());
     assert_eq!(par, p3);
     assert!(par.is_sorted_by_column_index());
+    // Rows in any order: the same order on every thread count (each row's order is its
+    // own accumulator's), the same entries as the sorted product, and really unsorted.
+    let unsorted = k
+        .from_handle(&k.mult_ab_unsorted(&ha, &hb).unwrap())
+        .unwrap();
+    let unsorted1 = pool.install(|| {
+        k.from_handle(&k.mult_ab_unsorted(&ha, &hb).unwrap())
+            .unwrap()
+    });
+    assert_eq!(unsorted, unsorted1);
+    assert_eq!(sorted_copy(&unsorted), par);
+    assert!(!unsorted.is_sorted_by_column_index());
     for limit in [0, usize::MAX] {
-        let forced = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        let forced =
+            spgemm::multiply_with_limit(a.view(), b.view(), None, limit, Order::Sorted).unwrap();
         assert_eq!(forced.matrix, par);
         let forced3 = pool3
-            .install(|| spgemm::multiply_with_limit(a.view(), b.view(), None, limit))
+            .install(|| spgemm::multiply_with_limit(a.view(), b.view(), None, limit, Order::Sorted))
             .unwrap();
         assert_eq!(forced3.matrix, par);
     }
@@ -204,6 +234,7 @@ fn dense_rows_skip_markers_only_where_no_product_can_be_zero() {
         csr(2, 1, &[0, 1, 2], &[0, 0], &[1e-200, 1e-200]).view(),
         "t",
         None,
+        Order::Sorted,
     )
     .unwrap()
     .matrix;
@@ -220,16 +251,22 @@ fn reference_product(a: &M, b: &M) -> M {
     r.from_handle(&r.mult_ab(&ha, &hb).unwrap()).unwrap()
 }
 
-/// `A·B` in one phase and in two (forced) equals `expected` bit for bit.
+/// `A·B` in one phase and in two (forced) equals `expected` bit for bit; with rows in any
+/// order, it does once each row is sorted.
 fn assert_both_paths_give_bits(a: &M, b: &M, expected: &M) {
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-    for limit in [usize::MAX, 0] {
-        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit)
+    for (limit, order) in [usize::MAX, 0]
+        .into_iter()
+        .flat_map(|l| [Order::Sorted, Order::Any].map(|o| (l, o)))
+    {
+        let c = spgemm::multiply_with_limit(a.view(), b.view(), None, limit, order)
             .unwrap()
             .matrix;
-        assert_eq!(c.row_ptrs(), expected.row_ptrs(), "one-phase limit {limit}");
-        assert_eq!(c.col_idxs(), expected.col_idxs(), "one-phase limit {limit}");
-        assert_eq!(bits(&c), bits(expected), "one-phase limit {limit}");
+        let c = sorted_copy(&c);
+        let what = format!("one-phase limit {limit}, {order:?}");
+        assert_eq!(c.row_ptrs(), expected.row_ptrs(), "{what}");
+        assert_eq!(c.col_idxs(), expected.col_idxs(), "{what}");
+        assert_eq!(bits(&c), bits(expected), "{what}");
     }
 }
 
@@ -314,7 +351,8 @@ fn spgemm_sums_from_zero_like_the_reference() {
     assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
     for limit in [usize::MAX, 0] {
         // One pass and two passes; both report the zeros they wrote.
-        let p = spgemm::multiply_with_limit(a.view(), b.view(), None, limit).unwrap();
+        let p =
+            spgemm::multiply_with_limit(a.view(), b.view(), None, limit, Order::Sorted).unwrap();
         assert_eq!(bits(&p.matrix), bits(&expected), "one-phase limit {limit}");
         assert!(p.holds_zeros, "one-phase limit {limit}");
     }

@@ -822,6 +822,59 @@ pub(super) unsafe fn accumulate_row<T: Scalar, I: Index>(
     (start, false)
 }
 
+/// Rows of at most this many products, in any order, sum by [`append_few`]. Power-law
+/// 200k `A·A` (`bench/compare.py`'s file), rows in any order, medians of 60 calls in one
+/// process with the threshold switched between calls (a temporary switch), 2 threads:
+/// 10.2–10.5 ms at 0 (off), 9.8–10.0 at 8, 9.7–9.9 at 12, 9.8 at 16; its `A·Aᵀ` 11.7–11.9
+/// at 0, 11.0–11.2 at 12 and 16; one thread level within noise (18.3 at 0 and 8, 18.5–18.9
+/// at 16). `bench/runs/2026-12-06-unsorted-products`.
+const FEW_PRODUCTS: usize = 16;
+
+/// Appends row `r` of `A·B` to `cols` / `vals` in first-touch order without the
+/// workspace's markers and sums: each product's column is looked for among the row's
+/// columns so far (a short linear scan), and added there or appended. The row's columns,
+/// their order and every sum's bits are the accumulator's (sums from zero, in `A`'s then
+/// `B`'s storage order), without its two random accesses per product into arrays as wide
+/// as `B`. For rows of few products, in any order ([`Order::Any`]); returns the row's length.
+///
+/// # Safety
+/// `r < a.nrows()`, `a.ncols() == b.nrows()` (the indices are read unchecked).
+#[inline]
+unsafe fn append_few<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    r: usize,
+    cols: &mut Vec<I>,
+    vals: &mut Vec<T>,
+) -> usize {
+    let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
+    let (bp, bc, bv) = (b.row_ptrs(), b.col_idxs(), b.values());
+    let start = cols.len();
+    // SAFETY: as in `accumulate`: r < nrows(A) and its row range lies in A's entries; every
+    // column k of A is < nrows(B), so k + 1 indexes B's row pointers, whose ranges lie in
+    // B's entries (CsrRef invariants, checked at construction).
+    unsafe {
+        for j in ap.get_unchecked(r).to_usize()..ap.get_unchecked(r + 1).to_usize() {
+            prefetch_ahead(j, ac, bp, bc, bv);
+            let k = ac.get_unchecked(j).to_usize();
+            let x = *av.get_unchecked(j);
+            for i in bp.get_unchecked(k).to_usize()..bp.get_unchecked(k + 1).to_usize() {
+                let c = *bc.get_unchecked(i);
+                let p = x * *bv.get_unchecked(i);
+                match cols[start..].iter().position(|&d| d == c) {
+                    Some(q) => vals[start + q] += p,
+                    None => {
+                        cols.push(c);
+                        // From zero, as in `accumulate`.
+                        vals.push(T::zero() + p);
+                    }
+                }
+            }
+        }
+    }
+    cols.len() - start
+}
+
 /// Computes row `r` of `A·B`, appending its columns (in `order`) and values to the
 /// workspace's output buffers; returns the row's length.
 ///
@@ -843,6 +896,10 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
             ws.out_vals.push(T::zero() + x * v);
         }
         return cols.len();
+    }
+    if order == Order::Any && flops <= FEW_PRODUCTS {
+        // SAFETY: forwarded from the caller.
+        return unsafe { append_few(a, b, r, &mut ws.out_cols, &mut ws.out_vals) };
     }
     // SAFETY: forwarded from the caller (the whole row: nothing skipped).
     let (start, sorted) = unsafe { accumulate_row(a, b, (r, flops), (0, |_| 0), sentinel, ws) };

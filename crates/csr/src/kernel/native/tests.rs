@@ -350,11 +350,14 @@ fn spgemm_sums_from_zero_like_the_reference() {
     let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&expected), vec![0.0f64.to_bits(); 2]);
     for limit in [usize::MAX, 0] {
-        // One pass and two passes; both report the zeros they wrote.
-        let p =
-            spgemm::multiply_with_limit(a.view(), b.view(), None, limit, Order::Sorted).unwrap();
-        assert_eq!(bits(&p.matrix), bits(&expected), "one-phase limit {limit}");
-        assert!(p.holds_zeros, "one-phase limit {limit}");
+        // One pass and two passes, rows sorted or not (few products: no accumulator); all
+        // report the zeros they wrote.
+        for order in [Order::Sorted, Order::Any] {
+            let p = spgemm::multiply_with_limit(a.view(), b.view(), None, limit, order).unwrap();
+            let what = format!("one-phase limit {limit}, {order:?}");
+            assert_eq!(bits(&p.matrix), bits(&expected), "{what}");
+            assert!(p.holds_zeros, "{what}");
+        }
     }
 }
 

@@ -235,6 +235,10 @@ pub struct SpgemmArgs {
     /// With --top-k: order each row by value, largest first (default: by column).
     #[arg(long, requires = "top_k")]
     pub sort_by_value: bool,
+    /// Leave each row of C in the order the kernel found its columns instead of sorting it
+    /// (faster where rows need sorting; the same entries). Not with --top-k.
+    #[arg(long, conflicts_with = "top_k")]
+    pub any_order: bool,
 }
 
 fn parse_vector(s: &str) -> Result<VectorArg, String> {

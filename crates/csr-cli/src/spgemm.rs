@@ -58,6 +58,8 @@ fn spgemm<T: Scalar, I: Index>(args: &SpgemmArgs, out: &mut impl Write) -> CmdRe
     });
     let start = Instant::now();
     let hc = match (&topk, args.transpose_b) {
+        (None, false) if args.any_order => k.mult_ab_unsorted(&ha, hb)?,
+        (None, true) if args.any_order => k.mult_abt_unsorted(&ha, hb)?,
         (None, false) => k.mult_ab(&ha, hb)?,
         (None, true) => k.mult_abt(&ha, hb)?,
         (Some(opts), false) => k.mult_ab_topk(&ha, hb, opts)?,

@@ -444,6 +444,34 @@ fn spgemm_writes_the_product() {
         );
         assert_eq!(mm::read_csr::<f64, i32>(&c).unwrap(), expected_aa);
     }
+    // Rows in any order: the same entries.
+    for kernel in ["native", "reference"] {
+        let o = csr(&[
+            "spgemm",
+            s(&a),
+            s(&a),
+            "--any-order",
+            "--kernel",
+            kernel,
+            "-o",
+            s(&c),
+        ]);
+        assert_success(&o);
+        let mut c = mm::read_csr::<f64, i32>(&c).unwrap();
+        c.sort_by_column_index();
+        assert_eq!(c, expected_aa);
+    }
+    let o = csr(&[
+        "spgemm",
+        s(&a),
+        s(&a),
+        "--any-order",
+        "--top-k",
+        "1",
+        "-o",
+        s(&c),
+    ]);
+    assert!(!o.status.success(), "--any-order with --top-k is refused");
     // B·A: 2x3 times 3x3.
     let o = csr(&["spgemm", s(&b), s(&a), "-o", s(&c), "--index", "i64"]);
     assert_success(&o);

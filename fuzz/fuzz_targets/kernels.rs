@@ -1,7 +1,8 @@
 //! Fuzz target: arbitrary small valid matrices (unsorted rows, duplicates, empty rows and
 //! columns allowed) and vectors through every native SpMV strategy, `mult_dense`, `mult_ab`,
-//! `mult_abt` and the formats' SpMV, each compared with the reference kernel: bit for bit
-//! where the order of summation is the same, within `tol·Σ|a||x|` otherwise.
+//! `mult_abt` (rows sorted, and in any order) and the formats' SpMV, each compared with the
+//! reference kernel: bit for bit where the order of summation is the same, within
+//! `tol·Σ|a||x|` otherwise.
 //!
 //! Run: `cargo fuzz run -s none kernels -- -max_total_time=60 -dict=kernels.dict`.
 
@@ -107,23 +108,29 @@ fn assert_same_bits(what: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got, want, "{what}");
 }
 
-/// `A·B`, or `A·Bᵀ` if `transpose`, by kernel `k`.
+/// `A·B`, or `A·Bᵀ` if `transpose`, by kernel `k`; with `any_order`, the product with rows
+/// in the kernel's order, sorted here.
 fn product<K: Kernel<f64, i32>>(
     k: &K,
     a: &Csr<f64, i32>,
     b: &Csr<f64, i32>,
-    transpose: bool,
+    (transpose, any_order): (bool, bool),
 ) -> Csr<f64, i32> {
     let (ha, hb) = (
         k.to_handle(a.view()).expect("handle"),
         k.to_handle(b.view()).expect("handle"),
     );
-    let c = if transpose {
-        k.mult_abt(&ha, &hb)
-    } else {
-        k.mult_ab(&ha, &hb)
+    let c = match (transpose, any_order) {
+        (true, false) => k.mult_abt(&ha, &hb),
+        (false, false) => k.mult_ab(&ha, &hb),
+        (true, true) => k.mult_abt_unsorted(&ha, &hb),
+        (false, true) => k.mult_ab_unsorted(&ha, &hb),
     };
-    k.from_handle(&c.expect("product")).expect("copy out")
+    let mut c = k.from_handle(&c.expect("product")).expect("copy out");
+    if any_order {
+        c.sort_by_column_index();
+    }
+    c
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
@@ -230,16 +237,23 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let b = matrix(u, n, p)?;
     let bt = matrix(u, p, n)?;
     let by_native = (
-        product(&NativeKernel, &a, &b, false),
-        product(&NativeKernel, &a, &bt, true),
+        product(&NativeKernel, &a, &b, (false, false)),
+        product(&NativeKernel, &a, &bt, (true, false)),
+    );
+    // Rows in any order: the same entries and bits once sorted.
+    let any_order = (
+        product(&NativeKernel, &a, &b, (false, true)),
+        product(&NativeKernel, &a, &bt, (true, true)),
     );
     let by_reference = (
-        product(&ReferenceKernel, &a, &b, false),
-        product(&ReferenceKernel, &a, &bt, true),
+        product(&ReferenceKernel, &a, &b, (false, false)),
+        product(&ReferenceKernel, &a, &bt, (true, false)),
     );
     for (got, want, what) in [
         (&by_native.0, &by_reference.0, "mult_ab"),
         (&by_native.1, &by_reference.1, "mult_abt"),
+        (&any_order.0, &by_reference.0, "mult_ab_unsorted"),
+        (&any_order.1, &by_reference.1, "mult_abt_unsorted"),
     ] {
         assert_eq!(
             (got.shape(), got.row_ptrs(), got.col_idxs()),

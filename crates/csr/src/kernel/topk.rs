@@ -427,7 +427,10 @@ pub(crate) fn select_columns_fast<I: Index, R: Scalar + PartialOrd, E>(
 /// keys at the end, and their columns are read back from them. No copy of the keys, no pass
 /// for ties. TF-IDF rows (93 candidates, k = 10), a scratch benchmark outside the
 /// repository, one thread, 20k rows: 15.4–16.1 ms against 18.8–19.8 ms by
-/// [`select_row_by_key`] (2026-12-06). Returns what [`select_row`] returns.
+/// [`select_row_by_key`] (2026-12-06). Tried and slower: keeping the best `k` keys sorted
+/// and inserting each larger key among them (for `k <= 32`), in place of the partial
+/// selection: the whole TF-IDF top-10 product 13.5–14.6 → 16.3–17.0 ms on 2 threads, 25.0 →
+/// 30.9 on one (its branches mispredict). Returns what [`select_row`] returns.
 pub(crate) fn select_columns_by_key<I: Index, R: Scalar + PartialOrd>(
     cols: &mut [I],
     row: usize,

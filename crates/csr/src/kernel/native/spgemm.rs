@@ -939,6 +939,11 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// 200k × 200k block of `powerlaw:1m` (2.06M flops, 2.04M out), CPU time per call on the
 /// loaded 2-vCPU VM 167 ms two-phase -> 103 ms one-phase (sprs 169). The 64 MB bound itself
 /// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
+/// Both sides of it re-measured (2026-12-06, scratch program, the limit switched between
+/// calls in one process, rows in any order, 2 threads, medians): power-law 200k `A·A` (15 MB
+/// bound) one-phase 10.1–10.9 ms, forced two-phase 12.7–13.5; poisson2d(2000) `A·A` (1.2 GB
+/// bound, 624 MB out) two-phase 282 ms, forced one-phase 341 (the copy out of the buffers
+/// costs more than the symbolic pass there).
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
 /// The order of the columns within each output row of a product.

@@ -43,6 +43,7 @@ import scipy.io  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from python_compare import (  # noqa: E402
     load_sparse_dot_mkl,
+    median_time,
     poisson2d,
     powerlaw,
     rating,
@@ -213,25 +214,23 @@ def read_calls(path):
     return {OURS: lambda: csr.io.read(path), "scipy": lambda: scipy.io.mmread(path)}
 
 
-def time_interleaved(impls, reps, rounds):
-    """{impl: seconds}: the implementations take turns call by call (a batch of calls each
-    where one call is short, sized once per implementation as ``median_time`` does), so
-    that a slow spell of the machine falls on all of them alike; each keeps the median of
-    its ``reps * rounds`` turns."""
-    batches, times = {}, {name: [] for name in impls}
-    for name, f in impls.items():
-        f()
-        t0 = time.perf_counter()
-        f()
-        batches[name] = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-7)))
-    for _ in range(reps * rounds):
+def time_alternating(impls, reps, rounds):
+    """{impl: seconds}: each round times every implementation once (``median_time``, in
+    turn), and each keeps its best round, so that a slow spell of the machine does not
+    fall on one implementation only.
+
+    Each implementation runs its calls back to back, as a program that uses it would.
+    Turns call by call were tried (2026-12-06): then every call starts with caches filled
+    by the others' data, and MKL's and GraphBLAS's OpenMP threads, which spin after a call
+    (KMP_BLOCKTIME), take the cores from whoever runs next; poisson2d(1000) SpMV went from
+    ours 1.48 ms, MKL 1.51 (back to back) to ours 2.70, MKL 4.46 (call by call), or ours
+    2.53, MKL 2.40 with the spinning turned off: a measure of the harness, not of SpMV."""
+    best = {}
+    for _ in range(rounds):
         for name, f in impls.items():
-            n = batches[name]
-            t0 = time.perf_counter()
-            for _ in range(n):
-                f()
-            times[name].append((time.perf_counter() - t0) / n)
-    return {name: sorted(ts)[len(ts) // 2] for name, ts in times.items()}
+            t = median_time(f, reps)
+            best[name] = min(best.get(name, t), t)
+    return best
 
 
 def main():
@@ -242,7 +241,7 @@ def main():
         "--rounds",
         type=int,
         default=2,
-        help="turns per implementation are --reps times this (interleaved call by call)",
+        help="times each implementation is timed in turn (its best round counts)",
     )
     p.add_argument("--scale", choices=["small", "full"], default="full")
     p.add_argument(
@@ -267,8 +266,8 @@ def main():
     )
     print(f"# numpy {np.__version__}, scipy {scipy.__version__}; command: {' '.join(sys.argv)}")
     print(
-        "# every time: in this process, the implementations taking turns call by call "
-        "(batched when short), median of --reps x --rounds turns; ratio = peer / ours"
+        "# every time: in this process, median of --reps back-to-back calls (batched when "
+        "short), best of --rounds rounds; ratio = peer / ours"
     )
     names = ["scipy", "mkl (optimized)", "sparse_dot_mkl", "graphblas", "sparse_dot_topn"]
     print(
@@ -299,12 +298,12 @@ def main():
         if not read_only:
             cold.append((name, bench_rows(args.csr, path, args.threads, args.reps, workdir)))
             for op, impls in calls(m, args.threads).items():
-                show(op, name, time_interleaved(impls, args.reps, args.rounds))
+                show(op, name, time_alternating(impls, args.reps, args.rounds))
         del m
         show(
             f"read ({os.path.getsize(path) / 1e6:.0f} MB)",
             name,
-            time_interleaved(read_calls(path), max(3, args.reps // 2), args.rounds),
+            time_alternating(read_calls(path), max(3, args.reps // 2), args.rounds),
         )
     print(
         "\n# `csr bench FILE` on the same files (cold single calls: a 5 ms pause before "

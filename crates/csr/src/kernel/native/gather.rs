@@ -1,11 +1,12 @@
 //! A row times `x` with AVX2 gathers, for `f64` values and `i32` column indices: the eight
-//! partial sums of [`sum_of_products`](crate::scalar::sum_of_products) held in two 4-lane registers, each block of eight `x`
-//! entries read by two gather instructions instead of eight scalar loads.
+//! partial sums of [`sum_of_products`](crate::scalar::sum_of_products) held in two 4-lane
+//! registers, each block of eight `x` entries read by two gather instructions instead of
+//! eight scalar loads.
 //!
-//! The arithmetic is [`sum_of_products`](crate::scalar::sum_of_products)'s, operation for operation: lane `l` starts at
-//! `+0.0` and adds the products of entries `l, l + 8, …` in turn (a multiply, then an add:
-//! never fused), the lanes are combined by [`combine_lanes`]' tree, and the entries past the
-//! last block are added one by one. The results are therefore the generic loop's bit for
+//! The arithmetic is [`sum_of_products`](crate::scalar::sum_of_products)'s, operation for
+//! operation: lane `l` starts at `+0.0` and adds the products of entries `l, l + 8, …` in
+//! turn (a multiply, then an add: never fused), the lanes are combined by
+//! [`combine_lanes`]' tree, and the entries past the last block are added one by one. The results are therefore the generic loop's bit for
 //! bit, and every strategy that reads rows through [`dot`](super::dot::dot) stays
 //! bit-identical to the reference kernel.
 //!

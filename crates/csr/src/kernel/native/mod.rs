@@ -5,7 +5,8 @@
 //!   [`merge_path`], [`sparselib`], [`compressed`], [`tiled`]; [`automatic`] picks one;
 //!   [`dot`] holds the inner loops, [`locality`] tells when the row loops prefetch `x`;
 //! - [`spgemm`]: Gustavson SpGEMM, symbolic then numeric, rows split by flop count, dense
-//!   generation-stamped accumulators, sorted output rows;
+//!   generation-stamped accumulators, sorted output rows; [`stencil`] gives the rows of
+//!   stencil and banded products their structure once per run of rows;
 //! - [`topk`]: top-k SpGEMM on the same chunks and accumulators, selecting each row's top
 //!   entries instead of storing the row; [`gram`]: top-k of `A·Aᵀ` (one handle on both
 //!   sides) computing each pair once.
@@ -26,6 +27,7 @@ mod spare;
 mod sparselib;
 mod spgemm;
 mod spmv;
+mod stencil;
 mod stream;
 mod tiled;
 mod topk;

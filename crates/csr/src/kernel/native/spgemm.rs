@@ -22,6 +22,11 @@
 //!    of the sums themselves, which start at -0.0 and leave it only when touched, saving a
 //!    store per flop.
 //!
+//! In the two-phase product, rows of a stencil or banded product that repeat the row above
+//! them one column to the right ([`stencil`](super::stencil)) skip both the symbolic
+//! count and the accumulator: a template made once per run of such rows gives each row's
+//! length, columns and the slot of each product.
+//!
 //! Workspaces (markers and the dense values, `ncols(B)` each) are one per rayon thread and
 //! reused by every chunk the thread runs within a call; between calls they wait in `B`'s
 //! handle or in the process's spare set ([`spare`]). Unsorted rows and duplicates in
@@ -35,6 +40,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::spare;
+use super::stencil::{Segments, Shifts};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
@@ -1071,31 +1077,42 @@ fn two_phase_product<T: Scalar, I: Index>(
     workspaces: &Workspaces<T, I>,
 ) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
-    // Symbolic: per-row counts into row_ptrs[r + 1].
+    let shifts = Shifts::find(a, b);
+    // Symbolic: per-row counts into row_ptrs[r + 1], and each chunk's stencil segments.
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
-    {
+    let segments: Vec<Segments> = {
         let slices = cut_by(&mut row_ptrs[1..], chunks);
-        slices.into_par_iter().try_for_each(|(rows, counts)| {
-            workspaces.with(|_, ws| {
-                ws.ensure(ncols, false)?;
-                for (r, cnt) in rows.zip(counts.iter_mut()) {
-                    let flops = work[r + 1] - work[r] - 1;
-                    let n = if flops <= 1 {
-                        flops
-                    } else if let Some((_, cols, _)) = scaled_row(a, b, r) {
-                        cols.len()
-                    } else {
-                        // SAFETY: r < nrows, shapes agree (checked above), marks sized
-                        // to ncols(B) by `ensure`.
-                        unsafe { symbolic_row(a, b, r, ws) }
-                    };
-                    // n <= ncols(B), which fits I.
-                    *cnt = I::truncate(n);
-                }
-                Ok(())
+        slices
+            .into_par_iter()
+            .map(|(rows, counts)| {
+                workspaces.with(|_, ws| {
+                    ws.ensure(ncols, false)?;
+                    let segments = shifts
+                        .as_ref()
+                        .map(|s| s.segments(a, b, rows.clone()))
+                        .unwrap_or_default();
+                    let mut templates = segments.cursor();
+                    for (r, cnt) in rows.zip(counts.iter_mut()) {
+                        let flops = work[r + 1] - work[r] - 1;
+                        let n = if let Some(t) = templates.at(r) {
+                            t.len()
+                        } else if flops <= 1 {
+                            flops
+                        } else if let Some((_, cols, _)) = scaled_row(a, b, r) {
+                            cols.len()
+                        } else {
+                            // SAFETY: r < nrows, shapes agree (checked above), marks sized
+                            // to ncols(B) by `ensure`.
+                            unsafe { symbolic_row(a, b, r, ws) }
+                        };
+                        // n <= ncols(B), which fits I.
+                        *cnt = I::truncate(n);
+                    }
+                    Ok(segments)
+                })
             })
-        })?;
-    }
+            .collect::<Result<_>>()?
+    };
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
 
     // Numeric: each chunk fills its own slice of the output, which its thread faults in
@@ -1109,18 +1126,24 @@ fn two_phase_product<T: Scalar, I: Index>(
         let row_ptrs = &row_ptrs;
         slices
             .into_par_iter()
-            .map(|(rows, cols, vals)| {
+            .zip(&segments)
+            .map(|((rows, cols, vals), segments)| {
                 workspaces.with(|_, ws| {
                     ws.ensure(ncols, true)?;
                     let base = row_ptrs[rows.start].to_usize();
                     let mut zeros = false;
+                    let mut templates = segments.cursor();
                     for r in rows {
                         let s = row_ptrs[r].to_usize() - base;
                         let e = row_ptrs[r + 1].to_usize() - base;
                         let flops = work[r + 1] - work[r] - 1;
                         let (cols, vals) = (&mut cols[s..e], &mut vals[s..e]);
-                        // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
-                        unsafe { numeric_row(a, b, (r, flops), order, ws, cols, vals) };
+                        if let Some(t) = templates.at(r) {
+                            t.fill(a, b, r, cols, vals);
+                        } else {
+                            // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
+                            unsafe { numeric_row(a, b, (r, flops), order, ws, cols, vals) };
+                        }
                         zeros |= holds_zero(vals);
                     }
                     Ok(zeros)

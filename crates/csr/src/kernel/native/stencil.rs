@@ -24,14 +24,21 @@ use super::locality::sample_windows;
 use crate::parallel::MIN_PARALLEL_WORK;
 use crate::{CsrRef, Index, Scalar};
 
-/// Rows a segment must span to get a template: a shorter one costs more to set up than its
-/// rows save.
+/// Rows a segment must span to get a template. Not resolved by measurement: on a 5-point
+/// stencil with one row in every 6, 12 or 24 broken (segments of a few to a few dozen
+/// rows), minimum spans of 2 to 32 and no templates at all ran within the machine's noise
+/// of each other (`bench/runs/2026-12-06-stencil-spgemm`); a stencil's segments are
+/// thousands of rows long, far above it.
 const MIN_SEGMENT_ROWS: usize = 8;
 
-/// Products a template may hold: rows with more are left to the accumulator, which serves
-/// long rows well, and a template's size (12 bytes per product, shared by at least
-/// [`MIN_SEGMENT_ROWS`] rows) stays small beside the output.
-const MAX_TEMPLATE_PRODUCTS: usize = 1 << 10;
+/// Products a template may hold: rows with more are left to the accumulator. A template
+/// costs 12 bytes per product, shared by at least [`MIN_SEGMENT_ROWS`] rows, so templates
+/// take at most 1.5 bytes per flop of the product. Templates beat the accumulator however
+/// long the rows measured (rows in any order, 2 threads, medians, accumulator →
+/// template): `banded:40000:25` (2601 products per row) 169 → 95 ms, `banded:20000:50`
+/// (10201) 242 → 134, `banded:8000:100` (40401) 368 → 193
+/// (`bench/runs/2026-12-06-stencil-spgemm`).
+const MAX_TEMPLATE_PRODUCTS: usize = 1 << 16;
 
 /// Sampled rows (of `A` and of `B`) of which at least half must be shifted before the
 /// shifts of every row are looked for: a product of unstructured matrices pays for the
@@ -448,12 +455,21 @@ mod tests {
 
     #[test]
     fn rows_of_many_products_keep_the_accumulator() {
-        // 40 × 40 = 1600 products per inner row: above the cap, no template.
-        let offsets: Vec<isize> = (0..40).collect();
-        let a = band(300, 300, &offsets, 0, 3);
-        let s = segments_of(&a, &a);
-        assert!(s.segments.iter().all(|(rows, _)| rows.start >= 240));
-        assert_matches_reference(&a, &a);
+        // Rows 1..88 of A·B repeat each other (B's rows shorten from 344 on). With 255
+        // entries per row they make a segment; with 257, 66 049 products per row, above
+        // the cap, they do not.
+        let wide = |width: isize| {
+            let offsets: Vec<isize> = (0..width).collect();
+            (
+                band(300, 600, &offsets, 0, 3),
+                band(600, 600, &offsets, 0, 4),
+            )
+        };
+        let (a, b) = wide(255);
+        assert!(!segments_of(&a, &b).segments.is_empty());
+        let (a, b) = wide(257);
+        assert!(segments_of(&a, &b).segments.is_empty());
+        assert_matches_reference(&a, &b);
     }
 
     #[test]

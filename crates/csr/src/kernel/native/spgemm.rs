@@ -1139,6 +1139,7 @@ fn two_phase_product<T: Scalar, I: Index>(
                         let flops = work[r + 1] - work[r] - 1;
                         let (cols, vals) = (&mut cols[s..e], &mut vals[s..e]);
                         if let Some(t) = templates.at(r) {
+                            // `vals` is still zero: rows are written once.
                             t.fill(a, b, r, cols, vals);
                         } else {
                             // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).

@@ -209,7 +209,8 @@ impl Template {
     }
 
     /// Writes row `r` of `A·B` (a row of this template's segment) into `cols` / `vals`,
-    /// both [`Template::len`] long.
+    /// both [`Template::len`] long, `vals` all zero (a fresh output's: the first product
+    /// of each slot then adds to zero, as the accumulator's first product does).
     pub(super) fn fill<T: Scalar, I: Index>(
         &self,
         a: CsrRef<'_, T, I>,
@@ -220,7 +221,7 @@ impl Template {
     ) {
         let (ap, ac, av) = (a.row_ptrs(), a.col_idxs(), a.values());
         let (bp, bv) = (b.row_ptrs(), b.values());
-        vals.fill(T::zero());
+        debug_assert!(vals.iter().all(|v| *v == T::zero()));
         let mut slots = self.slots.iter();
         for (k, &x) in ac[ap[r].to_usize()..ap[r + 1].to_usize()]
             .iter()

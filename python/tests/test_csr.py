@@ -422,6 +422,30 @@ def test_multiply_in_any_order_skips_the_sort(kernel):
     np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-12, atol=1e-15)
 
 
+@given(st.integers(8, 30), st.integers(0, 40), st.booleans())
+def test_multiply_stencils_match_scipy(kernel, n, broken, transpose):
+    """A 5-point stencil with some rows broken (an entry dropped): the rows that repeat
+    the row above them take the native kernel's templates; every kernel equals scipy."""
+    one = sps.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1])
+    m = (sps.kron(one, sps.identity(n)) + sps.kron(sps.identity(n), one)).tocsr()
+    rng = np.random.default_rng(n * 41 + broken)
+    keep = np.ones(m.nnz, bool)
+    keep[m.indptr[rng.integers(0, n * n, broken)]] = False
+    coo = m.tocoo()
+    m = sps.csr_matrix((rng.integers(-3, 4, keep.sum()).astype(float),
+                        (coo.row[keep], coo.col[keep])), shape=m.shape)
+    a = CSR.from_scipy(m)
+    want = (m @ (m.T if transpose else m)).tocsr()
+    want.eliminate_zeros()
+    want.sort_indices()
+    for order in (True, False):
+        got = a.multiply(a, transpose, order_columns=order).to_scipy()
+        got.sort_indices()
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.data, want.data)
+
+
 def test_multiply_removes_cancellations(kernel):
     a = CSR.from_coo(np.array([0, 0]), np.array([0, 1]), np.array([1.0, -1.0]))
     b = CSR.from_coo(np.array([0, 1]), np.array([0, 0]), np.array([1.0, 1.0]))

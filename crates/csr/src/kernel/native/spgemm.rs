@@ -1007,7 +1007,7 @@ pub(super) fn multiply<T: Scalar, I: Index>(
 }
 
 /// [`multiply`] (shapes checked) with the one-phase limit as a parameter (tests force each
-/// path with it).
+/// path with it; a stencil product takes two phases whatever the limit).
 pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
@@ -1020,9 +1020,15 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     let workspaces = Workspaces::<T, I>::take(cache);
 
     let sorted = sorts_rows(b.ncols(), work[a.nrows()] - a.nrows());
+    // A stencil product takes two phases whatever its size: its templates make the
+    // symbolic pass nearly free (poisson2d:300 `A·A`, 2 threads, medians of 60 calls:
+    // one phase 8.4–9.4 ms, two phases with templates 5.1–6.8;
+    // `bench/runs/2026-12-06-stencil-spgemm`).
+    let shifts = if sorted { None } else { Shifts::find(a, b) };
     let one_phase = sorted
-        || work[a.nrows()].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
-            <= one_phase_max_bytes;
+        || (shifts.is_none()
+            && work[a.nrows()].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+                <= one_phase_max_bytes);
     let c = if one_phase {
         // The flops bound the row's length.
         let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
@@ -1042,7 +1048,7 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
             }
         })
     } else {
-        two_phase_product(a, b, (&work, &chunks), order, &workspaces)
+        two_phase_product(a, b, (&work, &chunks), order, shifts.as_ref(), &workspaces)
     };
     workspaces.give_back(cache);
     c
@@ -1068,16 +1074,17 @@ pub(super) fn plan<T: Scalar, I: Index>(
 }
 
 /// Symbolic then numeric: exact output allocation, each chunk writes its rows in place,
-/// in `order`. `work` and `chunks` as [`plan`] returns them.
+/// in `order`. `work` and `chunks` as [`plan`] returns them; `shifts` (a stencil's, from
+/// [`Shifts::find`]) give the rows that repeat the row above them their templates.
 fn two_phase_product<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     (work, chunks): (&[usize], &[Range<usize>]),
     order: Order,
+    shifts: Option<&Shifts>,
     workspaces: &Workspaces<T, I>,
 ) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
-    let shifts = Shifts::find(a, b);
     // Symbolic: per-row counts into row_ptrs[r + 1], and each chunk's stencil segments.
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
     let segments: Vec<Segments> = {

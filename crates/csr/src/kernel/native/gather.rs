@@ -6,9 +6,9 @@
 //! The arithmetic is [`sum_of_products`](crate::scalar::sum_of_products)'s, operation for
 //! operation: lane `l` starts at `+0.0` and adds the products of entries `l, l + 8, …` in
 //! turn (a multiply, then an add: never fused), the lanes are combined by
-//! [`combine_lanes`]' tree, and the entries past the last block are added one by one. The results are therefore the generic loop's bit for
-//! bit, and every strategy that reads rows through [`dot`](super::dot::dot) stays
-//! bit-identical to the reference kernel.
+//! [`combine_lanes`]' tree, and the entries past the last block are added one by one. The
+//! results are therefore the generic loop's bit for bit, and every strategy that reads rows
+//! through [`dot`](super::dot::dot) stays bit-identical to the reference kernel.
 //!
 //! Chosen at run time (AVX2 is not in the x86-64 baseline the library is compiled for); the
 //! detection is cached by the standard library. Rows shorter than [`SUM_LANES_MIN`], other

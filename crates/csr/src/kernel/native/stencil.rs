@@ -394,7 +394,25 @@ mod tests {
     }
 
     #[test]
-    fn a_stencil_is_a_few_segments_per_grid_line() {
+    fn a_grid_stencil_is_a_few_segments_per_grid_line() {
+        let n = 40;
+        let a: M = "poisson2d:40"
+            .parse::<crate::generate::Generator>()
+            .unwrap()
+            .build(7)
+            .unwrap();
+        let s = segments_of(&a, &a);
+        // Each interior grid line's rows repeat each other but near its ends (where a
+        // neighbour's row leaves the line); the first and last lines differ.
+        let covered: usize = s.segments.iter().map(|(rows, _)| rows.len()).sum();
+        assert!(covered >= n * n * 17 / 20, "{covered} of {} rows", n * n);
+        assert!(s.segments.len() <= 2 * n, "{} segments", s.segments.len());
+        assert_matches_reference(&a, &a);
+        assert_matches_reference(&a, &a.transpose());
+    }
+
+    #[test]
+    fn a_band_is_almost_all_one_segment() {
         let n = 40;
         let a = band(n * n, n * n, &[-(n as isize), -1, 0, 1, n as isize], 0, 1);
         let s = segments_of(&a, &a);

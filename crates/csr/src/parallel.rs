@@ -267,6 +267,16 @@ pub(crate) fn try_with_capacity<X>(len: usize, what: &'static str) -> Result<Vec
     Ok(v)
 }
 
+/// Makes room in `v` for `additional` more items, or [`Error::OutOfMemory`] (naming `what`)
+/// if the allocator refuses them: for buffers sized by a bound rather than by what they
+/// will hold.
+pub(crate) fn try_room<X>(v: &mut Vec<X>, additional: usize, what: &'static str) -> Result<()> {
+    v.try_reserve(additional).map_err(|_| Error::OutOfMemory {
+        what,
+        bytes: additional.saturating_mul(std::mem::size_of::<X>()),
+    })
+}
+
 /// A vector of `len` copies of `value`, filled in parallel; errors as [`try_with_capacity`].
 pub(crate) fn try_filled<X: Copy + Send + Sync>(
     len: usize,

@@ -44,7 +44,7 @@ use super::stencil::{Segments, Shifts};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::kernel::topk::SelectScratch;
 use crate::parallel::{MIN_PARALLEL_WORK, cut_by, cut_output, even_ranges};
-use crate::parallel::{try_output_room, try_zeroed, zeroed_output};
+use crate::parallel::{try_output_room, try_room, try_zeroed, zeroed_output};
 use crate::scalar::real_to_f64;
 use crate::{Csr, CsrRef, Index, Scalar};
 
@@ -937,20 +937,22 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
     row.len()
 }
 
-/// Up to this many bytes of flops-bound output (`flops · (size_of I + size_of T)`) a
-/// product runs in one phase (no symbolic pass; the output goes to per-thread buffers kept
-/// in the handle, then is copied into place); above it, symbolic then numeric, which
-/// allocates exactly and writes in place. The symbolic pass costs a second walk of the
-/// dependent A→B→marker chain, a loss when rows barely overlap (flops ≈ nnz(C)): leading
-/// 200k × 200k block of `powerlaw:1m` (2.06M flops, 2.04M out), CPU time per call on the
-/// loaded 2-vCPU VM 167 ms two-phase -> 103 ms one-phase (sprs 169). The 64 MB bound itself
-/// is a memory-retention choice (buffers are kept between calls), not a measured optimum.
-/// Both sides of it re-measured (2026-12-06, scratch program, the limit switched between
-/// calls in one process, rows in any order, 2 threads, medians): power-law 200k `A·A` (15 MB
-/// bound) one-phase 10.1–10.9 ms, forced two-phase 12.7–13.5; poisson2d(2000) `A·A` (1.2 GB
-/// bound, 624 MB out) two-phase 282 ms, forced one-phase 341 (the copy out of the buffers
-/// costs more than the symbolic pass there).
-const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
+/// Up to this many bytes of bounded output (`Σ min(row flops, ncols(B)) · (size_of I +
+/// size_of T)`: a row holds at most its products and at most every column) a product runs
+/// in one phase (no symbolic pass; the output goes to per-thread buffers kept in the handle,
+/// then is copied into place); above it, symbolic then numeric, which allocates exactly and
+/// writes in place. The symbolic pass is a second walk of the dependent A→B→marker chain,
+/// which costs more than copying the output out of the buffers on every unstructured
+/// product measured, from rows that barely overlap (flops ≈ nnz(C)) to item-item `A·Aᵀ`
+/// (5 flops per output entry). Forced two phases → one phase, rows in any order, 2 threads,
+/// medians of 15 calls in one process, two runs (`docs/spgemm-phases.md`): rating 5k × 50k
+/// `A·Aᵀ` (100 MB bound) 73–78 → 59–63 ms, 10k × 100k (234 MB) 169–177 → 139–143, power-law
+/// 800k `A·Aᵀ` (83 MB) 124–146 → 89–108, uniform 200k × 200k, 10 per row, `A·A` (228 MB)
+/// 222–229 → 205–206; level on 20k × 20k, 30 per row (205 MB). Stencil products take two
+/// phases whatever the bound (their templates make the symbolic pass nearly free). The
+/// limit itself is a memory choice: the buffers hold the output a second time while the
+/// product runs (and stay in a handle kept for more products).
+const ONE_PHASE_MAX_BYTES: usize = 256 << 20;
 
 /// The order of the columns within each output row of a product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1025,13 +1027,20 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     // one phase 8.4–9.4 ms, two phases with templates 5.1–6.8;
     // `bench/runs/2026-12-06-stencil-spgemm`).
     let shifts = if sorted { None } else { Shifts::find(a, b) };
+    // A row holds at most its flops and at most ncols(B) entries.
+    let bound = |rows: Range<usize>| {
+        rows.map(|r| (work[r + 1] - work[r] - 1).min(b.ncols()))
+            .sum::<usize>()
+    };
     let one_phase = sorted
         || (shifts.is_none()
-            && work[a.nrows()].saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+            && chunks
+                .par_iter()
+                .map(|rows| bound(rows.clone()))
+                .sum::<usize>()
+                .saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
                 <= one_phase_max_bytes);
     let c = if one_phase {
-        // The flops bound the row's length.
-        let bound = |rows: Range<usize>| work[rows.end] - work[rows.start] - rows.len();
         let width = if sorted { 0 } else { b.ncols() };
         let sentinel = has_dense_row(&work, b.ncols()) && sentinel_applies(a, b);
         one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
@@ -1205,8 +1214,8 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
                 ws.ensure(width, true)?;
                 let start = ws.out_cols.len();
                 let bound = bound(rows.clone());
-                ws.out_cols.reserve(bound);
-                ws.out_vals.reserve(bound);
+                try_room(&mut ws.out_cols, bound, "SpGEMM one-phase buffers")?;
+                try_room(&mut ws.out_vals, bound, "SpGEMM one-phase buffers")?;
                 let mut zeros = false;
                 for (r, cnt) in rows.zip(counts.iter_mut()) {
                     let n = row(r, ws);

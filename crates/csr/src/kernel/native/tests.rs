@@ -102,6 +102,34 @@ fn check_product(a: &M, b: &M) {
     assert_eq!(sorted_copy(&unsorted_t), c);
 }
 
+/// The one-phase limit weighs each row at most `ncols(B)` entries, not its flops: a row of
+/// 8 ones times an 8 × 2 matrix of ones is 16 flops but 2 entries, so under a limit of 100
+/// bytes (2 entries are 24, 16 would be 192) the product runs in one phase, its buffers
+/// reserved for the 2 entries it can hold. Limits of 23 bytes and below take two phases.
+#[test]
+fn one_phase_limit_counts_a_row_at_most_its_width() {
+    let a = csr(1, 8, &[0, 8], &[0, 1, 2, 3, 4, 5, 6, 7], &[1.0; 8]);
+    let ptrs: Vec<i32> = (0..=8).map(|r| 2 * r).collect();
+    let cols: Vec<i32> = (0..16).map(|e| e % 2).collect();
+    let b = csr(8, 2, &ptrs, &cols, &[1.0; 16]);
+    let expected = csr(1, 2, &[0, 2], &[0, 1], &[8.0, 8.0]);
+    let buffers = |limit| {
+        // Fresh workspaces (the spare set's may hold buffers from other products).
+        let cache = Mutex::new((0..4).map(|_| Workspace::new()).collect());
+        let p = spgemm::multiply_with_limit(a.view(), b.view(), Some(&cache), limit, Order::Sorted)
+            .unwrap();
+        assert_eq!(p.matrix, expected, "limit {limit}");
+        let kept = cache.into_inner().unwrap();
+        kept.iter().map(|w| w.out_cols.capacity()).max().unwrap()
+    };
+    let one_phase = buffers(100);
+    assert!(
+        (2..16).contains(&one_phase),
+        "one phase, room for {one_phase}"
+    );
+    assert_eq!(buffers(23), 0, "two phases leave no one-phase buffers");
+}
+
 /// `m` with each row sorted by column.
 fn sorted_copy(m: &M) -> M {
     let mut c = m.clone();

@@ -23,7 +23,7 @@ use crate::{Index, Scalar};
 /// The most memory the spare set keeps after the products that used it (markers, sums and
 /// output buffers of every thread). Large enough for a product over 2.5M columns on two
 /// threads (markers and `f64` sums: 12 bytes per column) or a one-phase product's buffers
-/// of up to 64 MB; past it the buffers are freed when their product ends.
+/// (bounded by the same 64 MB); a larger set is freed when its product ends.
 pub(super) const SPARE_MAX_BYTES: usize = 64 << 20;
 
 /// The process's spare set.

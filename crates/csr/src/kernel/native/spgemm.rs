@@ -941,18 +941,18 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// size_of T)`: a row holds at most its products and at most every column) a product runs
 /// in one phase (no symbolic pass; the output goes to per-thread buffers kept in the handle,
 /// then is copied into place); above it, symbolic then numeric, which allocates exactly and
-/// writes in place. The symbolic pass is a second walk of the dependent A→B→marker chain,
-/// which costs more than copying the output out of the buffers on every unstructured
-/// product measured, from rows that barely overlap (flops ≈ nnz(C)) to item-item `A·Aᵀ`
-/// (5 flops per output entry). Forced two phases → one phase, rows in any order, 2 threads,
-/// medians of 15 calls in one process, two runs (`docs/spgemm-phases.md`): rating 5k × 50k
-/// `A·Aᵀ` (100 MB bound) 73–78 → 59–63 ms, 10k × 100k (234 MB) 169–177 → 139–143, power-law
-/// 800k `A·Aᵀ` (83 MB) 124–146 → 89–108, uniform 200k × 200k, 10 per row, `A·A` (228 MB)
-/// 222–229 → 205–206; level on 20k × 20k, 30 per row (205 MB). Stencil products take two
-/// phases whatever the bound (their templates make the symbolic pass nearly free). The
-/// limit itself is a memory choice: the buffers hold the output a second time while the
-/// product runs (and stay in a handle kept for more products).
-const ONE_PHASE_MAX_BYTES: usize = 256 << 20;
+/// writes in place. One phase saves the symbolic pass (a second walk of the dependent
+/// A→B→marker chain) and pays for the copy and, where its buffers are fresh, for faulting
+/// them in: it wins where the buffers are warm, and the 64 MB is also what the process's
+/// spare set keeps between products (`spare::SPARE_MAX_BYTES`), so that products from
+/// handles made for one call (Python's `CSR.multiply`) find them warm too. Above it, on
+/// a handle kept for more products (buffers warm) one phase was level or up to 28% faster,
+/// but with a fresh handle per call it lost: rows in any order, 2 threads, medians of 11
+/// calls, three runs, two phases → one phase, rating 5k × 50k `A·Aᵀ` (100 MB bound) 79–87 → 85–99 ms,
+/// uniform 200k × 200k, 10 per row (228 MB) 232–275 → 354–421 (`docs/spgemm-phases.md`).
+/// Stencil products take two phases whatever the bound (their templates make the symbolic
+/// pass nearly free).
+const ONE_PHASE_MAX_BYTES: usize = 64 << 20;
 
 /// The order of the columns within each output row of a product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

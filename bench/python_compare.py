@@ -274,10 +274,36 @@ def worker(args):
     print(json.dumps(res))
 
 
+def run_worker(args, paths, folder):
+    """csr 0.5.2's times, {(op, matrix): {"csr 0.5.2": seconds}}, from its own venv."""
+    cmd = [args.csr052_python, os.path.abspath(__file__), "--worker", json.dumps(paths),
+           "--repeat", str(args.repeat)]
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        raise SystemExit("the csr 0.5.2 worker failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def keep_best(res, new):
+    """Merges one round's times into ``res``, keeping each implementation's fastest."""
+    for key, times in new.items():
+        best = res.setdefault(key, {})
+        for impl, t in times.items():
+            best[impl] = min(best.get(impl, t), t)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--scale", choices=sorted(SCALES), default="small")
     p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="rounds of timing every implementation (csr 0.5.2's worker run once "
+                        "per round, after ours and the in-process peers); each implementation "
+                        "keeps its best round's median (a slow spell of the machine then hits "
+                        "one round, not one implementation)")
     p.add_argument("--csr052-python", help="python of a venv with csr==0.5.2 (and numba)")
     p.add_argument("--kernel", default="native",
                    help="our kernel (native, mkl, ...; default native, the fastest products; "
@@ -298,24 +324,19 @@ def main():
         paths = make_matrices(args.scale, folder)
         impls = {"ours": lambda m: csr_calls(CSR, m), "scipy": scipy_calls,
                  "sparse_dot_mkl": dot_mkl_calls}
-        res = run_impls(paths, impls, args.repeat)
-        if args.csr052_python:
-            cmd = [args.csr052_python, os.path.abspath(__file__), "--worker", json.dumps(paths),
-                   "--repeat", str(args.repeat)]
-            env = dict(os.environ)
-            env.pop("PYTHONPATH", None)
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder)
-            if out.returncode != 0:
-                print(out.stderr, file=sys.stderr)
-                raise SystemExit("the csr 0.5.2 worker failed")
-            for key, times in json.loads(out.stdout.strip().splitlines()[-1]).items():
-                res[key].update(times)
+        res = {}
+        for _ in range(max(1, args.rounds)):
+            keep_best(res, run_impls(paths, impls, args.repeat))
+            if args.csr052_python:
+                keep_best(res, run_worker(args, paths, folder))
 
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {platform.node()}  "
           f"{platform.processor() or platform.machine()}  cores={os.cpu_count()}")
     print(f"# csr {csr.__version__}, kernel {get_kernel().__name__}, threads "
           f"{csr.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}")
     print(f"# command: {' '.join(sys.argv)}")
+    print(f"# every time: median of {args.repeat} calls (batched when short), best of "
+          f"{max(1, args.rounds)} round(s); × = peer / ours")
     others = ["scipy", "sparse_dot_mkl", "csr 0.5.2"]
     print(f"{'operation | matrix':46} {'ours ms':>9} " +
           " ".join(f"{o + ' ms':>16} {'×':>6}" for o in others))

@@ -1027,19 +1027,24 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     // one phase 8.4–9.4 ms, two phases with templates 5.1–6.8;
     // `bench/runs/2026-12-06-stencil-spgemm`).
     let shifts = if sorted { None } else { Shifts::find(a, b) };
-    // A row holds at most its flops and at most ncols(B) entries.
+    let fits = |entries: usize| {
+        entries.saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
+            <= one_phase_max_bytes
+    };
+    // A row holds at most its flops and at most ncols(B) entries: the flops alone where
+    // their sum fits (one subtraction per chunk), else each row's lesser of the two.
+    let flops_fit = fits(work[a.nrows()] - a.nrows());
     let bound = |rows: Range<usize>| {
-        rows.map(|r| (work[r + 1] - work[r] - 1).min(b.ncols()))
-            .sum::<usize>()
+        if flops_fit {
+            work[rows.end] - work[rows.start] - rows.len()
+        } else {
+            rows.map(|r| (work[r + 1] - work[r] - 1).min(b.ncols()))
+                .sum::<usize>()
+        }
     };
     let one_phase = sorted
         || (shifts.is_none()
-            && chunks
-                .par_iter()
-                .map(|rows| bound(rows.clone()))
-                .sum::<usize>()
-                .saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
-                <= one_phase_max_bytes);
+            && (flops_fit || fits(chunks.par_iter().map(|rows| bound(rows.clone())).sum())));
     let c = if one_phase {
         let width = if sorted { 0 } else { b.ncols() };
         let sentinel = has_dense_row(&work, b.ncols()) && sentinel_applies(a, b);

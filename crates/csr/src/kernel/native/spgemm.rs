@@ -948,8 +948,9 @@ unsafe fn numeric_row_append<T: Scalar, I: Index>(
 /// handles made for one call (Python's `CSR.multiply`) find them warm too. Above it, on
 /// a handle kept for more products (buffers warm) one phase was level or up to 28% faster,
 /// but with a fresh handle per call it lost: rows in any order, 2 threads, medians of 11
-/// calls, three runs, two phases → one phase, rating 5k × 50k `A·Aᵀ` (100 MB bound) 79–87 → 85–99 ms,
-/// uniform 200k × 200k, 10 per row (228 MB) 232–275 → 354–421 (`docs/spgemm-phases.md`).
+/// calls, three runs, two phases → one phase, rating 5k × 50k `A·Aᵀ` (100 MB bound) 79–87
+/// → 85–99 ms, uniform 200k × 200k, 10 per row (228 MB) 232–275 → 354–421
+/// (`docs/spgemm-phases.md`).
 /// Stencil products take two phases whatever the bound (their templates make the symbolic
 /// pass nearly free).
 const ONE_PHASE_MAX_BYTES: usize = 64 << 20;

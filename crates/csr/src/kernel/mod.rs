@@ -44,6 +44,8 @@ mod reference;
 mod registry;
 mod shapes;
 mod topk;
+#[cfg(target_arch = "x86_64")]
+mod topk_avx512;
 
 pub use handle::Handle;
 pub(crate) use handle::KernelState;

@@ -7,6 +7,8 @@ use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::topk_avx512::Avx512Scratch;
 use super::{Handle, Kernel, KernelId, shapes};
 use crate::error::{Error, Extent, Result, check_fits};
 use crate::parallel::{balanced_row_blocks, piece_count};
@@ -207,7 +209,7 @@ pub(crate) fn select_row<E: Copy, R: PartialOrd + Copy>(
 }
 
 /// Sorts the kept items of a row into `order`.
-fn order_kept<E: Copy, R: PartialOrd + Copy>(
+pub(crate) fn order_kept<E: Copy, R: PartialOrd + Copy>(
     kept: &mut [E],
     order: TopKOrder,
     col: impl Fn(E) -> usize,
@@ -343,7 +345,8 @@ impl<R: PartialOrd + Copy> OnePass<R> {
     }
 }
 
-/// A thread's scratch for [`select_row_by_key`], kept between rows (and calls).
+/// A thread's scratch for [`select_row_by_key`] and [`select_columns_fast`], kept between
+/// rows (and calls).
 #[derive(Debug)]
 pub(crate) struct SelectScratch<E> {
     /// Each candidate's [`order_key`], beside it.
@@ -354,14 +357,22 @@ pub(crate) struct SelectScratch<E> {
     ties: Vec<E>,
     /// The candidates' keys of [`select_columns_by_key`].
     wide: Vec<u128>,
+    /// The buffers of the AVX-512 selection.
+    #[cfg(target_arch = "x86_64")]
+    avx512: Avx512Scratch,
 }
 
 impl<E> SelectScratch<E> {
     /// The bytes its buffers hold.
     pub(crate) fn bytes(&self) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        let simd = self.avx512.bytes();
+        #[cfg(not(target_arch = "x86_64"))]
+        let simd = 0;
         (self.keys.capacity() + self.nth.capacity()) * size_of::<u64>()
             + self.ties.capacity() * size_of::<E>()
             + self.wide.capacity() * size_of::<u128>()
+            + simd
     }
 }
 
@@ -372,6 +383,8 @@ impl<E> Default for SelectScratch<E> {
             nth: Vec::new(),
             ties: Vec::new(),
             wide: Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            avx512: Avx512Scratch::default(),
         }
     }
 }
@@ -403,16 +416,25 @@ pub(crate) fn select_row_fast<E: Copy, R: Scalar + PartialOrd>(
     }
 }
 
-/// [`select_row_fast`] for a row whose items are its columns (an accumulated row of a
-/// product, `value` reading the accumulator): [`select_row_in_one_pass`] over long rows,
-/// [`select_columns_by_key`] over short ones. Returns what [`select_row`] returns.
-pub(crate) fn select_columns_fast<I: Index, R: Scalar + PartialOrd, E>(
+/// [`select_row_fast`] for a row whose items are its columns, their values in `acc` (an
+/// accumulated row of a product): the AVX-512 selection ([`topk_avx512`](super::topk_avx512))
+/// where it applies (`f64` values, `i32` columns, a processor with AVX-512), else
+/// [`select_row_in_one_pass`] over long rows and [`select_columns_by_key`] over short ones.
+/// Returns what [`select_row`] returns.
+pub(crate) fn select_columns_fast<T: Scalar, I: Index, E>(
     cols: &mut [I],
     row: usize,
-    opts: &TopK<R>,
-    value: impl Fn(I) -> R,
+    opts: &TopK<T::Real>,
+    acc: &[T],
     scratch: &mut SelectScratch<E>,
 ) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kept) =
+        super::topk_avx512::select_columns(cols, row, opts, acc, &mut scratch.avx512)
+    {
+        return kept;
+    }
+    let value = |c: I| acc[c.to_usize()].re();
     if cols.len() >= opts.k.saturating_mul(ONE_PASS_CANDIDATES_PER_KEPT) {
         select_row_in_one_pass(cols, row, opts, |c: I| c.to_usize(), value)
     } else {
@@ -762,7 +784,7 @@ mod tests {
             let got: Vec<_> = with_values(&c[..n]);
             assert!(same(&got), "columns by key, case {case}: {row:?}, k = {k}");
             let mut c = cols;
-            let n = select_columns_fast(&mut c, diagonal, &opts, |c| dense[c], &mut scratch);
+            let n = select_columns_fast(&mut c, diagonal, &opts, &dense, &mut scratch);
             let got: Vec<_> = with_values(&c[..n]);
             assert!(same(&got), "columns fast, case {case}: {row:?}, k = {k}");
         }

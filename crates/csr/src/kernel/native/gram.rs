@@ -311,13 +311,7 @@ fn upper_row<T: Scalar, I: Index>(
             inc.offer(k, j, i, acc[j], opts);
         }
     }
-    let kept = select_columns_fast(
-        &mut out_cols[start..],
-        i,
-        opts,
-        |c: I| acc[c.to_usize()].re(),
-        select,
-    );
+    let kept = select_columns_fast(&mut out_cols[start..], i, opts, acc, select);
     debug_assert!(kept <= k, "at most min(opts.k, n - i) columns from i on");
     for (slot, &c) in slots.iter_mut().zip(&out_cols[start..start + kept]) {
         *slot = (c, acc[c.to_usize()]);

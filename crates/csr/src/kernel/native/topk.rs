@@ -71,13 +71,7 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
             select,
             ..
         } = ws;
-        let n = select_columns_fast(
-            &mut out_cols[start..],
-            r,
-            opts,
-            |c: I| acc[c.to_usize()].re(),
-            select,
-        );
+        let n = select_columns_fast(&mut out_cols[start..], r, opts, acc, select);
         out_cols.truncate(start + n);
         out_vals.extend(out_cols[start..].iter().map(|c| acc[c.to_usize()]));
         n

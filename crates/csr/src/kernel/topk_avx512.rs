@@ -1,0 +1,526 @@
+//! The top-k selection of an accumulated row with AVX-512, for `f64` values and `i32`
+//! columns: what [`select_row`](super::topk::select_row) keeps, by vector passes that
+//! neither branch on the values nor sort them.
+//!
+//! 1. **Candidates**: the row's values are gathered from the accumulator eight at a time,
+//!    and those that pass [`is_candidate`](super::topk::is_candidate) (not NaN, at least the
+//!    threshold, not the dropped diagonal) are compressed, with their columns, into a buffer.
+//! 2. **Partition**: while more than [`FINISH_MAX`] remain, a pivot is drawn from a sample
+//!    (aimed just above the `need`-th largest, so that most candidates fall below it in the
+//!    first pass) and those at or above it are compressed into the other buffer. The pivot
+//!    is always one of the candidates, so every pass removes at least one.
+//! 3. **Finish**: the last ≤ 32 are ranked by counting, for each, those that beat it (larger
+//!    value, or equal and lower column: [`rank`](super::topk::rank)'s order): the `need`
+//!    with rank below `need` are kept.
+//! 4. **Order**: the kept columns are sorted by counting (≤ 32 of them) or by the standard
+//!    library's sort; by value, by [`order_kept`](super::topk::order_kept).
+//!
+//! Measured with a scratch benchmark outside the repository (copies of the selections over
+//! the 20,000 rows of the TF-IDF product of `bench/topk_compare.py`, 93 candidates per row
+//! on average, their values in a 20,000-wide accumulator, one thread, 2-vCPU Xeon VM,
+//! 2026-12-07, medians of 30 rounds, the rounds' fixed cost subtracted): k = 10, 128-bit keys
+//! ([`select_columns_by_key`](super::topk::select_columns_by_key)) 12.1–16.5 ms, this
+//! selection 7.7–8.2 ms; k = 20, 15.6 against 10.5–11.4 ms. On 1,000 rows of the rating
+//! workload's `A·Aᵀ` (5,000 candidates a row), against the one-pass heap: k = 20, 6.9
+//! against 11.0 ms; k = 10, 5.9 against 6.6 ms.
+
+use std::any::TypeId;
+use std::arch::x86_64::{
+    __m512d, __mmask8, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_ORD_Q,
+    _mm256_cmpneq_epi32_mask, _mm256_maskz_compress_epi32, _mm256_maskz_loadu_epi32,
+    _mm256_set1_epi32, _mm256_storeu_epi32, _mm512_cmp_pd_mask, _mm512_cmplt_epi32_mask,
+    _mm512_mask_cmplt_epi32_mask, _mm512_mask_i32gather_pd, _mm512_maskz_compress_epi32,
+    _mm512_maskz_compress_pd, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_pd, _mm512_set1_epi32,
+    _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_epi32, _mm512_storeu_pd,
+};
+
+use super::topk::{TopK, TopKOrder, order_kept};
+use crate::scalar::real_to_f64;
+use crate::{Index, Scalar};
+
+/// Lanes of `f64` in a vector; every buffer has this much room past its last element, for
+/// the full-width stores of compressed lanes.
+const LANES: usize = 8;
+
+/// The most candidates ranked by counting (four vectors of values).
+const FINISH_MAX: usize = 32;
+
+/// Working sets of at least this many candidates draw their pivot from [`LONG_SAMPLES`]
+/// samples, fewer from [`LANES`]: a long row's first pass then keeps about `need +
+/// len / 65` instead of `need + len / 9`.
+const LONG_ROW: usize = 512;
+
+/// See [`LONG_ROW`].
+const LONG_SAMPLES: usize = 64;
+
+/// A thread's buffers for [`select_columns`], kept between rows (and calls).
+#[derive(Debug, Default)]
+pub(crate) struct Avx512Scratch {
+    values: [Vec<f64>; 2],
+    columns: [Vec<i32>; 2],
+}
+
+impl Avx512Scratch {
+    /// The bytes its buffers hold.
+    pub(crate) fn bytes(&self) -> usize {
+        self.values.iter().map(Vec::capacity).sum::<usize>() * size_of::<f64>()
+            + self.columns.iter().map(Vec::capacity).sum::<usize>() * size_of::<i32>()
+    }
+
+    /// Room for `len` candidates (and the stores' overhang) in every buffer.
+    fn room(&mut self, len: usize) {
+        for v in &mut self.values {
+            if v.len() < len + LANES {
+                v.resize(len + LANES, 0.0);
+            }
+        }
+        for c in &mut self.columns {
+            if c.len() < len + LANES {
+                c.resize(len + LANES, 0);
+            }
+        }
+    }
+}
+
+/// [`select_columns_fast`](super::topk::select_columns_fast)'s selection with AVX-512, or
+/// `None` where it does not apply (values not `f64`, columns not `i32`, no AVX-512F/VL).
+/// `cols` are the row's columns (each once), `acc` holds their values; returns `n`, the
+/// kept columns being `cols[..n]` in `opts.order`, what [`select_row`](super::topk::select_row)
+/// keeps.
+pub(crate) fn select_columns<T: Scalar, I: Index>(
+    cols: &mut [I],
+    row: usize,
+    opts: &TopK<T::Real>,
+    acc: &[T],
+    scratch: &mut Avx512Scratch,
+) -> Option<usize> {
+    if TypeId::of::<T>() != TypeId::of::<f64>()
+        || TypeId::of::<I>() != TypeId::of::<i32>()
+        || !std::arch::is_x86_feature_detected!("avx512f")
+        || !std::arch::is_x86_feature_detected!("avx512vl")
+    {
+        return None;
+    }
+    // The types were just checked: these casts between identical types cannot fail.
+    let cols: &mut [i32] = bytemuck::cast_slice_mut(cols);
+    let acc: &[f64] = bytemuck::cast_slice(acc);
+    let opts = TopK {
+        k: opts.k,
+        threshold: opts.threshold.map(real_to_f64),
+        exclude_diagonal: opts.exclude_diagonal,
+        order: opts.order,
+    };
+    // The callers' columns come from the accumulator and are valid; checked all the same
+    // (one vectorised pass), since an invalid one would be read out of bounds.
+    if !cols
+        .iter()
+        .fold(true, |ok, &c| ok & ((c as u32 as usize) < acc.len()))
+    {
+        return None;
+    }
+    scratch.room(cols.len());
+    // SAFETY: AVX-512F and VL are present (checked above); every column indexes `acc`
+    // (checked above); the scratch has room for the row (`room`).
+    Some(unsafe { select(cols, row, &opts, acc, scratch) })
+}
+
+/// [`select_columns`] once its conditions hold.
+///
+/// # Safety
+/// AVX-512F and VL are present; every column of `cols` is a valid index of `acc`; every
+/// buffer of `scratch` holds at least `cols.len() + LANES` elements.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn select(
+    cols: &mut [i32],
+    row: usize,
+    opts: &TopK<f64>,
+    acc: &[f64],
+    scratch: &mut Avx512Scratch,
+) -> usize {
+    let Avx512Scratch {
+        values: [v, xv],
+        columns: [c, xc],
+    } = scratch;
+    // SAFETY: the caller's contract.
+    let n = unsafe { candidates(cols, row, opts, acc, (v, c)) };
+    let mut need = opts.k.min(n);
+    let mut kept = 0;
+    // The working set is v[..l], c[..l]; each pass leaves the next one in xv, xc and swaps.
+    let mut l = n;
+    while need > 0 {
+        if l <= need {
+            cols[kept..kept + l].copy_from_slice(&c[..l]);
+            kept += l;
+            break;
+        }
+        if l <= FINISH_MAX {
+            // SAFETY: l <= FINISH_MAX; v and c hold l elements.
+            let best = unsafe { finish(&v[..l], &c[..l], need) };
+            cols[kept..kept + need].copy_from_slice(&best[..need]);
+            kept += need;
+            break;
+        }
+        // SAFETY: AVX-512 is present (caller).
+        let p = unsafe { pivot(&v[..l], need) };
+        // SAFETY: AVX-512 is present (caller), and xv and xc (here and in the passes below)
+        // hold at least l + LANES elements (caller: cols.len() + LANES, and l <= n).
+        let ge = unsafe { keep_where::<_CMP_GE_OQ>((&v[..l], &c[..l]), p, (xv, xc)) };
+        let next = if ge >= need && ge < l {
+            ge
+        } else if ge == l {
+            // The pivot is the smallest: those above it, then the lowest columns of those
+            // equal to it.
+            // SAFETY: as for the pass above.
+            let gt = unsafe { keep_where::<_CMP_GT_OQ>((&v[..l], &c[..l]), p, (xv, xc)) };
+            if gt < need {
+                cols[kept..kept + gt].copy_from_slice(&xc[..gt]);
+                kept += gt;
+                need -= gt;
+                // SAFETY: as for the pass above.
+                let eq = unsafe { keep_where::<_CMP_EQ_OQ>((&v[..l], &c[..l]), p, (xv, xc)) };
+                let ties = &mut xc[..eq];
+                ties.sort_unstable();
+                cols[kept..kept + need].copy_from_slice(&ties[..need]);
+                kept += need;
+                break;
+            }
+            gt
+        } else {
+            // Fewer than `need` reach the pivot: all are kept; the rest come from below it.
+            cols[kept..kept + ge].copy_from_slice(&xc[..ge]);
+            kept += ge;
+            need -= ge;
+            // SAFETY: as for the pass above.
+            unsafe { keep_where::<_CMP_LT_OQ>((&v[..l], &c[..l]), p, (xv, xc)) }
+        };
+        std::mem::swap(v, xv);
+        std::mem::swap(c, xc);
+        l = next;
+    }
+    let kept_cols = &mut cols[..kept];
+    match opts.order {
+        // SAFETY: at most FINISH_MAX columns, each once.
+        TopKOrder::ByColumn if kept <= FINISH_MAX => unsafe { sort_distinct(kept_cols) },
+        TopKOrder::ByColumn => kept_cols.sort_unstable(),
+        TopKOrder::ByValueDescending => {
+            order_kept(kept_cols, opts.order, |c| c as usize, |c| acc[c as usize]);
+        }
+    }
+    kept
+}
+
+/// The mask of the first `len` lanes of a vector of eight (all of them from eight on).
+#[inline(always)]
+fn first_lanes(len: usize) -> __mmask8 {
+    if len >= LANES {
+        0xff
+    } else {
+        ((1u32 << len) - 1) as __mmask8
+    }
+}
+
+/// Gathers the values of `cols` from `acc` and compresses the candidates (values and
+/// columns, in the row's order) into `v` and `c`; returns their count.
+///
+/// # Safety
+/// AVX-512F and VL are present; every column indexes `acc`; `v` and `c` hold
+/// `cols.len() + LANES` elements.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn candidates(
+    cols: &[i32],
+    row: usize,
+    opts: &TopK<f64>,
+    acc: &[f64],
+    (v, c): (&mut [f64], &mut [i32]),
+) -> usize {
+    // A row past i32::MAX has no column of its own to drop.
+    let diagonal = i32::try_from(row).ok().filter(|_| opts.exclude_diagonal);
+    let own = _mm256_set1_epi32(diagonal.unwrap_or(0));
+    let threshold = _mm512_set1_pd(opts.threshold.unwrap_or(0.0));
+    let mut n = 0;
+    for j in (0..cols.len()).step_by(LANES) {
+        let lanes = first_lanes(cols.len() - j);
+        // SAFETY: the masked load reads only the lanes below cols.len(); the masked gather
+        // reads acc at those lanes' columns, valid indices (caller). The stores write
+        // n..n + LANES, inside v and c (n <= j < cols.len(), caller's room).
+        unsafe {
+            let idx = _mm256_maskz_loadu_epi32(lanes, cols.as_ptr().add(j));
+            let x: __m512d =
+                _mm512_mask_i32gather_pd::<8>(_mm512_setzero_pd(), lanes, idx, acc.as_ptr().cast());
+            let mut keep = lanes & _mm512_cmp_pd_mask::<_CMP_ORD_Q>(x, x);
+            if opts.threshold.is_some() {
+                keep &= _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, threshold);
+            }
+            if diagonal.is_some() {
+                keep &= _mm256_cmpneq_epi32_mask(idx, own);
+            }
+            _mm512_storeu_pd(v.as_mut_ptr().add(n), _mm512_maskz_compress_pd(keep, x));
+            _mm256_storeu_epi32(
+                c.as_mut_ptr().add(n),
+                _mm256_maskz_compress_epi32(keep, idx),
+            );
+            n += keep.count_ones() as usize;
+        }
+    }
+    n
+}
+
+/// Compresses the elements of `(v, c)` whose value compares `CMP` with `p` into `(xv, xc)`,
+/// in order; returns their count.
+///
+/// # Safety
+/// AVX-512F and VL are present; `xv` and `xc` hold `v.len() + LANES` elements and `c` as
+/// many as `v`.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn keep_where<const CMP: i32>(
+    (v, c): (&[f64], &[i32]),
+    p: f64,
+    (xv, xc): (&mut [f64], &mut [i32]),
+) -> usize {
+    let pv = _mm512_set1_pd(p);
+    let mut n = 0;
+    for j in (0..v.len()).step_by(LANES) {
+        let lanes = first_lanes(v.len() - j);
+        // SAFETY: masked loads read only lanes below v.len() (c as long); the stores write
+        // n..n + LANES with n <= j < v.len(), inside xv and xc (caller's room).
+        unsafe {
+            let x = _mm512_maskz_loadu_pd(lanes, v.as_ptr().add(j));
+            let y = _mm256_maskz_loadu_epi32(lanes, c.as_ptr().add(j));
+            let keep = lanes & _mm512_cmp_pd_mask::<CMP>(x, pv);
+            _mm512_storeu_pd(xv.as_mut_ptr().add(n), _mm512_maskz_compress_pd(keep, x));
+            _mm256_storeu_epi32(xc.as_mut_ptr().add(n), _mm256_maskz_compress_epi32(keep, y));
+            n += keep.count_ones() as usize;
+        }
+    }
+    n
+}
+
+/// A pivot among the candidates `v` (more than [`FINISH_MAX`], none NaN) aimed just above
+/// the `need`-th largest: the sample whose expected rank is the first at or past `need`
+/// (a sample at position `j` from the top, of `s`, ranks about `(j + 1)(len + 1) / (s + 1)`).
+///
+/// # Safety
+/// AVX-512F is present.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn pivot(v: &[f64], need: usize) -> f64 {
+    let len = v.len();
+    let aim = |samples: usize| (need * (samples + 1)).div_ceil(len + 1).min(samples - 1);
+    if len >= LONG_ROW {
+        let mut s = [0.0; LONG_SAMPLES];
+        for (i, x) in s.iter_mut().enumerate() {
+            *x = v[i * len / LONG_SAMPLES];
+        }
+        return *s
+            .select_nth_unstable_by(aim(LONG_SAMPLES), |a, b| b.total_cmp(a))
+            .1;
+    }
+    let mut s = [0.0; LANES];
+    for (i, x) in s.iter_mut().enumerate() {
+        *x = v[i * len / LANES];
+    }
+    // The j-th largest sample is the smallest of those with at most j samples above them.
+    let j = aim(LANES);
+    // SAFETY: `s` holds LANES values.
+    let all = unsafe { _mm512_maskz_loadu_pd(0xff, s.as_ptr()) };
+    let mut p = f64::INFINITY;
+    for &x in &s {
+        let above = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(all, _mm512_set1_pd(x)).count_ones();
+        if above as usize <= j && x < p {
+            p = x;
+        }
+    }
+    p
+}
+
+/// The columns of the best `need` of the candidates `(v, c)` (at most [`FINISH_MAX`],
+/// `need <= v.len()`), in the candidates' order, at the front of the array returned: each
+/// candidate's rank is the count of those that beat it, and those ranked below `need` are
+/// kept (columns are distinct, so ranks are too).
+///
+/// # Safety
+/// AVX-512F and VL are present; `v.len() == c.len() <= FINISH_MAX`.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn finish(v: &[f64], c: &[i32], need: usize) -> [i32; FINISH_MAX + 16] {
+    let len = v.len();
+    let valid = if len == FINISH_MAX {
+        u32::MAX
+    } else {
+        (1u32 << len) - 1
+    };
+    // SAFETY: masked loads read only the lanes below len.
+    let (values, columns) = unsafe {
+        (
+            [0, 1, 2, 3].map(|r| {
+                _mm512_maskz_loadu_pd((valid >> (8 * r)) as __mmask8, v.as_ptr().add(8 * r))
+            }),
+            [0, 1].map(|r| {
+                _mm512_maskz_loadu_epi32((valid >> (16 * r)) as u16, c.as_ptr().add(16 * r))
+            }),
+        )
+    };
+    let mut keep = 0u32;
+    for (i, (&x, &col)) in v.iter().zip(c).enumerate() {
+        let (x, col) = (_mm512_set1_pd(x), _mm512_set1_epi32(col));
+        let (mut above, mut equal) = (0u32, 0u32);
+        for (r, &vals) in values.iter().enumerate() {
+            above |= u32::from(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(vals, x)) << (8 * r);
+            equal |= u32::from(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(vals, x)) << (8 * r);
+        }
+        let lower = u32::from(_mm512_cmplt_epi32_mask(columns[0], col))
+            | u32::from(_mm512_cmplt_epi32_mask(columns[1], col)) << 16;
+        let beaten_by = ((above | (equal & lower)) & valid).count_ones() as usize;
+        keep |= u32::from(beaten_by < need) << i;
+    }
+    let mut best = [0; FINISH_MAX + 16];
+    let low = keep as u16;
+    // SAFETY: each store writes 16 lanes: at 0, then at most 16 on, inside `best`.
+    unsafe {
+        _mm512_storeu_epi32(
+            best.as_mut_ptr().cast(),
+            _mm512_maskz_compress_epi32(low, columns[0]),
+        );
+        _mm512_storeu_epi32(
+            best.as_mut_ptr().add(low.count_ones() as usize).cast(),
+            _mm512_maskz_compress_epi32((keep >> 16) as u16, columns[1]),
+        );
+    }
+    best
+}
+
+/// Sorts at most [`FINISH_MAX`] distinct columns: each goes to the position given by the
+/// count of those below it.
+///
+/// # Safety
+/// AVX-512F and VL are present; `cols.len() <= FINISH_MAX`, its columns distinct.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn sort_distinct(cols: &mut [i32]) {
+    let len = cols.len();
+    let valid = if len == FINISH_MAX {
+        u32::MAX
+    } else {
+        (1u32 << len) - 1
+    };
+    let (low, high) = (valid as u16, (valid >> 16) as u16);
+    // SAFETY: masked loads read only the lanes below len.
+    let (a, b) = unsafe {
+        (
+            _mm512_maskz_loadu_epi32(low, cols.as_ptr()),
+            _mm512_maskz_loadu_epi32(high, cols.as_ptr().add(16)),
+        )
+    };
+    let mut sorted = [0; FINISH_MAX];
+    for &col in cols.iter() {
+        let x = _mm512_set1_epi32(col);
+        let below = _mm512_mask_cmplt_epi32_mask(low, a, x).count_ones()
+            + _mm512_mask_cmplt_epi32_mask(high, b, x).count_ones();
+        // Distinct columns: positions 0..len, each once.
+        sorted[below as usize] = col;
+    }
+    cols.copy_from_slice(&sorted[..len]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::topk::select_row;
+
+    /// Rows of every length up to a few thousand candidates, values drawn from a few
+    /// (ties everywhere, the pivot often the smallest), NaN and infinities among them, with
+    /// and without threshold and diagonal, both orders, `k` from 0 to past the finish's 32:
+    /// the AVX-512 selection keeps exactly what [`select_row`] keeps.
+    #[test]
+    fn avx512_selection_equals_the_partial_selection() {
+        if !std::arch::is_x86_feature_detected!("avx512f")
+            || !std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            eprintln!("no AVX-512F/VL on this processor: the AVX-512 selection is not tested");
+            return;
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut scratch = Avx512Scratch::default();
+        for case in 0..4000 {
+            let len = match case % 4 {
+                0 => next() % 40,
+                1 => next() % 200,
+                2 => next() % 1200,
+                _ => next() % 4000,
+            } as usize;
+            let width = len + 1 + (next() % 64) as usize;
+            // Distinct columns, in a shuffled order (first-touch order of an accumulator).
+            let mut cols: Vec<i32> = (0..width as i32).collect();
+            for i in (1..cols.len()).rev() {
+                cols.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+            cols.truncate(len);
+            let distinct = 1 + next() % 64;
+            let mut acc = vec![f64::NAN; width];
+            for &c in &cols {
+                acc[c as usize] = match next() % 23 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => -0.0,
+                    _ => (next() % distinct) as f64 - (distinct / 3) as f64,
+                };
+            }
+            let k = (next() % 48) as usize;
+            let mut opts = TopK::new(k).exclude_diagonal(case % 2 == 0);
+            if case % 3 == 0 {
+                opts = opts.threshold((next() % 8) as f64 - 2.0);
+            }
+            if case % 5 == 0 {
+                opts = opts.order(TopKOrder::ByValueDescending);
+            }
+            let row = next() as usize % (width + 1);
+            let mut items: Vec<(usize, f64)> = cols
+                .iter()
+                .map(|&c| (c as usize, acc[c as usize]))
+                .collect();
+            let n = select_row(&mut items, row, &opts, |e| e.0, |e| e.1);
+            let want: Vec<(usize, u64)> = items[..n].iter().map(|e| (e.0, e.1.to_bits())).collect();
+            let mut got = cols.clone();
+            let kept = select_columns(&mut got, row, &opts, &acc, &mut scratch)
+                .expect("f64 values, i32 columns, AVX-512 present");
+            let got: Vec<(usize, u64)> = got[..kept]
+                .iter()
+                .map(|&c| (c as usize, acc[c as usize].to_bits()))
+                .collect();
+            assert_eq!(
+                got, want,
+                "case {case}: {len} candidates, k = {k}, row {row}"
+            );
+        }
+    }
+
+    /// Other types, and columns that do not index the accumulator, are left to the
+    /// generic selections.
+    #[test]
+    fn other_types_and_bad_columns_take_the_generic_path() {
+        let mut scratch = Avx512Scratch::default();
+        let opts = TopK::new(2);
+        let acc32 = [1.0f32, 2.0, 3.0];
+        assert_eq!(
+            select_columns(&mut [0i32, 1, 2], 0, &opts, &acc32, &mut scratch),
+            None
+        );
+        let acc = [1.0f64, 2.0, 3.0];
+        assert_eq!(
+            select_columns(&mut [0i64, 1, 2], 0, &TopK::new(2), &acc, &mut scratch),
+            None
+        );
+        assert_eq!(
+            select_columns(&mut [0i32, 3], 0, &TopK::new(2), &acc, &mut scratch),
+            None
+        );
+        assert_eq!(
+            select_columns(&mut [0i32, -1], 0, &TopK::new(2), &acc, &mut scratch),
+            None
+        );
+    }
+}

@@ -84,9 +84,19 @@ pub(crate) fn zeros<T: csr::Scalar>(n: usize) -> Vec<T> {
 }
 
 /// Sets the number of threads later calls run on (`0`: one per core). Calls already
-/// running finish on the old pool.
+/// running finish on the old pool. A pool of that size already in place is kept: a call
+/// such as `sp_matmul_topn(..., n_threads=2)` sets the count and puts it back around every
+/// product, and a new pool would start (and stop) its threads each time.
 #[pyfunction]
 pub(crate) fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
+    let current = POOL
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|p| p.current_num_threads());
+    if n > 0 && current == Some(n) {
+        return Ok(());
+    }
     let p = build(n)?;
     let old = POOL.write().unwrap_or_else(|e| e.into_inner()).replace(p);
     // The old pool's threads stop once no call runs on it; drop it without the GIL.

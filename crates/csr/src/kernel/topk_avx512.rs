@@ -83,7 +83,8 @@ impl Avx512Scratch {
 }
 
 /// [`select_columns_fast`](super::topk::select_columns_fast)'s selection with AVX-512, or
-/// `None` where it does not apply (values not `f64`, columns not `i32`, no AVX-512F/VL).
+/// `None` where it does not apply (values not `f64`, columns not `i32`, no AVX-512F/VL or
+/// POPCNT).
 /// `cols` are the row's columns (each once), `acc` holds their values; returns `n`, the
 /// kept columns being `cols[..n]` in `opts.order`, what [`select_row`](super::topk::select_row)
 /// keeps.
@@ -98,6 +99,7 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
         || TypeId::of::<I>() != TypeId::of::<i32>()
         || !std::arch::is_x86_feature_detected!("avx512f")
         || !std::arch::is_x86_feature_detected!("avx512vl")
+        || !std::arch::is_x86_feature_detected!("popcnt")
     {
         return None;
     }
@@ -119,7 +121,7 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
         return None;
     }
     scratch.room(cols.len());
-    // SAFETY: AVX-512F and VL are present (checked above); every column indexes `acc`
+    // SAFETY: AVX-512F, VL and POPCNT are present (checked above); every column indexes `acc`
     // (checked above); the scratch has room for the row (`room`).
     Some(unsafe { select(cols, row, &opts, acc, scratch) })
 }
@@ -127,9 +129,9 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
 /// [`select_columns`] once its conditions hold.
 ///
 /// # Safety
-/// AVX-512F and VL are present; every column of `cols` is a valid index of `acc`; every
+/// AVX-512F, VL and POPCNT are present; every column of `cols` is a valid index of `acc`; every
 /// buffer of `scratch` holds at least `cols.len() + LANES` elements.
-#[target_feature(enable = "avx512f,avx512vl")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn select(
     cols: &mut [i32],
     row: usize,
@@ -223,9 +225,9 @@ fn first_lanes(len: usize) -> __mmask8 {
 /// columns, in the row's order) into `v` and `c`; returns their count.
 ///
 /// # Safety
-/// AVX-512F and VL are present; every column indexes `acc`; `v` and `c` hold
+/// AVX-512F, VL and POPCNT are present; every column indexes `acc`; `v` and `c` hold
 /// `cols.len() + LANES` elements.
-#[target_feature(enable = "avx512f,avx512vl")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn candidates(
     cols: &[i32],
     row: usize,
@@ -269,9 +271,9 @@ unsafe fn candidates(
 /// in order; returns their count.
 ///
 /// # Safety
-/// AVX-512F and VL are present; `xv` and `xc` hold `v.len() + LANES` elements and `c` as
+/// AVX-512F, VL and POPCNT are present; `xv` and `xc` hold `v.len() + LANES` elements and `c` as
 /// many as `v`.
-#[target_feature(enable = "avx512f,avx512vl")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn keep_where<const CMP: i32>(
     (v, c): (&[f64], &[i32]),
     p: f64,
@@ -300,8 +302,8 @@ unsafe fn keep_where<const CMP: i32>(
 /// (a sample at position `j` from the top, of `s`, ranks about `(j + 1)(len + 1) / (s + 1)`).
 ///
 /// # Safety
-/// AVX-512F is present.
-#[target_feature(enable = "avx512f,avx512vl")]
+/// AVX-512F, VL and POPCNT are present.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn pivot(v: &[f64], need: usize) -> f64 {
     let len = v.len();
     let aim = |samples: usize| (need * (samples + 1)).div_ceil(len + 1).min(samples - 1);
@@ -338,8 +340,8 @@ unsafe fn pivot(v: &[f64], need: usize) -> f64 {
 /// kept (columns are distinct, so ranks are too).
 ///
 /// # Safety
-/// AVX-512F and VL are present; `v.len() == c.len() <= FINISH_MAX`.
-#[target_feature(enable = "avx512f,avx512vl")]
+/// AVX-512F, VL and POPCNT are present; `v.len() == c.len() <= FINISH_MAX`.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn finish(v: &[f64], c: &[i32], need: usize) -> [i32; FINISH_MAX + 16] {
     let len = v.len();
     let valid = if len == FINISH_MAX {
@@ -391,8 +393,8 @@ unsafe fn finish(v: &[f64], c: &[i32], need: usize) -> [i32; FINISH_MAX + 16] {
 /// count of those below it.
 ///
 /// # Safety
-/// AVX-512F and VL are present; `cols.len() <= FINISH_MAX`, its columns distinct.
-#[target_feature(enable = "avx512f,avx512vl")]
+/// AVX-512F, VL and POPCNT are present; `cols.len() <= FINISH_MAX`, its columns distinct.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn sort_distinct(cols: &mut [i32]) {
     let len = cols.len();
     let valid = if len == FINISH_MAX {
@@ -432,8 +434,9 @@ mod tests {
     fn avx512_selection_equals_the_partial_selection() {
         if !std::arch::is_x86_feature_detected!("avx512f")
             || !std::arch::is_x86_feature_detected!("avx512vl")
+            || !std::arch::is_x86_feature_detected!("popcnt")
         {
-            eprintln!("no AVX-512F/VL on this processor: the AVX-512 selection is not tested");
+            eprintln!("no AVX-512F/VL or POPCNT here: the AVX-512 selection is not tested");
             return;
         }
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;

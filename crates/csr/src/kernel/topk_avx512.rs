@@ -27,11 +27,12 @@
 use std::any::TypeId;
 use std::arch::x86_64::{
     __m512d, __mmask8, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_ORD_Q,
-    _mm256_cmpneq_epi32_mask, _mm256_maskz_compress_epi32, _mm256_maskz_loadu_epi32,
-    _mm256_set1_epi32, _mm256_storeu_epi32, _mm512_cmp_pd_mask, _mm512_cmplt_epi32_mask,
-    _mm512_mask_cmplt_epi32_mask, _mm512_mask_i32gather_pd, _mm512_maskz_compress_epi32,
-    _mm512_maskz_compress_pd, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_pd, _mm512_set1_epi32,
-    _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_epi32, _mm512_storeu_pd,
+    _mm256_cmpneq_epi32_mask, _mm256_mask_cmplt_epu32_mask, _mm256_maskz_compress_epi32,
+    _mm256_maskz_loadu_epi32, _mm256_set1_epi32, _mm256_storeu_epi32, _mm512_cmp_pd_mask,
+    _mm512_cmplt_epi32_mask, _mm512_mask_cmplt_epi32_mask, _mm512_mask_i32gather_pd,
+    _mm512_maskz_compress_epi32, _mm512_maskz_compress_pd, _mm512_maskz_loadu_epi32,
+    _mm512_maskz_loadu_pd, _mm512_set1_epi32, _mm512_set1_pd, _mm512_setzero_pd,
+    _mm512_storeu_epi32, _mm512_storeu_pd,
 };
 
 use super::topk::{TopK, TopKOrder, order_kept};
@@ -112,25 +113,18 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
         exclude_diagonal: opts.exclude_diagonal,
         order: opts.order,
     };
-    // The callers' columns come from the accumulator and are valid; checked all the same
-    // (one vectorised pass), since an invalid one would be read out of bounds.
-    if !cols
-        .iter()
-        .fold(true, |ok, &c| ok & ((c as u32 as usize) < acc.len()))
-    {
-        return None;
-    }
     scratch.room(cols.len());
-    // SAFETY: AVX-512F, VL and POPCNT are present (checked above); every column indexes `acc`
-    // (checked above); the scratch has room for the row (`room`).
-    Some(unsafe { select(cols, row, &opts, acc, scratch) })
+    // SAFETY: AVX-512F, VL and POPCNT are present (checked above); the scratch has room for
+    // the row (`room`).
+    unsafe { select(cols, row, &opts, acc, scratch) }
 }
 
-/// [`select_columns`] once its conditions hold.
+/// [`select_columns`] once its conditions hold; `None` (and `cols` untouched) if a column
+/// does not index `acc`.
 ///
 /// # Safety
-/// AVX-512F, VL and POPCNT are present; every column of `cols` is a valid index of `acc`; every
-/// buffer of `scratch` holds at least `cols.len() + LANES` elements.
+/// AVX-512F, VL and POPCNT are present; every buffer of `scratch` holds at least
+/// `cols.len() + LANES` elements.
 #[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn select(
     cols: &mut [i32],
@@ -138,13 +132,13 @@ unsafe fn select(
     opts: &TopK<f64>,
     acc: &[f64],
     scratch: &mut Avx512Scratch,
-) -> usize {
+) -> Option<usize> {
     let Avx512Scratch {
         values: [v, xv],
         columns: [c, xc],
     } = scratch;
     // SAFETY: the caller's contract.
-    let n = unsafe { candidates(cols, row, opts, acc, (v, c)) };
+    let n = unsafe { candidates(cols, row, opts, acc, (v, c)) }?;
     let mut need = opts.k.min(n);
     let mut kept = 0;
     // The working set is v[..l], c[..l]; each pass leaves the next one in xv, xc and swaps.
@@ -208,7 +202,7 @@ unsafe fn select(
             order_kept(kept_cols, opts.order, |c| c as usize, |c| acc[c as usize]);
         }
     }
-    kept
+    Some(kept)
 }
 
 /// The mask of the first `len` lanes of a vector of eight (all of them from eight on).
@@ -222,11 +216,13 @@ fn first_lanes(len: usize) -> __mmask8 {
 }
 
 /// Gathers the values of `cols` from `acc` and compresses the candidates (values and
-/// columns, in the row's order) into `v` and `c`; returns their count.
+/// columns, in the row's order) into `v` and `c`; returns their count, or `None` if a
+/// column does not index `acc` (the callers' columns come from the accumulator and are
+/// valid: checked all the same, where they are loaded, since the gather would read out of
+/// bounds).
 ///
 /// # Safety
-/// AVX-512F, VL and POPCNT are present; every column indexes `acc`; `v` and `c` hold
-/// `cols.len() + LANES` elements.
+/// AVX-512F, VL and POPCNT are present; `v` and `c` hold `cols.len() + LANES` elements.
 #[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn candidates(
     cols: &[i32],
@@ -234,7 +230,10 @@ unsafe fn candidates(
     opts: &TopK<f64>,
     acc: &[f64],
     (v, c): (&mut [f64], &mut [i32]),
-) -> usize {
+) -> Option<usize> {
+    // Valid columns are below this (compared as unsigned: a negative column is not).
+    let width = _mm256_set1_epi32(acc.len().min(1 << 31) as u32 as i32);
+    let mut outside: __mmask8 = 0;
     // A row past i32::MAX has no column of its own to drop.
     let diagonal = i32::try_from(row).ok().filter(|_| opts.exclude_diagonal);
     let own = _mm256_set1_epi32(diagonal.unwrap_or(0));
@@ -243,13 +242,19 @@ unsafe fn candidates(
     for j in (0..cols.len()).step_by(LANES) {
         let lanes = first_lanes(cols.len() - j);
         // SAFETY: the masked load reads only the lanes below cols.len(); the masked gather
-        // reads acc at those lanes' columns, valid indices (caller). The stores write
+        // reads acc only at those lanes' columns that index it (`inside`). The stores write
         // n..n + LANES, inside v and c (n <= j < cols.len(), caller's room).
         unsafe {
             let idx = _mm256_maskz_loadu_epi32(lanes, cols.as_ptr().add(j));
-            let x: __m512d =
-                _mm512_mask_i32gather_pd::<8>(_mm512_setzero_pd(), lanes, idx, acc.as_ptr().cast());
-            let mut keep = lanes & _mm512_cmp_pd_mask::<_CMP_ORD_Q>(x, x);
+            let inside = _mm256_mask_cmplt_epu32_mask(lanes, idx, width);
+            outside |= lanes & !inside;
+            let x: __m512d = _mm512_mask_i32gather_pd::<8>(
+                _mm512_setzero_pd(),
+                inside,
+                idx,
+                acc.as_ptr().cast(),
+            );
+            let mut keep = inside & _mm512_cmp_pd_mask::<_CMP_ORD_Q>(x, x);
             if opts.threshold.is_some() {
                 keep &= _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, threshold);
             }
@@ -264,7 +269,7 @@ unsafe fn candidates(
             n += keep.count_ones() as usize;
         }
     }
-    n
+    (outside == 0).then_some(n)
 }
 
 /// Compresses the elements of `(v, c)` whose value compares `CMP` with `p` into `(xv, xc)`,

@@ -58,6 +58,8 @@ mod parallel;
 mod scalar;
 mod stats;
 pub mod strategy;
+#[cfg(test)]
+mod test_rng;
 
 pub use assembly::{Duplicates, MatrixData, Symmetry};
 pub use element::Element;

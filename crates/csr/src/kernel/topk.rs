@@ -442,6 +442,36 @@ pub(crate) fn select_columns_fast<T: Scalar, I: Index, E>(
     }
 }
 
+/// How the columns a row summed densely touched are told apart.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Touched<'a> {
+    /// Those whose marker holds the row's stamp.
+    Marked(u32, &'a [u32]),
+    /// Those whose sum is no longer -0.0, the sentinel every sum starts from.
+    NotNegativeZero,
+}
+
+/// The AVX-512 selection of a row summed densely over `acc` (the product's width), its
+/// kept columns appended to `out`, or `None` (nothing appended) where it does not apply:
+/// see [`topk_avx512`](super::topk_avx512). The caller then lists the touched columns and
+/// takes [`select_columns_fast`].
+pub(crate) fn select_dense_row<T: Scalar, I: Index, E>(
+    acc: &[T],
+    touched: Touched<'_>,
+    row: usize,
+    opts: &TopK<T::Real>,
+    out: &mut Vec<I>,
+    scratch: &mut SelectScratch<E>,
+) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    return super::topk_avx512::select_dense(acc, touched, row, opts, out, &mut scratch.avx512);
+    #[cfg(not(target_arch = "x86_64"))]
+    return {
+        let _ = (acc, touched, row, opts, out, scratch);
+        None
+    };
+}
+
 /// [`select_row_by_key`] for a row whose items are its columns: each candidate becomes one
 /// 128-bit key, its value's [`order_key`] above its column's complement. A row holds each
 /// column once, so the keys are distinct and rank exactly as [`rank`] does (larger value,
@@ -719,13 +749,7 @@ mod tests {
     fn every_selection_equals_the_partial_selection() {
         let mut scratch = SelectScratch::default();
         let mut wide = Vec::new();
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d_u64);
         for case in 0..3000 {
             let len = (next() % 40) as usize;
             let mut col = 0;

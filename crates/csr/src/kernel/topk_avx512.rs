@@ -26,16 +26,17 @@
 
 use std::any::TypeId;
 use std::arch::x86_64::{
-    __m512d, __mmask8, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_ORD_Q,
-    _mm256_cmpneq_epi32_mask, _mm256_mask_cmplt_epu32_mask, _mm256_maskz_compress_epi32,
-    _mm256_maskz_loadu_epi32, _mm256_set1_epi32, _mm256_storeu_epi32, _mm512_cmp_pd_mask,
-    _mm512_cmplt_epi32_mask, _mm512_mask_cmplt_epi32_mask, _mm512_mask_i32gather_pd,
-    _mm512_maskz_compress_epi32, _mm512_maskz_compress_pd, _mm512_maskz_loadu_epi32,
-    _mm512_maskz_loadu_pd, _mm512_set1_epi32, _mm512_set1_pd, _mm512_setzero_pd,
-    _mm512_storeu_epi32, _mm512_storeu_pd,
+    __m256i, __m512d, __mmask8, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_ORD_Q,
+    _mm256_add_epi32, _mm256_cmpneq_epi32_mask, _mm256_mask_cmpeq_epi32_mask,
+    _mm256_mask_cmplt_epu32_mask, _mm256_maskz_compress_epi32, _mm256_maskz_loadu_epi32,
+    _mm256_set1_epi32, _mm256_setr_epi32, _mm256_storeu_epi32, _mm512_castpd_si512,
+    _mm512_cmp_pd_mask, _mm512_cmplt_epi32_mask, _mm512_mask_cmplt_epi32_mask,
+    _mm512_mask_cmpneq_epi64_mask, _mm512_mask_i32gather_pd, _mm512_maskz_compress_epi32,
+    _mm512_maskz_compress_pd, _mm512_maskz_loadu_epi32, _mm512_maskz_loadu_pd, _mm512_set1_epi32,
+    _mm512_set1_epi64, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_epi32, _mm512_storeu_pd,
 };
 
-use super::topk::{TopK, TopKOrder, order_kept};
+use super::topk::{TopK, TopKOrder, Touched, order_kept};
 use crate::scalar::real_to_f64;
 use crate::{Index, Scalar};
 
@@ -96,27 +97,80 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
     acc: &[T],
     scratch: &mut Avx512Scratch,
 ) -> Option<usize> {
-    if TypeId::of::<T>() != TypeId::of::<f64>()
-        || TypeId::of::<I>() != TypeId::of::<i32>()
-        || !std::arch::is_x86_feature_detected!("avx512f")
-        || !std::arch::is_x86_feature_detected!("avx512vl")
-        || !std::arch::is_x86_feature_detected!("popcnt")
-    {
+    if !applies::<T, I>() {
         return None;
     }
     // The types were just checked: these casts between identical types cannot fail.
     let cols: &mut [i32] = bytemuck::cast_slice_mut(cols);
     let acc: &[f64] = bytemuck::cast_slice(acc);
-    let opts = TopK {
-        k: opts.k,
-        threshold: opts.threshold.map(real_to_f64),
-        exclude_diagonal: opts.exclude_diagonal,
-        order: opts.order,
-    };
+    let opts = real_options(opts);
     scratch.room(cols.len());
     // SAFETY: AVX-512F, VL and POPCNT are present (checked above); the scratch has room for
     // the row (`room`).
     unsafe { select(cols, row, &opts, acc, scratch) }
+}
+
+/// [`select_columns`] for a row summed densely over `acc` (its width the product's): the
+/// candidates are read straight from `acc`, in column order, `touched` telling the row's
+/// columns apart (no list of them, no gather); the kept columns are appended to `out`.
+/// `None` (and nothing appended) where it does not apply (as [`select_columns`], or
+/// columns past `i32::MAX`, or markers narrower than `acc`).
+pub(crate) fn select_dense<T: Scalar, I: Index>(
+    acc: &[T],
+    touched: Touched<'_>,
+    row: usize,
+    opts: &TopK<T::Real>,
+    out: &mut Vec<I>,
+    scratch: &mut Avx512Scratch,
+) -> Option<usize> {
+    if !applies::<T, I>()
+        || acc.len() > 1 << 31
+        || matches!(touched, Touched::Marked(_, marks) if marks.len() < acc.len())
+    {
+        return None;
+    }
+    // The types were just checked: these casts between identical types cannot fail.
+    let acc: &[f64] = bytemuck::cast_slice(acc);
+    let opts = real_options(opts);
+    scratch.room(acc.len());
+    // SAFETY: AVX-512F, VL and POPCNT are present (`applies`); the scratch has room for every
+    // column (`room`); markers as wide as `acc` (checked above).
+    let n = unsafe {
+        dense_candidates(
+            acc,
+            touched,
+            row,
+            &opts,
+            (&mut scratch.values[0], &mut scratch.columns[0]),
+        )
+    };
+    let start = out.len();
+    out.resize(start + opts.k.min(n), I::ZERO);
+    let kept_cols: &mut [i32] = bytemuck::cast_slice_mut(&mut out[start..]);
+    // SAFETY: as above; `kept_cols` has room for min(k, n) columns.
+    let kept = unsafe { best_of(n, &opts, acc, scratch, kept_cols) };
+    out.truncate(start + kept);
+    Some(kept)
+}
+
+/// Whether the AVX-512 selections apply: `f64` values, `i32` columns, and a processor with
+/// AVX-512F, VL and POPCNT (whose detection the standard library caches).
+fn applies<T: Scalar, I: Index>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f64>()
+        && TypeId::of::<I>() == TypeId::of::<i32>()
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
+}
+
+/// `opts` with an `f64` threshold (`R` is `f64` where the selections apply).
+fn real_options<R: Scalar>(opts: &TopK<R>) -> TopK<f64> {
+    TopK {
+        k: opts.k,
+        threshold: opts.threshold.map(real_to_f64),
+        exclude_diagonal: opts.exclude_diagonal,
+        order: opts.order,
+    }
 }
 
 /// [`select_columns`] once its conditions hold; `None` (and `cols` untouched) if a column
@@ -133,12 +187,38 @@ unsafe fn select(
     acc: &[f64],
     scratch: &mut Avx512Scratch,
 ) -> Option<usize> {
+    // SAFETY: the caller's contract.
+    let n = unsafe {
+        candidates(
+            cols,
+            row,
+            opts,
+            acc,
+            (&mut scratch.values[0], &mut scratch.columns[0]),
+        )
+    }?;
+    // SAFETY: the caller's contract; `cols` has room for n >= min(k, n) columns.
+    Some(unsafe { best_of(n, opts, acc, scratch, cols) })
+}
+
+/// The best `opts.k` of the `n` candidates in the scratch's first buffers, their columns
+/// written to `out[..kept]` in `opts.order` (`acc` holds their values); returns `kept`.
+///
+/// # Safety
+/// AVX-512F, VL and POPCNT are present; every buffer of `scratch` holds at least
+/// `n + LANES` elements; `out` has room for `min(opts.k, n)` columns.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn best_of(
+    n: usize,
+    opts: &TopK<f64>,
+    acc: &[f64],
+    scratch: &mut Avx512Scratch,
+    cols: &mut [i32],
+) -> usize {
     let Avx512Scratch {
         values: [v, xv],
         columns: [c, xc],
     } = scratch;
-    // SAFETY: the caller's contract.
-    let n = unsafe { candidates(cols, row, opts, acc, (v, c)) }?;
     let mut need = opts.k.min(n);
     let mut kept = 0;
     // The working set is v[..l], c[..l]; each pass leaves the next one in xv, xc and swaps.
@@ -159,7 +239,7 @@ unsafe fn select(
         // SAFETY: AVX-512 is present (caller).
         let p = unsafe { pivot(&v[..l], need) };
         // SAFETY: AVX-512 is present (caller), and xv and xc (here and in the passes below)
-        // hold at least l + LANES elements (caller: cols.len() + LANES, and l <= n).
+        // hold at least l + LANES elements (caller: n + LANES, and l <= n).
         let ge = unsafe { keep_where::<_CMP_GE_OQ>((&v[..l], &c[..l]), p, (xv, xc)) };
         let next = if ge >= need && ge < l {
             ge
@@ -202,7 +282,7 @@ unsafe fn select(
             order_kept(kept_cols, opts.order, |c| c as usize, |c| acc[c as usize]);
         }
     }
-    Some(kept)
+    kept
 }
 
 /// The mask of the first `len` lanes of a vector of eight (all of them from eight on).
@@ -212,6 +292,60 @@ fn first_lanes(len: usize) -> __mmask8 {
         0xff
     } else {
         ((1u32 << len) - 1) as __mmask8
+    }
+}
+
+/// The test of [`is_candidate`](super::topk::is_candidate) on eight lanes at once.
+struct Filter {
+    /// The threshold in every lane, if there is one.
+    threshold: Option<__m512d>,
+    /// The row in every lane, if its diagonal entry is dropped (a row past `i32::MAX` has
+    /// no column of its own to drop).
+    own: Option<__m256i>,
+}
+
+impl Filter {
+    #[target_feature(enable = "avx512f,avx512vl")]
+    fn new(row: usize, opts: &TopK<f64>) -> Self {
+        Self {
+            threshold: opts.threshold.map(|t| _mm512_set1_pd(t)),
+            own: i32::try_from(row)
+                .ok()
+                .filter(|_| opts.exclude_diagonal)
+                .map(|r| _mm256_set1_epi32(r)),
+        }
+    }
+
+    /// Appends the lanes of `(x, idx)` (values and columns) that are in `lanes` and
+    /// candidates to `v` and `c` from `n` on, compressed; returns their count.
+    ///
+    /// # Safety
+    /// `v` and `c` hold at least `n + LANES` elements.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,popcnt")]
+    unsafe fn append(
+        &self,
+        (x, idx): (__m512d, __m256i),
+        lanes: __mmask8,
+        (v, c): (&mut [f64], &mut [i32]),
+        n: usize,
+    ) -> usize {
+        let mut keep = lanes & _mm512_cmp_pd_mask::<_CMP_ORD_Q>(x, x);
+        if let Some(t) = self.threshold {
+            keep &= _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, t);
+        }
+        if let Some(own) = self.own {
+            keep &= _mm256_cmpneq_epi32_mask(idx, own);
+        }
+        // SAFETY: each store writes n..n + LANES, inside v and c (caller).
+        unsafe {
+            _mm512_storeu_pd(v.as_mut_ptr().add(n), _mm512_maskz_compress_pd(keep, x));
+            _mm256_storeu_epi32(
+                c.as_mut_ptr().add(n),
+                _mm256_maskz_compress_epi32(keep, idx),
+            );
+        }
+        keep.count_ones() as usize
     }
 }
 
@@ -234,15 +368,12 @@ unsafe fn candidates(
     // Valid columns are below this (compared as unsigned: a negative column is not).
     let width = _mm256_set1_epi32(acc.len().min(1 << 31) as u32 as i32);
     let mut outside: __mmask8 = 0;
-    // A row past i32::MAX has no column of its own to drop.
-    let diagonal = i32::try_from(row).ok().filter(|_| opts.exclude_diagonal);
-    let own = _mm256_set1_epi32(diagonal.unwrap_or(0));
-    let threshold = _mm512_set1_pd(opts.threshold.unwrap_or(0.0));
+    let filter = Filter::new(row, opts);
     let mut n = 0;
     for j in (0..cols.len()).step_by(LANES) {
         let lanes = first_lanes(cols.len() - j);
         // SAFETY: the masked load reads only the lanes below cols.len(); the masked gather
-        // reads acc only at those lanes' columns that index it (`inside`). The stores write
+        // reads acc only at those lanes' columns that index it (`inside`). `append` writes
         // n..n + LANES, inside v and c (n <= j < cols.len(), caller's room).
         unsafe {
             let idx = _mm256_maskz_loadu_epi32(lanes, cols.as_ptr().add(j));
@@ -254,22 +385,52 @@ unsafe fn candidates(
                 idx,
                 acc.as_ptr().cast(),
             );
-            let mut keep = inside & _mm512_cmp_pd_mask::<_CMP_ORD_Q>(x, x);
-            if opts.threshold.is_some() {
-                keep &= _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, threshold);
-            }
-            if diagonal.is_some() {
-                keep &= _mm256_cmpneq_epi32_mask(idx, own);
-            }
-            _mm512_storeu_pd(v.as_mut_ptr().add(n), _mm512_maskz_compress_pd(keep, x));
-            _mm256_storeu_epi32(
-                c.as_mut_ptr().add(n),
-                _mm256_maskz_compress_epi32(keep, idx),
-            );
-            n += keep.count_ones() as usize;
+            n += filter.append((x, idx), inside, (v, c), n);
         }
     }
     (outside == 0).then_some(n)
+}
+
+/// [`candidates`] of a row summed densely: the values read from `acc` in order, eight at a
+/// time, the columns `touched` tells apart; returns their count.
+///
+/// # Safety
+/// AVX-512F, VL and POPCNT are present; `acc.len() <= 2^31`; with [`Touched::Marked`] the
+/// markers hold at least `acc.len()` entries; `v` and `c` hold `acc.len() + LANES` elements.
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn dense_candidates(
+    acc: &[f64],
+    touched: Touched<'_>,
+    row: usize,
+    opts: &TopK<f64>,
+    (v, c): (&mut [f64], &mut [i32]),
+) -> usize {
+    let filter = Filter::new(row, opts);
+    let untouched = _mm512_set1_epi64((-0.0f64).to_bits() as i64);
+    let first = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mut n = 0;
+    for j in (0..acc.len()).step_by(LANES) {
+        let lanes = first_lanes(acc.len() - j);
+        // SAFETY: masked loads read only the lanes below acc.len() (the markers are as
+        // long, caller); `append` writes n..n + LANES, n <= j < acc.len(), inside v and c
+        // (caller's room). j < 2^31: the column indices fit i32.
+        unsafe {
+            let x = _mm512_maskz_loadu_pd(lanes, acc.as_ptr().add(j));
+            let touched = match touched {
+                Touched::Marked(stamp, marks) => _mm256_mask_cmpeq_epi32_mask(
+                    lanes,
+                    _mm256_maskz_loadu_epi32(lanes, marks.as_ptr().add(j).cast()),
+                    _mm256_set1_epi32(stamp as i32),
+                ),
+                Touched::NotNegativeZero => {
+                    _mm512_mask_cmpneq_epi64_mask(lanes, _mm512_castpd_si512(x), untouched)
+                }
+            };
+            let idx = _mm256_add_epi32(_mm256_set1_epi32(j as i32), first);
+            n += filter.append((x, idx), touched, (v, c), n);
+        }
+    }
+    n
 }
 
 /// Compresses the elements of `(v, c)` whose value compares `CMP` with `p` into `(xv, xc)`,
@@ -431,6 +592,19 @@ mod tests {
     use super::*;
     use crate::kernel::topk::select_row;
 
+    /// Options varied by case: `k` from 0 to past the finish's 32, the diagonal dropped in
+    /// every other case, a threshold in every third, rows by value in every fifth.
+    fn options(case: usize, next: &mut impl FnMut() -> u64) -> TopK<f64> {
+        let mut opts = TopK::new((next() % 48) as usize).exclude_diagonal(case.is_multiple_of(2));
+        if case.is_multiple_of(3) {
+            opts = opts.threshold((next() % 8) as f64 - 2.0);
+        }
+        if case.is_multiple_of(5) {
+            opts = opts.order(TopKOrder::ByValueDescending);
+        }
+        opts
+    }
+
     /// Rows of every length up to a few thousand candidates, values drawn from a few
     /// (ties everywhere, the pivot often the smallest), NaN and infinities among them, with
     /// and without threshold and diagonal, both orders, `k` from 0 to past the finish's 32:
@@ -444,13 +618,7 @@ mod tests {
             eprintln!("no AVX-512F/VL or POPCNT here: the AVX-512 selection is not tested");
             return;
         }
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let mut scratch = Avx512Scratch::default();
         for case in 0..4000 {
             let len = match case % 4 {
@@ -477,14 +645,8 @@ mod tests {
                     _ => (next() % distinct) as f64 - (distinct / 3) as f64,
                 };
             }
-            let k = (next() % 48) as usize;
-            let mut opts = TopK::new(k).exclude_diagonal(case % 2 == 0);
-            if case % 3 == 0 {
-                opts = opts.threshold((next() % 8) as f64 - 2.0);
-            }
-            if case % 5 == 0 {
-                opts = opts.order(TopKOrder::ByValueDescending);
-            }
+            let opts = options(case, &mut next);
+            let k = opts.k;
             let row = next() as usize % (width + 1);
             let mut items: Vec<(usize, f64)> = cols
                 .iter()
@@ -503,6 +665,64 @@ mod tests {
                 got, want,
                 "case {case}: {len} candidates, k = {k}, row {row}"
             );
+        }
+    }
+
+    /// Rows summed densely: candidates told apart by markers or by the -0.0 sentinel, read
+    /// straight from the accumulator; the same as [`select_row`] over the touched columns.
+    #[test]
+    fn dense_selection_equals_the_partial_selection() {
+        if !applies::<f64, i32>() {
+            eprintln!("no AVX-512F/VL or POPCNT here: the AVX-512 selection is not tested");
+            return;
+        }
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d_u64);
+        let mut scratch = Avx512Scratch::default();
+        for case in 0..3000 {
+            let width = 1 + (next() % 3000) as usize;
+            let stamp = 7;
+            let distinct = 1 + next() % 64;
+            let mut acc = vec![-0.0; width];
+            let mut marks = vec![stamp - 1; width];
+            let mut items = Vec::new();
+            for c in 0..width {
+                if next().is_multiple_of(4) {
+                    continue;
+                }
+                let v = match next() % 23 {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    _ => (next() % distinct) as f64 - (distinct / 3) as f64 + 0.5,
+                };
+                acc[c] = v;
+                marks[c] = stamp;
+                items.push((c, v));
+            }
+            let opts = options(case, &mut next);
+            let k = opts.k;
+            let row = next() as usize % (width + 1);
+            let n = select_row(&mut items, row, &opts, |e| e.0, |e| e.1);
+            let want: Vec<(usize, u64)> = items[..n].iter().map(|e| (e.0, e.1.to_bits())).collect();
+            // Sums of +0.5 steps are never -0.0: the sentinel applies.
+            for touched in [Touched::Marked(stamp, &marks), Touched::NotNegativeZero] {
+                let mut out = vec![-1i32];
+                let kept = select_dense(&acc, touched, row, &opts, &mut out, &mut scratch)
+                    .expect("f64 values, i32 columns, AVX-512 present");
+                assert_eq!(
+                    (out.len(), out[0]),
+                    (kept + 1, -1),
+                    "appended after what was there"
+                );
+                let got: Vec<(usize, u64)> = out[1..]
+                    .iter()
+                    .map(|&c| (c as usize, acc[c as usize].to_bits()))
+                    .collect();
+                assert_eq!(
+                    got, want,
+                    "case {case}: width {width}, k = {k}, {touched:?}"
+                );
+            }
         }
     }
 

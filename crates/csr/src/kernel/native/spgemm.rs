@@ -678,7 +678,7 @@ pub(super) fn has_dense_row(work: &[usize], ncols: usize) -> bool {
 /// ([`accumulate_dense`]). Without a branch per column (each is written, and kept if
 /// touched): a dense row's touched columns are found by this scan, which an iterator of
 /// pushes made cost about as much as a flop per column (item-item A·Aᵀ, `cachegrind`).
-fn append_touched<T: Scalar, I: Index>(
+pub(super) fn append_touched<T: Scalar, I: Index>(
     (stamp, marks, acc): (u32, &[u32], &[T]),
     sentinel: bool,
     lo: usize,

@@ -384,13 +384,7 @@ mod tests {
     /// reversed with `reversed`.
     fn spread(reversed: bool) -> Csr<f64, i64> {
         let (nrows, ncols) = (2 * BAND_ROWS + 77, 3 * TILE_COLS + 5);
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1du64);
         let (mut ptrs, mut cols, mut vals) = (vec![0i64], Vec::new(), Vec::new());
         for r in 0..nrows {
             let mut row: Vec<i64> = match r {

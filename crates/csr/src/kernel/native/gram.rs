@@ -29,8 +29,8 @@ use rayon::prelude::*;
 use super::spgemm::{self, Workspace, Workspaces};
 use crate::error::Result;
 use crate::kernel::topk::{
-    OnePass, SelectScratch, TopK, concat_row_blocks, heap_offer, is_candidate, rank,
-    select_columns_fast, select_row_fast,
+    OnePass, SelectScratch, TopK, Touched, concat_row_blocks, heap_offer, is_candidate, rank,
+    select_columns_fast, select_dense_row, select_row_fast,
 };
 use crate::parallel::{cut_by, even_ranges, piece_count, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
@@ -282,18 +282,40 @@ fn upper_row<T: Scalar, I: Index>(
     if spgemm::is_dense(flops, n - i) {
         // SAFETY: as stated above.
         let stamp = unsafe { spgemm::sum_dense_row(a, at, i, (i, skip), sentinel, ws) };
-        let (marks, acc) = (&ws.marks[..n], &ws.acc[..n]);
+        let Workspace {
+            marks,
+            acc,
+            out_cols,
+            select,
+            ..
+        } = ws;
+        let (marks, acc) = (&marks[..n], &acc[..n]);
+        // The row's own best straight from the accumulator where the AVX-512 selection
+        // applies: columns i.. of the row, numbered from i (its diagonal is column 0).
+        let own = if sentinel {
+            Touched::NotNegativeZero
+        } else {
+            Touched::Marked(stamp, &marks[i..])
+        };
+        let selected = select_dense_row(&acc[i..], own, 0, opts, out_cols, select).map(|kept| {
+            for (slot, &c) in slots.iter_mut().zip(&out_cols[..kept]) {
+                let c = c.to_usize() + i;
+                *slot = (I::truncate(c), acc[c]);
+            }
+            // kept <= k <= n, which fits u32 (checked by `gram_topk`).
+            kept as u32
+        });
         return if sentinel {
             let untouched = spgemm::negative_zero::<T>();
             let touched = |c: usize| bytemuck::bytes_of(&acc[c]) != bytemuck::bytes_of(&untouched);
-            scan_dense_row(i, (acc, touched), inc, (k, opts), slots)
+            scan_dense_row(i, (acc, touched), inc, (k, opts), (slots, selected))
         } else {
             scan_dense_row(
                 i,
                 (acc, |c: usize| marks[c] == stamp),
                 inc,
                 (k, opts),
-                slots,
+                (slots, selected),
             )
         };
     }
@@ -322,31 +344,33 @@ fn upper_row<T: Scalar, I: Index>(
 
 /// The candidates of a dense row `i` of the Gram product, summed in `acc` from column `i`
 /// on (`touched(c)`: whether the row reached column `c`), in one walk of the accumulator:
-/// each `S[i, j]`, `j > i`, is offered to row `j`'s heap in `inc`, and each `S[i, j]`,
-/// `j >= i`, to the row's own selection ([`OnePass`], its heap in `slots`); returns how
-/// many the row keeps. Most columns fail both heaps' bars: a column costs a few
-/// comparisons, with no list of the touched columns written and read back.
+/// each `S[i, j]`, `j > i`, is offered to row `j`'s heap in `inc`, and, unless `selected`
+/// holds the count of the row's own best already in `slots` (the AVX-512 selection), each
+/// `S[i, j]`, `j >= i`, to the row's own selection ([`OnePass`], its heap in `slots`);
+/// returns how many the row keeps. Most columns fail both heaps' bars: a column costs a
+/// few comparisons, with no list of the touched columns written and read back.
 fn scan_dense_row<T: Scalar, I: Index>(
     i: usize,
     (acc, touched): (&[T], impl Fn(usize) -> bool),
     inc: &mut Incoming<T, I>,
     (k, opts): (usize, &TopK<T::Real>),
-    slots: &mut [(I, T)],
+    (slots, selected): (&mut [(I, T)], Option<u32>),
 ) -> u32 {
     let mut own = OnePass::new();
     let (col, value) = (|p: (I, T)| p.0.to_usize(), |p: (I, T)| p.1.re());
-    if touched(i) {
+    if selected.is_none() && touched(i) {
         own.offer(slots, (I::truncate(i), acc[i]), i, opts, col, value);
     }
     for (j, &v) in acc.iter().enumerate().skip(i + 1) {
         if touched(j) {
             inc.offer(k, j, i, v, opts);
-            own.offer(slots, (I::truncate(j), v), i, opts, col, value);
+            if selected.is_none() {
+                own.offer(slots, (I::truncate(j), v), i, opts, col, value);
+            }
         }
     }
-    let kept = own.finish(slots, opts.order, col, value);
     // kept <= k <= n, which fits u32 (checked by `gram_topk`).
-    kept as u32
+    selected.unwrap_or_else(|| own.finish(slots, opts.order, col, value) as u32)
 }
 
 /// Each row's best `k` of its own candidates and the heaps' (all already filtered by

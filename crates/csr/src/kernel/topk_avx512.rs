@@ -15,14 +15,26 @@
 //! 4. **Order**: the kept columns are sorted by counting (≤ 32 of them) or by the standard
 //!    library's sort; by value, by [`order_kept`](super::topk::order_kept).
 //!
-//! Measured with a scratch benchmark outside the repository (copies of the selections over
-//! the 20,000 rows of the TF-IDF product of `bench/topk_compare.py`, 93 candidates per row
-//! on average, their values in a 20,000-wide accumulator, one thread, 2-vCPU Xeon VM,
-//! 2026-12-07, medians of 30 rounds, the rounds' fixed cost subtracted): k = 10, 128-bit keys
-//! ([`select_columns_by_key`](super::topk::select_columns_by_key)) 12.1–16.5 ms, this
-//! selection 7.7–8.2 ms; k = 20, 15.6 against 10.5–11.4 ms. On 1,000 rows of the rating
-//! workload's `A·Aᵀ` (5,000 candidates a row), against the one-pass heap: k = 20, 6.9
-//! against 11.0 ms; k = 10, 5.9 against 6.6 ms.
+//! Rows summed densely ([`select_dense`]: item-item rows, which touch most columns) read
+//! their candidates straight from the accumulator, in column order, telling the touched
+//! columns apart by their markers or by the -0.0 sentinel: no list of them, no gather.
+//!
+//! Measured with scratch programs outside the repository (2-vCPU Xeon VM, 2026-12-07; the
+//! VM drifted by half during the day, so each comparison alternates the two builds):
+//! - the selection alone, copies over the 20,000 rows of the TF-IDF product of
+//!   `bench/topk_compare.py` (93 candidates a row, values in a 20,000-wide accumulator), one
+//!   thread, medians of 30 rounds less the rounds' fixed cost: k = 10, 128-bit keys
+//!   ([`select_columns_by_key`](super::topk::select_columns_by_key)) 16.5 ms, this selection
+//!   8.2 ms; k = 20, 15.6 against 10.5. On 1,000 rows of the rating workload's `A·Aᵀ` (5,000
+//!   candidates a row), against the one-pass heap: k = 20, 11.0 against 6.9 ms; k = 10, 6.6
+//!   against 5.9 ms;
+//! - the whole top-10 TF-IDF product (`mult_abt_topk`, handles kept): 2 threads, medians of
+//!   40 calls, 17.2–19.6 ms before, 14.7–16.2 after; one thread 28.9–40.0 before, 24.6–29.0
+//!   after;
+//! - the rating workload's top-20 `A·Aᵀ` (5,000 × 50,000, one thread, medians of 6 calls):
+//!   rows summed densely and selected from a list of their columns 338–471 ms, straight from
+//!   the accumulator 281–297 ms; through the Gram path (one matrix for both operands, own
+//!   rows selected straight from the accumulator) 312–376 before, 255–315 after.
 
 use std::any::TypeId;
 use std::arch::x86_64::{

@@ -1,14 +1,15 @@
 //! The top-k selection of an accumulated row with AVX-512, for `f64` values and `i32`
-//! columns: what [`select_row`](super::topk::select_row) keeps, by vector passes that
-//! neither branch on the values nor sort them.
+//! columns: what [`select_row`](super::topk::select_row) keeps, by vector passes over the
+//! candidates that do not branch on their values.
 //!
 //! 1. **Candidates**: the row's values are gathered from the accumulator eight at a time,
 //!    and those that pass [`is_candidate`](super::topk::is_candidate) (not NaN, at least the
 //!    threshold, not the dropped diagonal) are compressed, with their columns, into a buffer.
 //! 2. **Partition**: while more than [`FINISH_MAX`] remain, a pivot is drawn from a sample
 //!    (aimed just above the `need`-th largest, so that most candidates fall below it in the
-//!    first pass) and those at or above it are compressed into the other buffer. The pivot
-//!    is always one of the candidates, so every pass removes at least one.
+//!    first pass) and those at or above it are compressed into the other buffer (when fewer
+//!    than `need` reach it, they are all kept and those below it go on). The pivot is
+//!    always one of the candidates, so every pass removes at least one.
 //! 3. **Finish**: the last ≤ 32 are ranked by counting, for each, those that beat it (larger
 //!    value, or equal and lower column: [`rank`](super::topk::rank)'s order): the `need`
 //!    with rank below `need` are kept.

@@ -1,7 +1,9 @@
 //! Top-k SpGEMM: each row of `A·B` is accumulated as in [`spgemm`](super::spgemm) (same
 //! flop-balanced chunks, same per-thread accumulators, same summation order), then only
-//! its top entries are kept ([`select_columns_fast`]: a heap of the best `k` over long rows,
-//! a selection of integer keys over short ones, then a sort of the kept).
+//! its top entries are kept: with AVX-512 (`f64`, `i32`) by vector passes, a row summed
+//! densely read straight from the accumulator ([`select_dense_row`]); otherwise from the
+//! list of its columns ([`select_columns_fast`]: a heap of the best `k` over long rows, a
+//! selection of integer keys over short ones, then a sort of the kept).
 //!
 //! Memory: the output (at most `k` entries per row, written once to per-thread buffers,
 //! then copied into place) and one accumulator per thread (`ncols(B)` values and markers);

@@ -30,12 +30,13 @@
 //!   candidates a row), against the one-pass heap: k = 20, 11.0 against 6.9 ms; k = 10, 6.6
 //!   against 5.9 ms;
 //! - the whole top-10 TF-IDF product (`mult_abt_topk`, handles kept): 2 threads, medians of
-//!   40 calls, 17.2–19.6 ms before, 14.7–16.2 after; one thread 28.9–40.0 before, 24.6–29.0
-//!   after;
-//! - the rating workload's top-20 `A·Aᵀ` (5,000 × 50,000, one thread, medians of 6 calls):
-//!   rows summed densely and selected from a list of their columns 338–471 ms, straight from
-//!   the accumulator 281–297 ms; through the Gram path (one matrix for both operands, own
-//!   rows selected straight from the accumulator) 312–376 before, 255–315 after.
+//!   40 calls, 17.2–19.6 ms before, 14.7–16.2 after; one thread (30 calls) 28.9–40.0
+//!   before, 24.6–29.0 after;
+//! - the rating workload's top-20 `A·Aᵀ` (5,000 × 50,000, one thread): rows summed densely
+//!   and selected from a list of their columns 338–471 ms, straight from the accumulator
+//!   281–297 ms (medians of 6 calls); through the Gram path (one matrix for both operands,
+//!   own rows selected straight from the accumulator) 312–376 before, 255–315 after
+//!   (medians of 5 calls).
 
 use std::any::TypeId;
 use std::arch::x86_64::{
@@ -67,6 +68,13 @@ const LONG_ROW: usize = 512;
 
 /// See [`LONG_ROW`].
 const LONG_SAMPLES: usize = 64;
+
+/// The most candidates a row may offer to these selections (the gathered row's columns, or a
+/// dense row's width): their buffers hold 24 bytes per candidate per thread (two copies of
+/// each value and column), 1.5 MB at this bound, within the slack that the top-k products'
+/// memory bound allows (threads × ncols × 16 B + 64 MB). Longer rows, from products wider
+/// than 65,536 columns, take the generic selections (the one-pass heap, no buffer).
+const MAX_CANDIDATES: usize = 1 << 16;
 
 /// A thread's buffers for [`select_columns`], kept between rows (and calls).
 #[derive(Debug, Default)]
@@ -110,7 +118,7 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
     acc: &[T],
     scratch: &mut Avx512Scratch,
 ) -> Option<usize> {
-    if !applies::<T, I>() {
+    if !applies::<T, I>() || cols.len() > MAX_CANDIDATES {
         return None;
     }
     // The types were just checked: these casts between identical types cannot fail.
@@ -127,7 +135,7 @@ pub(crate) fn select_columns<T: Scalar, I: Index>(
 /// candidates are read straight from `acc`, in column order, `touched` telling the row's
 /// columns apart (no list of them, no gather); the kept columns are appended to `out`.
 /// `None` (and nothing appended) where it does not apply (as [`select_columns`], or
-/// columns past `i32::MAX`, or markers narrower than `acc`).
+/// markers narrower than `acc`).
 pub(crate) fn select_dense<T: Scalar, I: Index>(
     acc: &[T],
     touched: Touched<'_>,
@@ -137,7 +145,7 @@ pub(crate) fn select_dense<T: Scalar, I: Index>(
     scratch: &mut Avx512Scratch,
 ) -> Option<usize> {
     if !applies::<T, I>()
-        || acc.len() > 1 << 31
+        || acc.len() > MAX_CANDIDATES
         || matches!(touched, Touched::Marked(_, marks) if marks.len() < acc.len())
     {
         return None;
@@ -408,7 +416,7 @@ unsafe fn candidates(
 /// time, the columns `touched` tells apart; returns their count.
 ///
 /// # Safety
-/// AVX-512F, VL and POPCNT are present; `acc.len() <= 2^31`; with [`Touched::Marked`] the
+/// AVX-512F, VL and POPCNT are present; `acc.len() <= MAX_CANDIDATES`; with [`Touched::Marked`] the
 /// markers hold at least `acc.len()` entries; `v` and `c` hold `acc.len() + LANES` elements.
 #[target_feature(enable = "avx512f,avx512vl,popcnt")]
 unsafe fn dense_candidates(
@@ -426,7 +434,7 @@ unsafe fn dense_candidates(
         let lanes = first_lanes(acc.len() - j);
         // SAFETY: masked loads read only the lanes below acc.len() (the markers are as
         // long, caller); `append` writes n..n + LANES, n <= j < acc.len(), inside v and c
-        // (caller's room). j < 2^31: the column indices fit i32.
+        // (caller's room). j < MAX_CANDIDATES: the column indices fit i32.
         unsafe {
             let x = _mm512_maskz_loadu_pd(lanes, acc.as_ptr().add(j));
             let touched = match touched {
@@ -739,10 +747,10 @@ mod tests {
         }
     }
 
-    /// Other types, and columns that do not index the accumulator, are left to the
-    /// generic selections.
+    /// Other types, columns that do not index the accumulator, and rows past
+    /// [`MAX_CANDIDATES`] are left to the generic selections.
     #[test]
-    fn other_types_and_bad_columns_take_the_generic_path() {
+    fn other_types_bad_columns_and_long_rows_take_the_generic_path() {
         let mut scratch = Avx512Scratch::default();
         let opts = TopK::new(2);
         let acc32 = [1.0f32, 2.0, 3.0];
@@ -763,5 +771,36 @@ mod tests {
             select_columns(&mut [0i32, -1], 0, &TopK::new(2), &acc, &mut scratch),
             None
         );
+        // Rows past MAX_CANDIDATES, whose buffers would outgrow the memory bound: none
+        // allocated.
+        let mut scratch = Avx512Scratch::default();
+        let wide = vec![1.0f64; MAX_CANDIDATES + 1];
+        let mut cols: Vec<i32> = (0..wide.len() as i32).collect();
+        assert_eq!(
+            select_columns(&mut cols, 0, &TopK::new(2), &wide, &mut scratch),
+            None
+        );
+        let mut out: Vec<i32> = Vec::new();
+        let dense = select_dense(
+            &wide,
+            Touched::NotNegativeZero,
+            0,
+            &TopK::new(2),
+            &mut out,
+            &mut scratch,
+        );
+        assert_eq!((dense, out.len(), scratch.bytes()), (None, 0, 0));
+        // At the bound, where AVX-512 is present, they are selected.
+        if applies::<f64, i32>() {
+            let at = &wide[..MAX_CANDIDATES];
+            let kept = select_columns(
+                &mut cols[..MAX_CANDIDATES],
+                0,
+                &TopK::new(2),
+                at,
+                &mut scratch,
+            );
+            assert_eq!((kept, &cols[..2]), (Some(2), &[0, 1][..]));
+        }
     }
 }

@@ -1,7 +1,7 @@
-//! A row times `x` with AVX2 gathers, for `f64` values and `i32` column indices: the eight
-//! partial sums of [`sum_of_products`](crate::scalar::sum_of_products) held in two 4-lane
-//! registers, each block of eight `x` entries read by two gather instructions instead of
-//! eight scalar loads.
+//! A row times `x` with AVX2 or AVX-512 gathers, for `f64` values and `i32` column indices:
+//! the eight partial sums of [`sum_of_products`](crate::scalar::sum_of_products) held in two
+//! 4-lane registers (one 8-lane register with AVX-512), each block of eight `x` entries read
+//! by two gather instructions (one) instead of eight scalar loads.
 //!
 //! The arithmetic is [`sum_of_products`](crate::scalar::sum_of_products)'s, operation for
 //! operation: lane `l` starts at `+0.0` and adds the products of entries `l, l + 8, …` in
@@ -10,8 +10,9 @@
 //! results are therefore the generic loop's bit for bit, and every strategy that reads rows
 //! through [`dot`](super::dot::dot) stays bit-identical to the reference kernel.
 //!
-//! Chosen at run time (AVX2 is not in the x86-64 baseline the library is compiled for); the
-//! detection is cached by the standard library. Rows shorter than [`SUM_LANES_MIN`], other
+//! Chosen at run time (AVX2 and AVX-512 are not in the x86-64 baseline the library is
+//! compiled for; AVX-512 where the processor has it); the detection is cached by the
+//! standard library. Rows shorter than [`SUM_LANES_MIN`], other
 //! value or index types, and other processors take the generic loop.
 //!
 //! Measured on the 5000 × 50000 rating matrix of `bench/compare.py` (1M entries, x of
@@ -71,8 +72,15 @@ pub(super) unsafe fn dot<const AHEAD: bool, T: Scalar, I: Index>(
         // The types were just checked: these casts between identical types cannot fail.
         let cols: &[i32] = bytemuck::cast_slice(cols);
         let (vals, x): (&[f64], &[f64]) = (bytemuck::cast_slice(vals), bytemuck::cast_slice(x));
-        // SAFETY: AVX2 is present (checked above); the caller's contract covers the ranges.
-        let sum = unsafe { dot_avx2::<AHEAD>(cols, vals, x, range, (ahead, ahead_by)) };
+        let sum = if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512 F is present (checked just above); the caller's contract
+            // covers the ranges.
+            unsafe { dot_avx512::<AHEAD>(cols, vals, x, range, (ahead, ahead_by)) }
+        } else {
+            // SAFETY: AVX2 is present (checked above); the caller's contract covers the
+            // ranges.
+            unsafe { dot_avx2::<AHEAD>(cols, vals, x, range, (ahead, ahead_by)) }
+        };
         return Some(bytemuck::cast(sum));
     }
     let _ = (cols, vals, x, range, ahead, ahead_by);
@@ -107,14 +115,7 @@ unsafe fn dot_avx2<const AHEAD: bool>(
         // index is a column of the row, a valid index of x (caller), scaled by 8 bytes.
         unsafe {
             if AHEAD {
-                for e in j..j + SUM_LANES {
-                    if e < ahead {
-                        prefetch(
-                            x.as_ptr()
-                                .wrapping_add(*cols.get_unchecked(e + ahead_by) as usize),
-                        );
-                    }
-                }
+                prefetch_block(cols, x, j, (ahead, ahead_by));
             }
             let c = cols.as_ptr().add(j).cast::<__m128i>();
             let x_low = _mm256_i32gather_pd::<8>(x.as_ptr(), _mm_loadu_si128(c));
@@ -130,9 +131,94 @@ unsafe fn dot_avx2<const AHEAD: bool>(
         _mm256_storeu_pd(lanes.as_mut_ptr(), low);
         _mm256_storeu_pd(lanes.as_mut_ptr().add(4), high);
     }
+    // SAFETY: the caller's contract.
+    unsafe { finish::<AHEAD>(lanes, (cols, vals, x), tail..range.end, (ahead, ahead_by)) }
+}
+
+/// [`dot`] for `f64` and `i32` on AVX-512: the eight partial sums in one register, each
+/// block of eight `x` entries read by one gather. On the 2-vCPU AMD EPYC VM (Zen 4), the
+/// rating matrix of `bench/compare.py`, `load_balance`, 2 threads, medians of 200 calls in
+/// eight alternating processes: AVX2 0.365–0.518 ms (median of the eight 0.421), AVX-512
+/// 0.361–0.387 (0.376) (`bench/runs/2026-12-07-spmv-blocks`).
+///
+/// # Safety
+/// AVX-512 F is present; `range` lies inside `cols` and `vals`; every `cols[j]` in it is a
+/// valid index of `x`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dot_avx512<const AHEAD: bool>(
+    cols: &[i32],
+    vals: &[f64],
+    x: &[f64],
+    range: std::ops::Range<usize>,
+    (ahead, ahead_by): (usize, usize),
+) -> f64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_loadu_si256, _mm512_add_pd, _mm512_i32gather_pd, _mm512_loadu_pd,
+        _mm512_mul_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+    };
+    let blocks = range.len() / SUM_LANES;
+    let tail = range.start + blocks * SUM_LANES;
+    let mut sums = _mm512_setzero_pd();
+    for b in 0..blocks {
+        let j = range.start + b * SUM_LANES;
+        // SAFETY: j + 8 <= tail <= range.end, inside cols and vals (caller); each gathered
+        // index is a column of the row, a valid index of x (caller), scaled by 8 bytes.
+        unsafe {
+            if AHEAD {
+                prefetch_block(cols, x, j, (ahead, ahead_by));
+            }
+            let c = _mm256_loadu_si256(cols.as_ptr().add(j).cast::<__m256i>());
+            let xs = _mm512_i32gather_pd::<8>(c, x.as_ptr().cast());
+            sums = _mm512_add_pd(
+                sums,
+                _mm512_mul_pd(_mm512_loadu_pd(vals.as_ptr().add(j)), xs),
+            );
+        }
+    }
+    let mut lanes = [0.0f64; SUM_LANES];
+    // SAFETY: lanes holds eight f64.
+    unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), sums) };
+    // SAFETY: the caller's contract.
+    unsafe { finish::<AHEAD>(lanes, (cols, vals, x), tail..range.end, (ahead, ahead_by)) }
+}
+
+/// With `AHEAD`, prefetches the `x` entries that the entries `ahead_by` after the block at
+/// `j` read, for entries below `ahead`.
+///
+/// # Safety
+/// `j + SUM_LANES <= cols.len()`, and `e + ahead_by < cols.len()` for every `e < ahead`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn prefetch_block(cols: &[i32], x: &[f64], j: usize, (ahead, ahead_by): (usize, usize)) {
+    for e in j..j + SUM_LANES {
+        if e < ahead {
+            // SAFETY: e < ahead, so e + ahead_by is inside cols (caller); prefetching any
+            // address is harmless.
+            prefetch(
+                x.as_ptr()
+                    .wrapping_add(unsafe { *cols.get_unchecked(e + ahead_by) } as usize),
+            );
+        }
+    }
+}
+
+/// The partial sums `lanes` combined, plus the entries `tail` (past the last block of
+/// eight) one by one, prefetching as [`prefetch_block`] with `AHEAD`.
+///
+/// # Safety
+/// `tail` lies inside `cols` and `vals`, its columns index `x`; as [`prefetch_block`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn finish<const AHEAD: bool>(
+    lanes: [f64; SUM_LANES],
+    (cols, vals, x): (&[i32], &[f64], &[f64]),
+    tail: std::ops::Range<usize>,
+    (ahead, ahead_by): (usize, usize),
+) -> f64 {
     let mut sum = combine_lanes(lanes);
-    for j in tail..range.end {
-        // SAFETY: j < range.end, and cols[j] indexes x (caller).
+    for j in tail {
+        // SAFETY: j < tail.end, inside cols and vals, and cols[j] indexes x (caller).
         unsafe {
             if AHEAD && j < ahead {
                 prefetch(
@@ -182,16 +268,25 @@ mod tests {
                     assert_eq!(plain, None);
                     continue;
                 }
-                assert_eq!(
-                    plain.map(f64::to_bits),
-                    Some(generic.to_bits()),
-                    "{start} {len}"
-                );
-                assert_eq!(
-                    ahead.map(f64::to_bits),
-                    Some(generic.to_bits()),
-                    "{start} {len}"
-                );
+                let mut sums = vec![("dispatched", plain), ("dispatched, ahead", ahead)];
+                // Each instruction set's loop on its own, whichever `dot` picks here.
+                let both = |f: unsafe fn(&[i32], &[f64], &[f64], _, _) -> f64| {
+                    // SAFETY: as above; the caller checked the instruction set.
+                    unsafe { f(&cols, &vals, &x, start..start + len, (n - 24, 24)) }
+                };
+                sums.push(("avx2", Some(both(dot_avx2::<false>))));
+                sums.push(("avx2, ahead", Some(both(dot_avx2::<true>))));
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    sums.push(("avx512", Some(both(dot_avx512::<false>))));
+                    sums.push(("avx512, ahead", Some(both(dot_avx512::<true>))));
+                }
+                for (what, sum) in sums {
+                    assert_eq!(
+                        sum.map(f64::to_bits),
+                        Some(generic.to_bits()),
+                        "{what}: {start} {len}"
+                    );
+                }
             }
         }
         // Other types take the generic loop.

@@ -46,7 +46,6 @@ use super::{Handle, Kernel, KernelId, KernelState, shapes};
 use crate::error::Result;
 use crate::formats::common::check_mult_vec;
 use crate::formats::validate;
-use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::{Csr, CsrRef, Dense, Index, Scalar};
 
 /// The native kernel: pure Rust, parallel on rayon.
@@ -256,7 +255,7 @@ impl NativeKernel {
         beta: T,
         y: &mut [MaybeUninit<T>],
     ) -> Result<()> {
-        let bounds = balanced_row_blocks(row_ptrs, piece_count(col_idxs.len() + y.len()));
+        let bounds = rows::balanced_blocks(row_ptrs);
         // SAFETY: the row pointers are checked (nrows + 1 of them, non-decreasing from 0 to
         // nnz == cols.len() == vals.len()), the product checks the columns against
         // x.len() == ncols as it reads them, and `y` is initialised unless beta = 0 (all by

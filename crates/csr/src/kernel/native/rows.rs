@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::dot::{Block, Out, PREFETCH_ENTRIES, accumulate, dot, dot_prefetch, finish_row, slots};
 use super::gather;
 use super::stream::{self, Streaming};
+use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::scalar::SUM_LANES_MIN;
 use crate::{CsrRef, Dense, Index, Scalar};
 
@@ -18,6 +19,32 @@ use crate::{CsrRef, Dense, Index, Scalar};
 pub(super) fn equal_rows(nrows: usize, parts: usize) -> Vec<usize> {
     let parts = parts.max(1);
     (0..=parts).map(|p| nrows * p / parts).collect()
+}
+
+/// Row blocks per thread of a `load_balance` SpMV: blocks of equal entries need not take
+/// equal time (rows over scattered columns miss the cache on `x` where dense rows stream
+/// it), so the threads take smaller blocks in turn rather than one each. On the rating
+/// matrix of `bench/compare.py` (5000 × 50000, 0.94M entries, the most popular rows 85%
+/// dense), 2 threads, the half of the entries in the longest rows took 0.26 ms and the
+/// other half 0.35–0.60 ms (`bench/runs/2026-12-07-spmv-blocks`).
+const BLOCKS_PER_THREAD: usize = 8;
+
+/// The least work (entries plus rows) of one of those blocks: a task costs about a
+/// microsecond to hand over.
+const MIN_BLOCK_WORK: usize = 1 << 14;
+
+/// `load_balance`: boundaries of row blocks of about equal work ([`balanced_row_blocks`]),
+/// a single block below `parallel::MIN_PARALLEL_WORK`, else up to [`BLOCKS_PER_THREAD`]
+/// per thread of [`MIN_BLOCK_WORK`] or more. `row_ptrs` must be validated.
+pub(super) fn balanced_blocks<I: Index>(row_ptrs: &[I]) -> Vec<usize> {
+    let work = row_ptrs.len() - 1 + row_ptrs[row_ptrs.len() - 1].to_usize();
+    let threads = piece_count(work);
+    let blocks = if threads <= 1 {
+        1
+    } else {
+        (work / MIN_BLOCK_WORK).clamp(threads, threads * BLOCKS_PER_THREAD)
+    };
+    balanced_row_blocks(row_ptrs, blocks)
 }
 
 /// Cuts `y` (one slot of `width` values per row) into the blocks' chunks.
@@ -315,7 +342,12 @@ unsafe fn mult_vec_blocks<T: Scalar, I: Index>(
     if blocks.len() <= 1 {
         blocks.into_iter().try_for_each(work).is_ok()
     } else {
-        blocks.into_par_iter().try_for_each(work).is_ok()
+        // One task per block, so that a thread done early takes the next.
+        blocks
+            .into_par_iter()
+            .with_max_len(1)
+            .try_for_each(work)
+            .is_ok()
     }
 }
 

@@ -73,7 +73,7 @@ impl<T: Scalar> SpmvPlan<T> {
             })),
             Strategy::Tiled => Layout::Tiled(Box::new(Tiled::new(a))),
             Strategy::LoadBalance | Strategy::Automatic => {
-                Layout::Rows(balanced_row_blocks(a.row_ptrs(), parts), scattered())
+                Layout::Rows(rows::balanced_blocks(a.row_ptrs()), scattered())
             }
         };
         let mut reason = reason;

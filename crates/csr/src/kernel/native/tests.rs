@@ -579,6 +579,71 @@ fn products_through_handles_made_for_them_match_the_reference_across_widths() {
     }
 }
 
+/// `load_balance` on a rating-like matrix (a few long, nearly dense rows, then thousands of
+/// short scattered ones: blocks of equal entries and unequal cost) on 4 threads: up to 8
+/// blocks per thread covering the rows in order, and every row the reference kernel's bits,
+/// the long rows through the gathering loops included; the one-call product the same.
+#[test]
+fn load_balance_blocks_per_thread_keep_the_reference_bits() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let (nrows, ncols) = (6_000, 40_000);
+        let mut next = crate::test_rng::xorshift(17);
+        let (mut ptrs, mut cols, mut vals) = (vec![0i32], Vec::new(), Vec::new());
+        for r in 0..nrows {
+            // Rows 0..8 hold most columns; the rest 5 to 60 entries.
+            let len = if r < 8 {
+                ncols - 3 * r
+            } else {
+                5 + (next() % 56) as usize
+            };
+            for e in 0..len {
+                let c = if r < 8 {
+                    e
+                } else {
+                    (next() % ncols as u64) as usize
+                };
+                cols.push(c as i32);
+                vals.push(((next() % 2001) as f64 - 1000.0) * 1e-3);
+            }
+            ptrs.push(cols.len() as i32);
+        }
+        let a = csr(nrows, ncols, &ptrs, &cols, &vals);
+        let bounds = rows::balanced_blocks(a.row_ptrs());
+        assert!(
+            (5..=33).contains(&bounds.len()),
+            "{} blocks",
+            bounds.len() - 1
+        );
+        assert!(bounds.first() == Some(&0) && bounds.last() == Some(&nrows));
+        assert!(bounds.windows(2).all(|w| w[0] <= w[1]));
+        // Below two pieces of parallel work: one block.
+        let small: Vec<i32> = (0..=10_000).map(|r| 5 * r).collect();
+        assert_eq!(rows::balanced_blocks(&small), vec![0, 10_000]);
+
+        let x: Vec<f64> = (0..ncols)
+            .map(|j| ((j * 37) % 101) as f64 / 7.0 - 7.0)
+            .collect();
+        let reference = crate::kernel::ReferenceKernel.to_handle(a.view()).unwrap();
+        let mut want = vec![0.0; nrows];
+        crate::kernel::ReferenceKernel
+            .mult_vec(&reference, 1.0, &x, 0.0, &mut want)
+            .unwrap();
+        let h = NativeKernel
+            .to_handle(a.view().with_strategy(crate::Strategy::LoadBalance))
+            .unwrap();
+        let mut y = vec![f64::NAN; nrows];
+        NativeKernel.mult_vec(&h, 1.0, &x, 0.0, &mut y).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y), bits(&want));
+        let once = NativeKernel::mult_vec_parts_to_vec(nrows, ncols, &ptrs, &cols, &vals, &x);
+        assert_eq!(bits(&once.unwrap()), bits(&want));
+    });
+}
+
 /// `mult_vec_parts` on many row blocks: the product of `load_balance` on a valid matrix,
 /// and the first bad column (not the first block to fail) on an invalid one.
 #[test]

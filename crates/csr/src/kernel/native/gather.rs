@@ -12,8 +12,8 @@
 //!
 //! Chosen at run time (AVX2 and AVX-512 are not in the x86-64 baseline the library is
 //! compiled for; AVX-512 where the processor has it); the detection is cached by the
-//! standard library. Rows shorter than [`SUM_LANES_MIN`], other
-//! value or index types, and other processors take the generic loop.
+//! standard library. Rows shorter than [`SUM_LANES_MIN`], other value or index types, and
+//! other processors take the generic loop.
 //!
 //! Measured on the 5000 × 50000 rating matrix of `bench/compare.py` (1M entries, x of
 //! 400 KB), a scratch SpMV over the same rows, 300 interleaved calls, medians: 2 threads

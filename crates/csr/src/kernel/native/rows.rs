@@ -31,13 +31,15 @@ pub(super) fn equal_rows(nrows: usize, parts: usize) -> Vec<usize> {
 /// `docs/spmv-strategies.md`, "`load_balance` blocks per thread").
 const BLOCKS_PER_THREAD: usize = 8;
 
-/// The least work (entries plus rows) of one of those blocks: a task costs about a
-/// microsecond to hand over.
+/// The least work (entries plus rows) of one of those blocks, so that a block stays some
+/// microseconds of work, well above what handing a rayon task over costs (not measured on
+/// its own: the sweep's blocks were all larger).
 const MIN_BLOCK_WORK: usize = 1 << 14;
 
-/// `load_balance`: boundaries of row blocks of about equal work ([`balanced_row_blocks`]),
-/// a single block below `parallel::MIN_PARALLEL_WORK`, else up to [`BLOCKS_PER_THREAD`]
-/// per thread of [`MIN_BLOCK_WORK`] or more. `row_ptrs` must be validated.
+/// `load_balance`: boundaries of row blocks of about equal work ([`balanced_row_blocks`]):
+/// one block where `parallel::piece_count` makes one piece (one thread, or less than two
+/// pieces of `parallel::MIN_PARALLEL_WORK`), else up to [`BLOCKS_PER_THREAD`] per thread of
+/// [`MIN_BLOCK_WORK`] or more, and at least one per thread. `row_ptrs` must be validated.
 pub(super) fn balanced_blocks<I: Index>(row_ptrs: &[I]) -> Vec<usize> {
     let work = row_ptrs.len() - 1 + row_ptrs[row_ptrs.len() - 1].to_usize();
     let threads = piece_count(work);

@@ -451,6 +451,18 @@ pub(crate) enum Touched<'a> {
     NotNegativeZero,
 }
 
+impl<'a> Touched<'a> {
+    /// How a row summed densely with the -0.0 `sentinel` (else with its `stamp` written
+    /// into `marks`) tells its columns apart.
+    pub(crate) fn of(sentinel: bool, stamp: u32, marks: &'a [u32]) -> Self {
+        if sentinel {
+            Touched::NotNegativeZero
+        } else {
+            Touched::Marked(stamp, marks)
+        }
+    }
+}
+
 /// The AVX-512 selection of a row summed densely over `acc` (the product's width), its
 /// kept columns appended to `out`, or `None` (nothing appended) where it does not apply:
 /// see [`topk_avx512`](super::topk_avx512). The caller then lists the touched columns and

@@ -292,11 +292,7 @@ fn upper_row<T: Scalar, I: Index>(
         let (marks, acc) = (&marks[..n], &acc[..n]);
         // The row's own best straight from the accumulator where the AVX-512 selection
         // applies: columns i.. of the row, numbered from i (its diagonal is column 0).
-        let own = if sentinel {
-            Touched::NotNegativeZero
-        } else {
-            Touched::Marked(stamp, &marks[i..])
-        };
+        let own = Touched::of(sentinel, stamp, &marks[i..]);
         let selected = select_dense_row(&acc[i..], own, 0, opts, out_cols, select).map(|kept| {
             for (slot, &c) in slots.iter_mut().zip(&out_cols[..kept]) {
                 let c = c.to_usize() + i;

@@ -100,11 +100,7 @@ unsafe fn dense_row_topk<T: Scalar, I: Index>(
         ..
     } = ws;
     let (marks, acc) = (&marks[..ncols], &acc[..ncols]);
-    let touched = if sentinel {
-        Touched::NotNegativeZero
-    } else {
-        Touched::Marked(stamp, marks)
-    };
+    let touched = Touched::of(sentinel, stamp, marks);
     if let Some(n) = select_dense_row(acc, touched, r, opts, out_cols, select) {
         out_vals.extend(out_cols[start..].iter().map(|c| acc[c.to_usize()]));
         return n;

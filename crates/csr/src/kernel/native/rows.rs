@@ -25,8 +25,8 @@ pub(super) fn equal_rows(nrows: usize, parts: usize) -> Vec<usize> {
 /// equal time (rows over scattered columns miss the cache on `x` where dense rows stream
 /// it), so the threads take smaller blocks in turn rather than one each. On the rating
 /// matrix of `bench/compare.py` (5000 × 50000, 0.94M entries, the most popular rows 85%
-/// dense), 2 threads, the half of the entries in the longest rows took 0.26 ms and the
-/// other half 0.35–0.60 ms; 16 blocks were never slower than 2 on it, the stencil or the
+/// dense), 2 threads, the half of the entries in the longest rows took 0.26–0.42 ms and
+/// the other half 0.36–0.61 ms; 16 blocks were never slower than 2 on it, the stencil or the
 /// power-law matrix of the comparison, and up to 13% faster (the sweep:
 /// `docs/spmv-strategies.md`, "`load_balance` blocks per thread").
 const BLOCKS_PER_THREAD: usize = 8;

@@ -160,6 +160,55 @@ fn huge_declared_sizes_are_not_allocated() {
     assert!(matches!(e, Error::Parse { line: 2, .. }), "{e}");
 }
 
+/// `read_header` reads a file's first bytes only, more when comments run past them: the
+/// header and its errors are those of a whole-file read, plain or gzipped, with the size
+/// line at or across every offset near the first read's end (64 KiB).
+#[test]
+fn headers_read_from_a_prefix_match_whole_file_reads() {
+    use std::io::Write;
+    let tmp = std::env::temp_dir().join(format!("csr-mm-header-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let whole_file = |text: &str| {
+        mm::read_matrix_data_from_bytes::<f64, i32>(text.as_bytes(), &ReadOptions::default())
+            .map(|f| f.header)
+    };
+    let mut checked = 0;
+    for size_line in ["3 4 1\n", "3 4 1", "3 4 1x\n", "3 44444 1\r\n"] {
+        for pad in (65_500..65_560).step_by(3).chain([150_000]) {
+            let comment = format!("%{}\n", "c".repeat(pad - H.len() - 2));
+            let text = format!("{H}{comment}{size_line}1 1 1.0\n");
+            for gz in [false, true] {
+                let path = tmp.join(if gz { "h.mtx.gz" } else { "h.mtx" });
+                let bytes = if gz {
+                    let mut e =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    e.write_all(text.as_bytes()).expect("gzip");
+                    e.finish().expect("gzip")
+                } else {
+                    text.clone().into_bytes()
+                };
+                std::fs::write(&path, bytes).expect("write");
+                let got = mm::read_header(&path);
+                match (got, whole_file(&text)) {
+                    (Ok(h), Ok(want)) => assert_eq!(h, want),
+                    (
+                        Err(Error::Parse { line, what, .. }),
+                        Err(Error::Parse {
+                            line: l, what: w, ..
+                        }),
+                    ) => {
+                        assert_eq!((line, &what), (l, &w));
+                    }
+                    (got, want) => panic!("{size_line:?} pad {pad}: {got:?} against {want:?}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+    assert_eq!(checked, 4 * 21 * 2);
+}
+
 #[test]
 fn permissive_forms_read() {
     let text = "  \n %MatrixMarket MATRIX Coordinate REAL General\r\n% c\r\n\r\n 2  2   2 \r\n  1 1   1.5  \r\n% mid\r\n\r\n2\t2\t-2\r\n";

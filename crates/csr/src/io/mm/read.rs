@@ -178,16 +178,44 @@ fn load_reader<R: Read>(mut reader: R) -> Result<Bytes<'static>> {
     Ok(Bytes::Owned(bytes))
 }
 
-/// Reads only the header of a file (the whole file is decompressed if gzipped).
+/// The first bytes of a file [`read_header`] reads; it reads twice as many each time the
+/// header runs past them (long comments), up to the whole file.
+const HEADER_PREFIX_BYTES: u64 = 1 << 16;
+
+/// Reads only the header of a file: the text up to its size line (decompressed as far as
+/// that if gzipped), not the whole file.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::Parse`] for a bad banner or size line.
 pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
     let path = path.as_ref();
-    let bytes = load_path(path, &no_progress)?;
-    parse_header(&bytes)
-        .map(|l| l.header)
-        .map_err(|e| e.into_error(Some(path)))
+    let io = |e: std::io::Error| Error::io(Some(path), &e);
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let gzipped = is_gzip(std::io::BufRead::fill_buf(&mut file).map_err(io)?);
+    let mut text: Box<dyn Read> = if gzipped {
+        Box::new(flate2::bufread::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut prefix = Vec::new();
+    let mut want = HEADER_PREFIX_BYTES;
+    loop {
+        let missing = want.saturating_sub(prefix.len() as u64);
+        let read = text.by_ref().take(missing).read_to_end(&mut prefix);
+        read.map_err(io)?;
+        let whole = (prefix.len() as u64) < want;
+        // Only whole lines: a size line cut short could read as a different one.
+        let lines = if whole {
+            prefix.len()
+        } else {
+            memchr::memrchr2(b'\n', b'\r', &prefix).map_or(0, |i| i + 1)
+        };
+        match parse_header(&prefix[..lines]) {
+            Ok(layout) => return Ok(layout.header),
+            Err(e) if whole => return Err(e.into_error(Some(path))),
+            Err(_) => want = want.saturating_mul(2),
+        }
+    }
 }
 
 /// Reads a file's entries as triplets.

@@ -256,6 +256,32 @@ def test_threads_multiply_csrs_concurrently():
         np.testing.assert_allclose(y, m @ np.ones(300))
 
 
+@pytest.mark.parametrize("nrows", [20_000, 40_000, 70_000])
+def test_spmv_on_the_calling_thread_and_on_the_pool_agree(nrows):
+    """Matrices whose SpMV runs in one row block run on the calling thread (20k rows: 80k
+    entries + rows; 70k rows of one entry each: the row pointers are checked in
+    parallel), larger ones on the pool: every way gives scipy's product, from several
+    Python threads at once, with one thread or two."""
+    m = sps.diags([1.0, -2.0, 0.5], [-1, 0, 1], shape=(nrows, nrows), format="csr")
+    if nrows == 70_000:
+        m = sps.identity(nrows, format="csr") * 3.0
+    a = CSR.from_scipy(m)
+    k = get_kernel("native")
+    xs = [np.random.default_rng(i).random(nrows) for i in range(8)]
+    before = csr.get_num_threads()
+    try:
+        for threads in (1, 2):
+            csr.set_num_threads(threads)
+            with releasing(k.to_handle(a), k) as h, ThreadPoolExecutor(4) as pool:
+                ys = list(pool.map(lambda x: k.mult_vec(h, x), xs))
+                once = list(pool.map(a.mult_vec, xs))
+            for x, y, z in zip(xs, ys, once):
+                np.testing.assert_allclose(y, m @ x, rtol=1e-15)
+                np.testing.assert_array_equal(y, z)
+    finally:
+        csr.set_num_threads(before)
+
+
 def test_num_threads_setter():
     before = csr.get_num_threads()
     try:

@@ -12,7 +12,7 @@ use csr::{CsrRef, Dense, Index, Scalar, Strategy};
 use crate::arrays::{MatrixArrays, OutValues, Parts, Structure, Vals, parts};
 use crate::errors::to_py;
 use crate::freeze::Frozen;
-use crate::pool::compute;
+use crate::pool::{compute, on_calling_thread};
 
 type KHandle<T, I> = kernel::Handle<'static, T, I>;
 
@@ -315,17 +315,42 @@ impl Handle {
         py: Python<'_>,
         f: impl FnOnce(&Typed) -> PyResult<R> + Send,
     ) -> PyResult<R> {
+        self.run(py, false, f)
+    }
+
+    /// What `test` says of the kernel handle (`false` once released), holding it meanwhile.
+    fn holds(&self, test: impl FnOnce(&Typed) -> bool) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(test)
+    }
+
+    /// [`with`](Self::with), on the calling thread if `serially` (work the library runs
+    /// with no rayon call), else as [`compute`] places work of the handle's size.
+    fn run<R: Send>(
+        &self,
+        py: Python<'_>,
+        serially: bool,
+        f: impl FnOnce(&Typed) -> PyResult<R> + Send,
+    ) -> PyResult<R> {
         self.frozen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(py)?;
-        compute(py, self.nnz + self.nrows, || {
+        let with_handle = || {
             let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
             match guard.as_ref() {
                 Some(t) => f(t),
                 None => Err(released()),
             }
-        })
+        };
+        if serially {
+            on_calling_thread(py, with_handle)
+        } else {
+            compute(py, self.nnz + self.nrows, with_handle)
+        }
     }
 
     fn kernel_of<T: Scalar, I: Index>(&self) -> PyResult<&'static dyn Kernel<T, I>> {
@@ -373,7 +398,8 @@ fn mult_vec_t<T: Scalar + numpy::Element, I: Index>(
 ) -> PyResult<Py<PyAny>> {
     let x = crate::arrays::vector::<T>(x)?;
     let xs = crate::arrays::slice_of("x", &x)?;
-    let y = owner.with(py, |t| {
+    let serially = owner.holds(|t| pick(t).is_some_and(KHandle::spmv_runs_serially));
+    let y = owner.run(py, serially, |t| {
         let h = pick(t).ok_or_else(released)?;
         let mut y = crate::pool::zeros(h.shape().0);
         k.mult_vec(h, T::one(), xs, T::zero(), &mut y)

@@ -15,7 +15,7 @@ use crate::arrays::{
 };
 use crate::errors::to_py;
 use crate::freeze::Frozen;
-use crate::pool::compute;
+use crate::pool::{compute, on_calling_thread};
 
 /// Assembles a matrix from COO arrays by a stable counting sort by row: within a row the
 /// input order is kept, duplicates are kept (LensKit's rule). `rows` and `cols` share one
@@ -107,9 +107,13 @@ fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
         // pointer; `y` outlives `slots`, and nothing else touches its buffer meanwhile.
         unsafe { std::slice::from_raw_parts_mut(y.data().cast::<MaybeUninit<T>>(), len) }
     };
-    compute(py, c.len() + nrows, || {
-        NativeKernel::mult_vec_parts_uninit(nrows, ncols, (r, c, v), xs, slots).map_err(to_py)
-    })?;
+    let product =
+        || NativeKernel::mult_vec_parts_uninit(nrows, ncols, (r, c, v), xs, slots).map_err(to_py);
+    if NativeKernel::one_call_runs_serially(nrows, c.len()) {
+        on_calling_thread(py, product)?;
+    } else {
+        compute(py, c.len() + nrows, product)?;
+    }
     Ok(y.into_any().unbind())
 }
 

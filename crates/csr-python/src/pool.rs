@@ -60,22 +60,32 @@ pub(crate) fn compute<R: Send>(
     f: impl FnOnce() -> PyResult<R> + Send,
 ) -> PyResult<R> {
     if work < SERIAL_WORK {
-        return py.detach(|| no_panic(f));
+        return on_calling_thread(py, f);
     }
     let p = pool()?;
     py.detach(|| no_panic(|| p.install(f)))
+}
+
+/// Runs `f` with the GIL released on the calling thread, a panic becoming a
+/// `RuntimeError`: for work the library says it runs serially, with no rayon call.
+pub(crate) fn on_calling_thread<R: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> PyResult<R> + Send,
+) -> PyResult<R> {
+    py.detach(|| no_panic(f))
 }
 
 /// Entries of a zeroed output below which one thread writes them all.
 const PARALLEL_ZEROS: usize = 1 << 16;
 
 /// `n` zeros for an output vector, written by the current pool's threads when `n` is large
-/// (call it inside [`compute`]). The allocator hands a large block freed by an earlier call
+/// and the caller runs on the pool (inside [`compute`]). The allocator hands a large block freed by an earlier call
 /// back without clearing it, so `vec![0; n]` clears it with a `memset` on one thread: for
 /// the 32 MB `y` of a one-call SpMV on poisson2d(2000), 6.7 % of the call's samples.
 pub(crate) fn zeros<T: csr::Scalar>(n: usize) -> Vec<T> {
     use rayon::prelude::*;
-    if n < PARALLEL_ZEROS {
+    // Outside the pool (a serial call on the calling thread), no rayon call.
+    if n < PARALLEL_ZEROS || rayon::current_thread_index().is_none() {
         return vec![T::zero(); n];
     }
     let mut v = Vec::with_capacity(n);

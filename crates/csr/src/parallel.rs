@@ -18,6 +18,12 @@ pub(crate) fn piece_count(work: usize) -> usize {
     (work / MIN_PARALLEL_WORK).clamp(1, rayon::current_num_threads().max(1))
 }
 
+/// Whether [`piece_count`] makes one piece of `work` on every pool, whatever its size: less
+/// than two pieces of [`MIN_PARALLEL_WORK`].
+pub(crate) fn one_piece_anywhere(work: usize) -> bool {
+    work < 2 * MIN_PARALLEL_WORK
+}
+
 /// Splits rows `0..nrows` into `parts` contiguous blocks of about equal work, where a row
 /// costs its length plus one. Returns `parts + 1` non-decreasing row boundaries.
 ///

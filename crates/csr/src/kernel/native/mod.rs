@@ -170,6 +170,27 @@ impl NativeKernel {
         Ok(y)
     }
 
+    /// Whether the one-call product ([`mult_vec_parts_to_vec`](Self::mult_vec_parts_to_vec),
+    /// [`mult_vec_parts_uninit`](Self::mult_vec_parts_uninit)) of `nrows` rows over
+    /// `nnz_at_most` entries (the column array's length, or more) runs in one row block on
+    /// the calling thread, with no rayon call, on every pool. A caller about to hand the
+    /// call to a thread pool (the Python bindings) then runs it where it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::NativeKernel;
+    ///
+    /// assert!(NativeKernel::one_call_runs_serially(20_000, 60_000));
+    /// assert!(!NativeKernel::one_call_runs_serially(4_000_000, 20_000_000));
+    /// ```
+    #[must_use]
+    pub fn one_call_runs_serially(nrows: usize, nnz_at_most: usize) -> bool {
+        // The row pointers are checked in parallel from MIN_PARALLEL_WORK rows on.
+        nrows < crate::parallel::MIN_PARALLEL_WORK
+            && crate::parallel::one_piece_anywhere(nrows.saturating_add(nnz_at_most))
+    }
+
     /// How long a caller that allocates `y` for a one-call product
     /// ([`mult_vec_parts_uninit`](Self::mult_vec_parts_uninit)) makes it, given the length
     /// of the row pointers: `nrows` where `nrows + 1` row pointers back that count, else 0

@@ -95,6 +95,18 @@ impl<T: Scalar> SpmvPlan<T> {
         self.strategy
     }
 
+    /// Whether the plan, made for `a`, runs in one row block on the calling thread, with no
+    /// rayon call (the row loops and `compressed` in one block).
+    pub(crate) fn runs_serially_for<I: Index>(&self, a: CsrRef<'_, T, I>) -> bool {
+        let one_block = match &self.layout {
+            Layout::Rows(bounds, _) => bounds.len() <= 2,
+            Layout::Compressed(c) => c.bounds().len() <= 2,
+            Layout::Merge(_) | Layout::Sparselib(_) | Layout::Tiled(_) => false,
+        };
+        let mut fresh = None;
+        one_block && std::ptr::eq(self.for_matrix(a, &mut fresh), self)
+    }
+
     /// Why the strategy was chosen (`"requested"` unless `automatic` chose it).
     pub(crate) fn reason(&self) -> &str {
         &self.reason

@@ -3,6 +3,7 @@
 use super::*;
 use crate::Error;
 use crate::Extent;
+use crate::Strategy;
 
 type M = Csr<f64, i32>;
 
@@ -796,4 +797,59 @@ fn sorted_rows_equal_the_workspace_rows() {
             "row {r}"
         );
     }
+}
+
+/// A handle says its SpMV runs serially (on the calling thread, no rayon call) exactly when
+/// its plan is made and holds one row block: below two pieces of parallel work, for the row
+/// loops and `compressed`; never for `merge_path` or `tiled`, nor before a product's plan
+/// is made. The one-call product says so below two pieces and below the rows that the
+/// row-pointer check takes in parallel.
+#[test]
+fn serial_spmv_is_reported_where_one_block_runs() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        // Tridiagonal: work = 4 · nrows - 2.
+        let band = |n: usize| {
+            let (mut ptrs, mut cols) = (vec![0i32], Vec::new());
+            for r in 0..n {
+                cols.extend((r.saturating_sub(1)..(r + 2).min(n)).map(|c| c as i32));
+                ptrs.push(cols.len() as i32);
+            }
+            let vals: Vec<f64> = (0..cols.len()).map(|k| 1.0 + k as f64).collect();
+            csr(n, n, &ptrs, &cols, &vals)
+        };
+        let serial = |a: &M, s: Strategy| {
+            let h = NativeKernel.to_handle(a.view().with_strategy(s)).unwrap();
+            h.spmv_runs_serially()
+        };
+        let small = band(20_000); // 79 998: one piece of two.
+        let large = band(40_000); // 159 998: two pieces.
+        for s in [
+            Strategy::Automatic,
+            Strategy::Classical,
+            Strategy::LoadBalance,
+        ] {
+            assert!(serial(&small, s), "{s:?}");
+            assert!(!serial(&large, s), "{s:?}");
+        }
+        assert!(serial(&small, Strategy::Compressed));
+        assert!(!serial(&large, Strategy::Compressed));
+        assert!(!serial(&small, Strategy::MergePath));
+        assert!(!serial(&small, Strategy::Tiled));
+        // A product's handle plans on its first SpMV.
+        let h = NativeKernel.to_handle(small.view()).unwrap();
+        let p = NativeKernel.mult_ab(&h, &h).unwrap();
+        assert!(!p.spmv_runs_serially());
+        let x = vec![1.0; small.ncols()];
+        let mut y = vec![0.0; small.nrows()];
+        NativeKernel.mult_vec(&p, 1.0, &x, 0.0, &mut y).unwrap();
+        assert!(p.spmv_runs_serially());
+
+        assert!(NativeKernel::one_call_runs_serially(20_000, 59_998));
+        assert!(!NativeKernel::one_call_runs_serially(40_000, 119_998));
+        assert!(!NativeKernel::one_call_runs_serially(70_000, 10));
+    });
 }

@@ -79,9 +79,10 @@ pub(crate) fn on_calling_thread<R: Send>(
 const PARALLEL_ZEROS: usize = 1 << 16;
 
 /// `n` zeros for an output vector, written by the current pool's threads when `n` is large
-/// and the caller runs on the pool (inside [`compute`]). The allocator hands a large block freed by an earlier call
-/// back without clearing it, so `vec![0; n]` clears it with a `memset` on one thread: for
-/// the 32 MB `y` of a one-call SpMV on poisson2d(2000), 6.7 % of the call's samples.
+/// and the caller runs on the pool (inside [`compute`]). The allocator hands a large block
+/// freed by an earlier call back without clearing it, so `vec![0; n]` clears it with a
+/// `memset` on one thread: for the 32 MB `y` of a one-call SpMV on poisson2d(2000), 6.7 %
+/// of the call's samples.
 pub(crate) fn zeros<T: csr::Scalar>(n: usize) -> Vec<T> {
     use rayon::prelude::*;
     // Outside the pool (a serial call on the calling thread), no rayon call.

@@ -103,8 +103,14 @@ impl<T: Scalar> SpmvPlan<T> {
             Layout::Compressed(c) => c.bounds().len() <= 2,
             Layout::Merge(_) | Layout::Sparselib(_) | Layout::Tiled(_) => false,
         };
-        let mut fresh = None;
-        one_block && std::ptr::eq(self.for_matrix(a, &mut fresh), self)
+        one_block && self.made_for(a)
+    }
+
+    /// Whether the plan was made for `a`'s shape and column array (else it is stale).
+    fn made_for<I: Index>(&self, a: CsrRef<'_, T, I>) -> bool {
+        self.nrows == a.nrows()
+            && self.nnz == a.nnz()
+            && self.cols_at == a.col_idxs().as_ptr() as usize
     }
 
     /// Why the strategy was chosen (`"requested"` unless `automatic` chose it).
@@ -118,10 +124,7 @@ impl<T: Scalar> SpmvPlan<T> {
         a: CsrRef<'_, T, I>,
         fresh: &'p mut Option<SpmvPlan<T>>,
     ) -> &'p SpmvPlan<T> {
-        if self.nrows == a.nrows()
-            && self.nnz == a.nnz()
-            && self.cols_at == a.col_idxs().as_ptr() as usize
-        {
+        if self.made_for(a) {
             self
         } else {
             fresh.insert(SpmvPlan::new(a))

@@ -151,7 +151,7 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     /// the calling thread with no rayon call: a native handle whose plan, already made
     /// (`to_handle` makes it; a product's handle on its first SpMV), runs one row block. A
     /// caller about to hand the call to a thread pool (the Python bindings) then runs it
-    /// where it is, and saves the hand-over: 20–35% of the call on matrices of 51k and 85k
+    /// where it is, and saves the hand-over: 16–43% of the call on matrices of 51k and 85k
     /// entries, 2 threads (`bench/runs/2026-12-07-serial-spmv`).
     #[must_use]
     pub fn spmv_runs_serially(&self) -> bool {

@@ -11,7 +11,7 @@ use crate::{Csr, CsrPattern, Dense, Duplicates, Index, MatrixData, Scalar, Symme
 
 use super::data::{Entries, PieceCount, check_entry_total, read_entries, read_piece};
 use super::header::{Field, Header, Layout, parse_header};
-use super::parse::{ParseError, newline_chunks};
+use super::parse::{Lines, ParseError, newline_chunks};
 use super::progress::{Progress, Stage, no_progress};
 use crate::formats::common::fill_row_starts;
 use crate::parallel::try_zeroed;
@@ -212,7 +212,11 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
         };
         match parse_header(&prefix[..lines]) {
             Ok(layout) => return Ok(layout.header),
-            Err(e) if whole => return Err(e.into_error(Some(path))),
+            // An error at a line the prefix holds whole is the whole file's error too; only
+            // "file ends before ..." (the line after the last) may change with more text.
+            Err(e) if whole || e.line <= Lines::new(&prefix[..lines]).count() => {
+                return Err(e.into_error(Some(path)));
+            }
             Err(_) => want = want.saturating_mul(2),
         }
     }

@@ -11,8 +11,8 @@
 //!   handle (another call's workspaces were already there, or `B` was not a native handle),
 //!   and what a handle still held when it was dropped (a handle made for one product, as
 //!   `CSR.multiply` in Python makes). One set (the last product's), of one value and index
-//!   type, and at most [`SPARE_MAX_BYTES`]: past that the output buffers are dropped first,
-//!   then the set.
+//!   type, and at most [`SPARE_MAX_BYTES`]: past that the output buffers are cut to what the
+//!   last product wrote in them, then dropped, then the set.
 
 use std::any::Any;
 use std::sync::Mutex;
@@ -65,6 +65,9 @@ impl Spare {
     /// [`keep`] in this place, within `max_bytes`. Memory is freed outside the lock.
     fn keep<T: Scalar, I: Index>(&self, mut set: Vec<Workspace<T, I>>, max_bytes: usize) {
         let bytes = |set: &[Workspace<T, I>]| set.iter().map(Workspace::bytes).sum::<usize>();
+        if bytes(&set) > max_bytes {
+            set.iter_mut().for_each(Workspace::shrink_output);
+        }
         if bytes(&set) > max_bytes {
             set.iter_mut().for_each(Workspace::drop_output);
         }
@@ -155,6 +158,25 @@ mod tests {
         );
         spare.keep(set(10_000, 0), 100_000);
         assert!(spare.take::<f64, i32>().is_empty());
+    }
+
+    /// Buffers that hold less than their capacity (a one-phase product's reserve) are cut
+    /// to what they hold before anything is dropped: the written pages stay warm.
+    #[test]
+    fn a_set_over_the_limit_keeps_what_its_buffers_hold() {
+        let spare = Spare::new();
+        let mut kept = set(1000, 100_000);
+        for ws in &mut kept {
+            ws.out_cols.resize(30_000, 7);
+            ws.out_vals.resize(30_000, 0.5);
+        }
+        // Accumulators 24 000 bytes, written buffers 720 000, reserved 2 400 000.
+        spare.keep(kept, 1_000_000);
+        let got = spare.take::<f64, i32>();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|ws| ws.out_cols.capacity() == 30_000
+            && ws.out_vals.capacity() == 30_000
+            && ws.out_vals[29_999] == 0.5));
     }
 
     #[test]

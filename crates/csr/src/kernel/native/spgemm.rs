@@ -158,6 +158,14 @@ impl<T: Scalar, I: Index> Workspace<T, I> {
             + self.select.bytes()
     }
 
+    /// Cuts the output buffers to what the last product wrote in them (its pages, the ones
+    /// faulted in): a one-phase product reserves room for a bound on its output, and
+    /// buffers grow by doubling, so their capacity can be twice what they ever held.
+    pub(super) fn shrink_output(&mut self) {
+        self.out_cols.shrink_to_fit();
+        self.out_vals.shrink_to_fit();
+    }
+
     /// Frees what holds a product's output rather than its accumulator: the one-phase
     /// buffers, the sorted rows' pairs and the selection's scratch.
     pub(super) fn drop_output(&mut self) {
@@ -207,6 +215,40 @@ impl<T: Scalar, I: Index> Workspaces<T, I> {
         match cache.and_then(|c| c.try_lock().ok()) {
             Some(mut g) if g.is_empty() => *g = set,
             _ => spare::keep(set),
+        }
+    }
+
+    /// Empties every workspace's one-phase output buffers (keeping their memory).
+    fn clear_output(&self) {
+        for m in &self.0 {
+            let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
+            ws.out_cols.clear();
+            ws.out_vals.clear();
+        }
+    }
+
+    /// Moves every workspace's output buffers out (columns, values), by workspace index.
+    fn take_output(&self) -> Vec<(Vec<I>, Vec<T>)> {
+        self.0
+            .iter()
+            .map(|m| {
+                let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
+                (
+                    std::mem::take(&mut ws.out_cols),
+                    std::mem::take(&mut ws.out_vals),
+                )
+            })
+            .collect()
+    }
+
+    /// Gives back the buffers [`take_output`](Self::take_output) moved out, as they are
+    /// (the next product clears them; the spare set keeps what they hold:
+    /// [`Workspace::shrink_output`]), so that their memory serves the next product.
+    fn put_back_output(&self, buffers: Vec<(Vec<I>, Vec<T>)>) {
+        for (m, (cols, vals)) in self.0.iter().zip(buffers) {
+            let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
+            ws.out_cols = cols;
+            ws.out_vals = vals;
         }
     }
 
@@ -1018,6 +1060,18 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     one_phase_max_bytes: usize,
     order: Order,
 ) -> Result<Product<T, I>> {
+    multiply_with_limits(a, b, cache, (one_phase_max_bytes, STASH_MAX_BYTES), order)
+}
+
+/// [`multiply_with_limit`] with the two-phase product's budget for dense rows summed by
+/// its symbolic pass ([`STASH_MAX_BYTES`]) as a parameter too.
+pub(super) fn multiply_with_limits<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    cache: Option<&Mutex<Vec<Workspace<T, I>>>>,
+    (one_phase_max_bytes, stash_max_bytes): (usize, usize),
+    order: Order,
+) -> Result<Product<T, I>> {
     debug_assert_eq!(a.ncols(), b.nrows());
     let (work, chunks) = plan(a, b);
     let workspaces = Workspaces::<T, I>::take(cache);
@@ -1028,10 +1082,8 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
     // one phase 8.4–9.4 ms, two phases with templates 5.1–6.8;
     // `bench/runs/2026-12-06-stencil-spgemm`).
     let shifts = if sorted { None } else { Shifts::find(a, b) };
-    let fits = |entries: usize| {
-        entries.saturating_mul(std::mem::size_of::<I>() + std::mem::size_of::<T>())
-            <= one_phase_max_bytes
-    };
+    let fits =
+        |entries: usize| entries.saturating_mul(entry_bytes::<T, I>()) <= one_phase_max_bytes;
     // A row holds at most its flops and at most ncols(B) entries: the flops alone where
     // their sum fits (one subtraction per chunk), else each row's lesser of the two.
     let flops_fit = fits(work[a.nrows()] - a.nrows());
@@ -1063,7 +1115,15 @@ pub(super) fn multiply_with_limit<T: Scalar, I: Index>(
             }
         })
     } else {
-        two_phase_product(a, b, (&work, &chunks), order, shifts.as_ref(), &workspaces)
+        let schedule = (&work[..], &chunks[..]);
+        two_phase_product(
+            a,
+            b,
+            schedule,
+            (order, stash_max_bytes),
+            shifts.as_ref(),
+            &workspaces,
+        )
     };
     workspaces.give_back(cache);
     c
@@ -1088,36 +1148,81 @@ pub(super) fn plan<T: Scalar, I: Index>(
     (work, chunks)
 }
 
+/// Entries (column and value) of the dense rows that the symbolic pass of
+/// [`two_phase_product`] sums and keeps for the numeric pass, in all threads' buffers
+/// together: at most the spare set's size, so that a product from a handle made for one
+/// call (Python's `CSR.multiply`) finds the buffers warm from the previous one.
+const STASH_MAX_BYTES: usize = spare::SPARE_MAX_BYTES;
+
+/// Bytes of one output entry (column and value).
+fn entry_bytes<T, I>() -> usize {
+    size_of::<I>() + size_of::<T>()
+}
+
+/// Where a chunk of [`two_phase_product`] left the dense rows its symbolic pass summed:
+/// in workspace `workspace`'s output buffers from `start` on, one after the other, every
+/// dense row of the chunk below `rows_before`.
+struct Stashed {
+    workspace: usize,
+    start: usize,
+    rows_before: usize,
+}
+
 /// Symbolic then numeric: exact output allocation, each chunk writes its rows in place,
 /// in `order`. `work` and `chunks` as [`plan`] returns them; `shifts` (a stencil's, from
 /// [`Shifts::find`]) give the rows that repeat the row above them their templates.
+///
+/// A dense row ([`is_dense`]) is summed by the symbolic pass itself (its count is then
+/// its length) and kept in the thread's output buffers, up to `stash_max_bytes` in all
+/// threads; the numeric pass copies it into place. Its products are walked once, not
+/// twice: the symbolic pass over such rows took a fifth of item-item `A·Aᵀ`
+/// (`docs/spgemm-phases.md`).
 fn two_phase_product<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
     (work, chunks): (&[usize], &[Range<usize>]),
-    order: Order,
+    (order, stash_max_bytes): (Order, usize),
     shifts: Option<&Shifts>,
     workspaces: &Workspaces<T, I>,
 ) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
-    // Symbolic: per-row counts into row_ptrs[r + 1], and each chunk's stencil segments.
+    let dense = |flops: usize| flops > 1 && is_dense(flops, ncols);
+    let sentinel = has_dense_row(work, ncols) && sentinel_applies(a, b);
+    // Entries each thread may keep.
+    let stash_room = stash_max_bytes / workspaces.0.len() / entry_bytes::<T, I>();
+    workspaces.clear_output();
+    // Symbolic: per-row counts into row_ptrs[r + 1], each chunk's stencil segments, and
+    // the dense rows summed already (each chunk's, in row order, in its thread's buffers).
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
-    let segments: Vec<Segments> = {
+    let (segments, stashed): (Vec<Segments>, Vec<Stashed>) = {
         let slices = cut_by(&mut row_ptrs[1..], chunks);
         slices
             .into_par_iter()
             .map(|(rows, counts)| {
-                workspaces.with(|_, ws| {
+                workspaces.with(|wi, ws| {
                     ws.ensure(ncols, false)?;
                     let segments = shifts
                         .as_ref()
                         .map(|s| s.segments(a, b, rows.clone()))
                         .unwrap_or_default();
                     let mut templates = segments.cursor();
+                    let mut stashed = Stashed {
+                        workspace: wi,
+                        start: ws.out_cols.len(),
+                        rows_before: rows.start,
+                    };
+                    let mut stashing = true;
                     for (r, cnt) in rows.zip(counts.iter_mut()) {
                         let flops = work[r + 1] - work[r] - 1;
+                        stashing &=
+                            !dense(flops) || ws.out_cols.len() + flops.min(ncols) <= stash_room;
                         let n = if let Some(t) = templates.at(r) {
                             t.len()
+                        } else if stashing && dense(flops) {
+                            ws.ensure(ncols, true)?;
+                            // SAFETY: r < nrows, shapes agree (checked by `multiply`),
+                            // workspace sized to ncols(B) just above.
+                            unsafe { numeric_row_append(a, b, (r, flops), (sentinel, order), ws) }
                         } else if flops <= 1 {
                             flops
                         } else if let Some((_, cols, _)) = scaled_row(a, b, r) {
@@ -1127,13 +1232,18 @@ fn two_phase_product<T: Scalar, I: Index>(
                             // to ncols(B) by `ensure`.
                             unsafe { symbolic_row(a, b, r, ws) }
                         };
+                        if stashing {
+                            stashed.rows_before = r + 1;
+                        }
                         // n <= ncols(B), which fits I.
                         *cnt = I::truncate(n);
                     }
-                    Ok(segments)
+                    Ok((segments, stashed))
                 })
             })
-            .collect::<Result<_>>()?
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip()
     };
     let nnz = counts_to_ptrs(&mut row_ptrs, chunks)?;
 
@@ -1143,18 +1253,24 @@ fn two_phase_product<T: Scalar, I: Index>(
     // first, `bench/runs/2026-12-06-zeroed-output`).
     let mut col_idxs: Vec<I> = zeroed_output(nnz);
     let mut values: Vec<T> = zeroed_output(nnz);
+    // The stashed rows, out of the workspaces while their accumulators run.
+    let stashes = workspaces.take_output();
     let holds_zeros = {
         let slices = cut_output(&row_ptrs, chunks, (&mut col_idxs, &mut values));
         let row_ptrs = &row_ptrs;
+        let stashes = &stashes;
         slices
             .into_par_iter()
             .zip(&segments)
-            .map(|((rows, cols, vals), segments)| {
+            .zip(&stashed)
+            .map(|(((rows, cols, vals), segments), stashed)| {
                 workspaces.with(|_, ws| {
                     ws.ensure(ncols, true)?;
                     let base = row_ptrs[rows.start].to_usize();
                     let mut zeros = false;
                     let mut templates = segments.cursor();
+                    let (stash_cols, stash_vals) = &stashes[stashed.workspace];
+                    let mut from = stashed.start;
                     for r in rows {
                         let s = row_ptrs[r].to_usize() - base;
                         let e = row_ptrs[r + 1].to_usize() - base;
@@ -1163,6 +1279,11 @@ fn two_phase_product<T: Scalar, I: Index>(
                         if let Some(t) = templates.at(r) {
                             // `vals` is still zero: rows are written once.
                             t.fill(a, b, r, cols, vals);
+                        } else if r < stashed.rows_before && dense(flops) {
+                            let to = from + cols.len();
+                            cols.copy_from_slice(&stash_cols[from..to]);
+                            vals.copy_from_slice(&stash_vals[from..to]);
+                            from = to;
                         } else {
                             // SAFETY: r < nrows, shapes agree, workspace sized to ncols(B).
                             unsafe { numeric_row(a, b, (r, flops), order, ws, cols, vals) };
@@ -1174,6 +1295,7 @@ fn two_phase_product<T: Scalar, I: Index>(
             })
             .try_reduce(|| false, |x, y| Ok(x | y))?
     };
+    workspaces.put_back_output(stashes);
     // SAFETY: row_ptrs starts at 0, is non-decreasing (prefix sums of counts) and ends at
     // nnz = col_idxs.len() = values.len(); every column is a column of B (< ncols); nrows
     // and ncols fit I because they did for A and B, and nnz was checked by
@@ -1206,11 +1328,7 @@ pub(super) fn one_phase_product<T: Scalar, I: Index>(
     let (nrows, ncols) = (a.nrows(), b.ncols());
     let mut row_ptrs = vec![I::ZERO; nrows + 1];
     let slices = cut_by(&mut row_ptrs[1..], chunks);
-    for m in &workspaces.0 {
-        let mut ws = m.lock().unwrap_or_else(|p| p.into_inner());
-        ws.out_cols.clear();
-        ws.out_vals.clear();
-    }
+    workspaces.clear_output();
     // Where each chunk's output went (workspace, start in its buffers), and whether it
     // holds a zero.
     let placed: Vec<(usize, usize, bool)> = slices

@@ -117,8 +117,11 @@ fn one_phase_limit_counts_a_row_at_most_its_width() {
     let buffers = |limit| {
         // Fresh workspaces (the spare set's may hold buffers from other products).
         let cache = Mutex::new((0..4).map(|_| Workspace::new()).collect());
-        let p = spgemm::multiply_with_limit(a.view(), b.view(), Some(&cache), limit, Order::Sorted)
-            .unwrap();
+        // Two phases keep no dense rows here (a budget of 0): only one phase fills buffers.
+        let limits = (limit, 0);
+        let p =
+            spgemm::multiply_with_limits(a.view(), b.view(), Some(&cache), limits, Order::Sorted)
+                .unwrap();
         assert_eq!(p.matrix, expected, "limit {limit}");
         let kept = cache.into_inner().unwrap();
         kept.iter().map(|w| w.out_cols.capacity()).max().unwrap()
@@ -367,6 +370,53 @@ fn single_entry_rows_copy_sorted_rows_of_b_and_sum_the_others() {
     assert_eq!(expected.row(2).0, &[4, 7], "the duplicate is summed");
     assert_eq!(expected.row(4), (&[0, 8][..], &[0.0, -2.5][..]));
     assert_both_paths_give_bits(&a, &b, &expected);
+}
+
+/// Two phases sum the dense rows in their symbolic pass and keep them for the numeric one,
+/// within a byte budget that runs out partway through a chunk (budgets from none to all,
+/// on 4 threads, several chunks): whatever the budget, the product is the reference
+/// kernel's bit for bit, with the same zero report, rows sorted or not, with stored zeros
+/// (markers) and without (rows found by the -0.0 they start from).
+#[test]
+fn two_phases_keep_dense_rows_within_any_budget() {
+    let bits = |m: &M| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("pool");
+    for zeros in [true, false] {
+        let mut a = messy(30_000, 400, 11);
+        let mut b = messy(400, 8, 12);
+        if !zeros {
+            for v in a.values_mut().iter_mut().chain(b.values_mut()) {
+                if *v == 0.0 {
+                    *v = 1.5;
+                }
+            }
+        }
+        assert_eq!(spgemm::sentinel_applies(a.view(), b.view()), !zeros);
+        let expected = reference_product(&a, &b);
+        let (work, chunks) = spgemm::plan(a.view(), b.view());
+        let dense_rows = work
+            .windows(2)
+            .filter(|w| spgemm::is_dense(w[1] - w[0] - 1, 8))
+            .count();
+        assert!(chunks.len() > 1 && (1000..29_000).contains(&dense_rows));
+        for budget in [0, 1 << 10, 16 << 10, 64 << 10, usize::MAX] {
+            for order in [Order::Sorted, Order::Any] {
+                let p = pool.install(|| {
+                    spgemm::multiply_with_limits(a.view(), b.view(), None, (0, budget), order)
+                });
+                let p = p.unwrap();
+                let what = format!("budget {budget}, {order:?}, zeros {zeros}");
+                let c = sorted_copy(&p.matrix);
+                assert_eq!(c.row_ptrs(), expected.row_ptrs(), "{what}");
+                assert_eq!(c.col_idxs(), expected.col_idxs(), "{what}");
+                assert_eq!(bits(&c), bits(&expected), "{what}");
+                assert_eq!(p.holds_zeros, expected.values().contains(&0.0), "{what}");
+            }
+        }
+    }
 }
 
 #[test]

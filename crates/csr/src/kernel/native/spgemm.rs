@@ -1220,6 +1220,11 @@ fn two_phase_product<T: Scalar, I: Index>(
                             t.len()
                         } else if stashing && dense(flops) {
                             ws.ensure(ncols, true)?;
+                            // Room for the row (at most ncols(B) entries), or an error:
+                            // the buffers grow as rows come, not by a bound made first.
+                            let what = "SpGEMM dense rows kept";
+                            try_room(&mut ws.out_cols, ncols, what)?;
+                            try_room(&mut ws.out_vals, ncols, what)?;
                             // SAFETY: r < nrows, shapes agree (checked by `multiply`),
                             // workspace sized to ncols(B) just above.
                             unsafe { numeric_row_append(a, b, (r, flops), (sentinel, order), ws) }

@@ -31,12 +31,12 @@ fn main() {
     let (mut tn, mut tb) = (vec![], vec![]);
     for i in 0..calls {
         let (x, y) = if i % 2 == 0 {
-            let y = { use csr_base::kernel::Kernel; product!(csr_base::kernel::NativeKernel, csr_base::kernel::Kernel, b.view(), op.as_str(), fresh, &kb) };
-            let x = { use csr::kernel::Kernel; product!(csr::kernel::NativeKernel, csr::kernel::Kernel, a.view(), op.as_str(), fresh, &kn) };
+            let y = { product!(csr_base::kernel::NativeKernel, csr_base::kernel::Kernel, b.view(), op.as_str(), fresh, &kb) };
+            let x = { product!(csr::kernel::NativeKernel, csr::kernel::Kernel, a.view(), op.as_str(), fresh, &kn) };
             (x, y)
         } else {
-            let x = { use csr::kernel::Kernel; product!(csr::kernel::NativeKernel, csr::kernel::Kernel, a.view(), op.as_str(), fresh, &kn) };
-            let y = { use csr_base::kernel::Kernel; product!(csr_base::kernel::NativeKernel, csr_base::kernel::Kernel, b.view(), op.as_str(), fresh, &kb) };
+            let x = { product!(csr::kernel::NativeKernel, csr::kernel::Kernel, a.view(), op.as_str(), fresh, &kn) };
+            let y = { product!(csr_base::kernel::NativeKernel, csr_base::kernel::Kernel, b.view(), op.as_str(), fresh, &kb) };
             (x, y)
         };
         assert_eq!((x.1, x.2.to_bits()), (y.1, y.2.to_bits()), "results differ");

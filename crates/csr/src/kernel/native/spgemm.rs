@@ -689,7 +689,7 @@ pub(super) fn negative_zero<T: Scalar>() -> T {
 /// values can be zero (the smallest magnitudes of `A` and `B` have a non-zero product, so
 /// every other product is larger; NaN is not zero). Then a sum is -0.0 only if it was
 /// never touched: adding non-zero values to -0.0 or cancelling gives a non-zero or +0.0.
-/// Costs one pass over the values: the general products ask only when [`has_dense_row`].
+/// Costs one pass over the values: the products ask through [`dense_rows_use_sentinel`].
 pub(super) fn sentinel_applies<T: Scalar, I: Index>(
     a: CsrRef<'_, T, I>,
     b: CsrRef<'_, T, I>,
@@ -709,10 +709,19 @@ pub(super) fn sentinel_applies<T: Scalar, I: Index>(
     T::from_re_im(sa, 0.0) * T::from_re_im(sb, 0.0) != T::zero()
 }
 
-/// Whether a row of `A·B` sums densely, given `work[r]` = flops plus one of rows `0..r`
-/// ([`plan`]): only then is [`sentinel_applies`]'s pass over the values worth making.
-pub(super) fn has_dense_row(work: &[usize], ncols: usize) -> bool {
-    work.windows(2).any(|w| is_dense(w[1] - w[0] - 1, ncols))
+/// Whether the dense rows of `A·B` find their columns by the sentinel
+/// ([`sentinel_applies`]), given `work` as [`plan`] returns it: asked only where some row
+/// sums densely, since only then is the pass over the values worth making. Call it
+/// outside a workspace's lock (both scans run on the pool).
+pub(super) fn dense_rows_use_sentinel<T: Scalar, I: Index>(
+    a: CsrRef<'_, T, I>,
+    b: CsrRef<'_, T, I>,
+    work: &[usize],
+) -> bool {
+    let ncols = b.ncols();
+    work.par_windows(2)
+        .any(|w| is_dense(w[1] - w[0] - 1, ncols))
+        && sentinel_applies(a, b)
 }
 
 /// Appends to `out` the columns from `lo` on that a dense row touched, in increasing
@@ -1100,7 +1109,7 @@ pub(super) fn multiply_with_limits<T: Scalar, I: Index>(
             && (flops_fit || fits(chunks.par_iter().map(|rows| bound(rows.clone())).sum())));
     let c = if one_phase {
         let width = if sorted { 0 } else { b.ncols() };
-        let sentinel = has_dense_row(&work, b.ncols()) && sentinel_applies(a, b);
+        let sentinel = dense_rows_use_sentinel(a, b, &work);
         one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
             if sorted {
                 sorted_row(a, b, r, &mut ws.pairs);
@@ -1187,7 +1196,7 @@ fn two_phase_product<T: Scalar, I: Index>(
 ) -> Result<Product<T, I>> {
     let (nrows, ncols) = (a.nrows(), b.ncols());
     let dense = |flops: usize| flops > 1 && is_dense(flops, ncols);
-    let sentinel = has_dense_row(work, ncols) && sentinel_applies(a, b);
+    let sentinel = dense_rows_use_sentinel(a, b, work);
     // Entries each thread may keep.
     let stash_room = stash_max_bytes / workspaces.0.len() / entry_bytes::<T, I>();
     workspaces.clear_output();

@@ -40,7 +40,7 @@ pub(super) fn multiply_topk<T: Scalar, I: Index>(
         flops.min(opts.k.saturating_mul(rows.len()))
     };
     let sorted = spgemm::sorts_rows(b.ncols(), work[a.nrows()] - a.nrows());
-    let sentinel = spgemm::has_dense_row(&work, b.ncols()) && spgemm::sentinel_applies(a, b);
+    let sentinel = spgemm::dense_rows_use_sentinel(a, b, &work);
     let width = if sorted { 0 } else { b.ncols() };
     let c = spgemm::one_phase_product(a, b, &chunks, &workspaces, width, bound, |r, ws| {
         if sorted {

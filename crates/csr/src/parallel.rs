@@ -346,6 +346,29 @@ pub(crate) fn zeroed_output<X: bytemuck::Zeroable>(len: usize) -> Vec<X> {
     v
 }
 
+/// Bytes of an array from which [`copy_of`] copies it on all threads into fresh pages. Below,
+/// the allocator hands back memory the process freed (warm, no page faults) and one thread's
+/// `memcpy` into it wins; from 32 MB (glibc maps every such allocation afresh) the copy is
+/// bound by faulting 4 KiB pages in one at a time. One `f64` array copied 41 times each way,
+/// alternating, 2 threads, medians (serial / parallel): 16 MB 1.74 / 2.73 ms, 24 MB 3.06 /
+/// 4.11, 32 MB 23.0 / 5.27, 64 MB 45.3 / 10.1, 128 MB 86.5 / 15.8
+/// (`bench/runs/2026-12-07-parallel-copy`).
+const PARALLEL_COPY_MIN_BYTES: usize = 32 << 20;
+
+/// A copy of `src`: from [`PARALLEL_COPY_MIN_BYTES`] on, written by all threads into fresh,
+/// huge-page advised pages ([`zeroed_output`]); below, by `to_vec`.
+pub(crate) fn copy_of<X: bytemuck::Zeroable + Copy + Send + Sync>(src: &[X]) -> Vec<X> {
+    if std::mem::size_of_val(src) < PARALLEL_COPY_MIN_BYTES {
+        return src.to_vec();
+    }
+    let mut out = zeroed_output(src.len());
+    let piece = src.len().div_ceil(piece_count(src.len())).max(1);
+    out.par_chunks_mut(piece)
+        .zip(src.par_chunks(piece))
+        .for_each(|(d, s)| d.copy_from_slice(s));
+    out
+}
+
 /// Advises transparent huge pages for `v`'s allocation when it is large (Linux only).
 fn advise_huge_pages<X>(v: &Vec<X>) {
     #[cfg(target_os = "linux")]
@@ -416,6 +439,27 @@ pub(crate) fn even_ranges(n: usize, parts: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies below and from the parallel size, on one thread and on several, equal their
+    /// source (lengths that do not split evenly included).
+    #[test]
+    fn copies_equal_their_source_at_every_size() {
+        let above = PARALLEL_COPY_MIN_BYTES / size_of::<u64>();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| {
+                for len in [0, 1, 1000, above - 1, above, above + 7] {
+                    let src: Vec<u64> = (0..len as u64)
+                        .map(|i| i.wrapping_mul(0x9E37_79B9))
+                        .collect();
+                    assert_eq!(copy_of(&src), src, "{len} entries on {threads} threads");
+                }
+            });
+        }
+    }
 
     #[test]
     fn balanced_blocks_cover_all_rows_in_order() {

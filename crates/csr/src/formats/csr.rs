@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Result, check_shape};
 use crate::formats::validate::check_csr;
-use crate::parallel::try_filled;
+use crate::parallel::{copy_of, try_filled};
 use crate::{Element, Index, Scalar, Strategy};
 
 /// A sparse matrix in compressed sparse row form, owning its arrays.
@@ -41,7 +41,8 @@ use crate::{Element, Index, Scalar, Strategy};
 ///
 /// A matrix carries the SpMV [`Strategy`] kernels use for it ([`Csr::set_strategy`],
 /// [`Strategy::Automatic`] by default); clones and views keep it. Equality (`==`) compares
-/// the matrices, not their strategies.
+/// the matrices, not their strategies. `clone` copies each array on the calling thread;
+/// [`CsrRef::to_csr`] (`a.view().to_csr()`) copies the large ones on all threads.
 #[derive(Clone, Debug)]
 pub struct Csr<T, I = i32> {
     nrows: usize,
@@ -292,15 +293,16 @@ impl<'a, T: Element, I: Index> CsrRef<'a, T, I> {
         })
     }
 
-    /// Copies the view into an owned [`Csr`].
+    /// Copies the view into an owned [`Csr`]; arrays of 32 MB and more are copied on all
+    /// threads.
     #[must_use]
     pub fn to_csr(&self) -> Csr<T, I> {
         Csr {
             nrows: self.nrows,
             ncols: self.ncols,
-            row_ptrs: self.row_ptrs.to_vec(),
-            col_idxs: self.col_idxs.to_vec(),
-            values: self.values.to_vec(),
+            row_ptrs: copy_of(self.row_ptrs),
+            col_idxs: copy_of(self.col_idxs),
+            values: copy_of(self.values),
             strategy: self.strategy,
         }
     }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{Error, Result};
 use crate::formats::validate::{column_error, first_decrease, first_outside};
 use crate::parallel::{
-    DisjointWriter, balanced_row_blocks, cut_by, even_ranges, piece_count, plan_scatter,
+    DisjointWriter, balanced_row_blocks, copy_of, cut_by, even_ranges, piece_count, plan_scatter,
     try_zeroed, zeroed_output,
 };
 use crate::{CsrRef, Element, Index};
@@ -350,19 +350,9 @@ pub(crate) fn group_sorted_keys<I: Index, T: Element>(
         });
     Ok(Some(Grouped {
         ptrs,
-        other: parallel_copy(entries.other),
-        values: parallel_copy(entries.values),
+        other: copy_of(entries.other),
+        values: copy_of(entries.values),
     }))
-}
-
-/// A copy of `src`, written by all threads into fresh pages.
-fn parallel_copy<X: bytemuck::Zeroable + Copy + Send + Sync>(src: &[X]) -> Vec<X> {
-    let mut out = zeroed_output(src.len());
-    let piece = src.len().div_ceil(piece_count(src.len())).max(1);
-    out.par_chunks_mut(piece)
-        .zip(src.par_chunks(piece))
-        .for_each(|(d, s)| d.copy_from_slice(s));
-    out
 }
 
 /// How many pieces a counting sort of `nnz` entries into `nbuckets` buckets runs in: one

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 use crate::ops::rows::{fill_rows, row_ptrs_from_counts};
+use crate::parallel::copy_of;
 use crate::{Csr, CsrRef, Element, Index, Permutation, PermuteMode, Scalar, ScaledPermutation};
 
 /// The index map of one side: `p` itself when gathering (`out[k]` comes from `p[k]`, or input
@@ -89,7 +90,7 @@ fn permute_core<T: Element, I: Index>(
     let n = a.nrows();
     let src = |r: usize| row_src.map_or(r, |s| s[r].to_usize());
     let row_ptrs = match row_src {
-        None => a.row_ptrs().to_vec(),
+        None => copy_of(a.row_ptrs()),
         Some(_) => row_ptrs_from_counts(n, |r| a.row_range(src(r)).len())?,
     };
     let (cols, vals) = fill_rows(&row_ptrs, col_map.is_some(), |r, out_cols, out_vals| {

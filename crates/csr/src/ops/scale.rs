@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::parallel::MIN_PARALLEL_WORK;
+use crate::parallel::{MIN_PARALLEL_WORK, copy_of};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Applies `f` to every value, in parallel for large matrices.
@@ -31,8 +31,8 @@ impl<T: Scalar, I: Index> CsrRef<'_, T, I> {
             Csr::from_parts_unchecked(
                 self.nrows(),
                 self.ncols(),
-                self.row_ptrs().to_vec(),
-                self.col_idxs().to_vec(),
+                copy_of(self.row_ptrs()),
+                copy_of(self.col_idxs()),
                 values,
             )
         };

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
+use crate::parallel::zeroed_output;
 use crate::{Index, MatrixData, Symmetry};
 
 use super::header::{Field, Format, Layout, Object};
@@ -365,9 +366,9 @@ where
     let first_line = layout.data_line + before.lines;
     let quota = count.entries.min(h.entries.saturating_sub(before.entries));
     let spec = LineSpec::new(layout, narrow);
-    let mut rows = vec![I::ZERO; if coordinate { quota } else { 0 }];
-    let mut cols = vec![I::ZERO; if coordinate { quota } else { 0 }];
-    let mut vals = vec![T::default(); quota];
+    let mut rows = zeroed_output(if coordinate { quota } else { 0 });
+    let mut cols = zeroed_output(if coordinate { quota } else { 0 });
+    let mut vals = zeroed_output(quota);
     let outcome = if coordinate {
         parse_coordinate_chunk(piece, &spec, make, &mut rows, &mut cols, &mut vals)
     } else {
@@ -481,9 +482,10 @@ where
     };
     let n: usize = slots.iter().sum();
     let spec = LineSpec::new(layout, narrow);
-    let mut rows = vec![I::ZERO; if coordinate { n } else { 0 }];
-    let mut cols = vec![I::ZERO; if coordinate { n } else { 0 }];
-    let mut vals = vec![T::default(); n];
+    // Zero pages, huge-page advised: the parsers write every slot.
+    let mut rows = zeroed_output(if coordinate { n } else { 0 });
+    let mut cols = zeroed_output(if coordinate { n } else { 0 });
+    let mut vals = zeroed_output(n);
     let outcomes = {
         let mut jobs = Vec::with_capacity(chunks.len());
         let (mut rr, mut cc, mut vv) = (&mut rows[..], &mut cols[..], &mut vals[..]);

@@ -1,11 +1,11 @@
-//! Small helpers every format uses: the SpMV shape check, parallel copies, and row pointers
+//! Small helpers every format uses: the SpMV shape check and the row pointers
 //! of row-sorted entries.
 
 use rayon::prelude::*;
 
 use crate::Index;
 use crate::error::{Error, Result};
-use crate::parallel::{MIN_PARALLEL_WORK, even_ranges, piece_count, zeroed_output};
+use crate::parallel::{even_ranges, piece_count};
 
 /// `y = αAx + βy` on a `shape` matrix needs `x.len() == ncols` and `y.len() == nrows`; the
 /// error's `rhs` is `(x.len(), y.len())`.
@@ -23,20 +23,6 @@ pub(crate) fn check_mult_vec(
         });
     }
     Ok(())
-}
-
-/// A copy of `src`, copied in parallel pieces when large (one thread does not saturate the
-/// memory bus).
-pub(crate) fn par_copy<X: Copy + Send + Sync + bytemuck::Zeroable>(src: &[X]) -> Vec<X> {
-    if src.len() < MIN_PARALLEL_WORK {
-        return src.to_vec();
-    }
-    let mut out = zeroed_output(src.len());
-    let chunk = src.len().div_ceil(piece_count(src.len()) * 4).max(1);
-    out.par_chunks_mut(chunk)
-        .zip(src.par_chunks(chunk))
-        .for_each(|(o, s)| o.copy_from_slice(s));
-    out
 }
 
 /// Fills `ptrs` (`nrows + 1` entries) with the row pointers of entries stored row by row
@@ -156,11 +142,5 @@ mod tests {
         let mut ptrs = vec![9_usize; 3];
         fill_row_starts::<i32, usize>(&[], &mut ptrs, |p| p);
         assert_eq!(ptrs, vec![0, 0, 0]);
-    }
-
-    #[test]
-    fn par_copy_copies() {
-        let v: Vec<u32> = (0..200_000).collect();
-        assert_eq!(par_copy(&v), v);
     }
 }

@@ -2,10 +2,10 @@
 
 use rayon::prelude::*;
 
-use super::common::{check_mult_vec, fill_row_starts, par_copy, shape_accessors};
+use super::common::{check_mult_vec, fill_row_starts, shape_accessors};
 use super::format::MatrixFormat;
 use crate::error::{Error, Extent, Result, check_fits, check_shape};
-use crate::parallel::{balanced_row_blocks, even_ranges, piece_count, try_zeroed};
+use crate::parallel::{balanced_row_blocks, copy_of, even_ranges, piece_count, try_zeroed};
 use crate::{Csr, CsrRef, Index, Scalar};
 
 /// A sparse matrix in coordinate form: entry `k` is `(row_idxs[k], col_idxs[k], values[k])`.
@@ -120,8 +120,8 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         Self::with_arrays(
             a.shape(),
             a.row_ptrs(),
-            par_copy(a.col_idxs()),
-            par_copy(a.values()),
+            copy_of(a.col_idxs()),
+            copy_of(a.values()),
         )
     }
 
@@ -181,8 +181,8 @@ impl<T: Scalar, I: Index> Coo<T, I> {
         csr_of(
             self.shape(),
             &self.row_idxs,
-            par_copy(&self.col_idxs),
-            par_copy(&self.values),
+            copy_of(&self.col_idxs),
+            copy_of(&self.values),
         )
     }
 

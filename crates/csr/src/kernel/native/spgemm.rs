@@ -50,10 +50,14 @@ use crate::{Csr, CsrRef, Index, Scalar};
 
 /// Chunks per rayon thread in the flop-balanced row partition. Several chunks per thread
 /// let the pool rebalance rows whose cost the flop count mispredicts (accumulator cache
-/// misses) or a thread that the OS delays. Value from the prototype study
-/// (`shared/anchors/kernel-techniques.md` B5: ~8 per thread for skewed rows); not yet
-/// re-measured in Rust (the shared VM was too noisy to resolve it).
-pub(super) const CHUNKS_PER_THREAD: usize = 8;
+/// misses) or a thread that the OS delays. 8 came from the prototype study
+/// (`shared/anchors/kernel-techniques.md` B5); in Rust, settings alternated call by call on
+/// kept handles, 2 threads, per-call ratios to 8 (above 1: faster; 8 against itself
+/// 1.035–1.036): rating 5k × 50k `A·Aᵀ` any order 16: 1.049–1.087 (four runs), 32:
+/// 1.071–1.139, sorted 16: 1.067, 32: 1.096; poisson2d(1000) `A·A` 16: 1.004–1.008, 32:
+/// 0.962–1.009 (four runs); power-law 200k products level (at most 22 chunks of
+/// `MIN_CHUNK_WORK`) (`bench/runs/2026-12-07-spgemm-chunks`).
+pub(super) const CHUNKS_PER_THREAD: usize = 16;
 
 /// Smallest work (flops + rows) worth a chunk of its own: below ~64k the rayon overhead
 /// and the extra workspace outweigh the gain (same measure as
@@ -63,8 +67,12 @@ const MIN_CHUNK_WORK: usize = MIN_PARALLEL_WORK;
 /// How many entries of `A` ahead the row pointers of `B` are prefetched, and (below) how
 /// many ahead the start of `B`'s row itself. The accesses form a dependent chain per entry of
 /// `A` (B row pointer, then B row, then marker), which prefetching pipelines. Distances from
-/// the C prototype (`shared/anchors/kernel-techniques.md` B9: power-law 200k block A·A
-/// 11.6 -> 9.3 ms, no effect on Poisson); not yet re-measured in Rust (noisy shared VM).
+/// the C prototype (`shared/anchors/kernel-techniques.md` B9), re-measured here in one
+/// process, settings alternated call by call on kept handles, rows in any order, per-call
+/// ratios to 16/8 (above 1: faster): power-law 200k `A·A` on 2 threads, no prefetch 0.71
+/// (twice), 32/16 0.99–1.00, 8/4 0.98–0.99, 16/4 0.93; one thread, no prefetch 0.75;
+/// power-law 800k, no prefetch 0.55, 8/4 0.89; poisson2d(1000) level (1.02 without)
+/// (`bench/runs/2026-12-07-spgemm-prefetch`).
 const PREFETCH_PTRS_AHEAD: usize = 16;
 /// See [`PREFETCH_PTRS_AHEAD`].
 const PREFETCH_ROW_AHEAD: usize = 8;

@@ -256,27 +256,34 @@ def test_threads_multiply_csrs_concurrently():
         np.testing.assert_allclose(y, m @ np.ones(300))
 
 
-@pytest.mark.parametrize("nrows", [20_000, 40_000, 70_000])
+@pytest.mark.parametrize("nrows", [20_000, 40_000, 70_000, 3_000])
 def test_spmv_on_the_calling_thread_and_on_the_pool_agree(nrows):
     """Matrices whose SpMV runs in one row block run on the calling thread (20k rows: 80k
     entries + rows; 70k rows of one entry each: the row pointers are checked in
-    parallel), larger ones on the pool: every way gives scipy's product, from several
-    Python threads at once, with one thread or two."""
+    parallel), row blocks of fewer than 65 536 rows on the calling thread with the pool's
+    workers taking blocks beside it (40k rows of 3 entries; 3k rows of ~300 entries over
+    60k columns, `load_balance` in many blocks), larger ones on the pool: every way gives
+    scipy's product, from several Python threads at once, with one thread or two."""
     m = sps.diags([1.0, -2.0, 0.5], [-1, 0, 1], shape=(nrows, nrows), format="csr")
     if nrows == 70_000:
         m = sps.identity(nrows, format="csr") * 3.0
+    if nrows == 3_000:
+        m = sps.random(nrows, 60_000, density=0.005, format="csr", random_state=7)
     a = CSR.from_scipy(m)
     k = get_kernel("native")
-    xs = [np.random.default_rng(i).random(nrows) for i in range(8)]
+    xs = [np.random.default_rng(i).random(m.shape[1]) for i in range(8)]
     before = csr.get_num_threads()
     try:
         for threads in (1, 2):
             csr.set_num_threads(threads)
             with releasing(k.to_handle(a), k) as h, ThreadPoolExecutor(4) as pool:
+                if nrows == 3_000 and threads == 2:
+                    assert h.strategy == "load_balance"
                 ys = list(pool.map(lambda x: k.mult_vec(h, x), xs))
                 once = list(pool.map(a.mult_vec, xs))
             for x, y, z in zip(xs, ys, once):
-                np.testing.assert_allclose(y, m @ x, rtol=1e-15)
+                # Rows of 16 entries or more sum in eight lanes, scipy's left to right.
+                np.testing.assert_allclose(y, m @ x, rtol=1e-15 if nrows > 3_000 else 1e-12)
                 np.testing.assert_array_equal(y, z)
     finally:
         csr.set_num_threads(before)

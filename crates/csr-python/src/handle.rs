@@ -12,7 +12,7 @@ use csr::{CsrRef, Dense, Index, Scalar, Strategy};
 use crate::arrays::{MatrixArrays, OutValues, Parts, Structure, Vals, parts};
 use crate::errors::to_py;
 use crate::freeze::Frozen;
-use crate::pool::{compute, on_calling_thread};
+use crate::pool::{PARALLEL_ZEROS, Placement, compute, joined, on_calling_thread};
 
 type KHandle<T, I> = kernel::Handle<'static, T, I>;
 
@@ -315,7 +315,7 @@ impl Handle {
         py: Python<'_>,
         f: impl FnOnce(&Typed) -> PyResult<R> + Send,
     ) -> PyResult<R> {
-        self.run(py, false, f)
+        self.run(py, Placement::Pool, f)
     }
 
     /// What `test` says of the kernel handle (`false` once released), holding it meanwhile.
@@ -327,12 +327,13 @@ impl Handle {
             .is_some_and(test)
     }
 
-    /// [`with`](Self::with), on the calling thread if `serially` (work the library runs
-    /// with no rayon call), else as [`compute`] places work of the handle's size.
+    /// [`with`](Self::with), where `placement` says: on the calling thread (work the
+    /// library runs with no rayon call), on it with the pool's workers helping
+    /// ([`joined`]), or as [`compute`] places work of the handle's size.
     fn run<R: Send>(
         &self,
         py: Python<'_>,
-        serially: bool,
+        placement: Placement,
         f: impl FnOnce(&Typed) -> PyResult<R> + Send,
     ) -> PyResult<R> {
         self.frozen
@@ -346,10 +347,10 @@ impl Handle {
                 None => Err(released()),
             }
         };
-        if serially {
-            on_calling_thread(py, with_handle)
-        } else {
-            compute(py, self.nnz + self.nrows, with_handle)
+        match placement {
+            Placement::CallingThread => on_calling_thread(py, with_handle),
+            Placement::Joined => joined(py, with_handle),
+            Placement::Pool => compute(py, self.nnz + self.nrows, with_handle),
         }
     }
 
@@ -398,8 +399,17 @@ fn mult_vec_t<T: Scalar + numpy::Element, I: Index>(
 ) -> PyResult<Py<PyAny>> {
     let x = crate::arrays::vector::<T>(x)?;
     let xs = crate::arrays::slice_of("x", &x)?;
-    let serially = owner.holds(|t| pick(t).is_some_and(KHandle::spmv_runs_serially));
-    let y = owner.run(py, serially, |t| {
+    let placement = if owner.holds(|t| pick(t).is_some_and(KHandle::spmv_runs_serially)) {
+        Placement::CallingThread
+    } else if owner.holds(|t| {
+        // Row blocks only, and a `y` that `zeros` fills on one thread anyway.
+        pick(t).is_some_and(|h| h.spmv_joins_caller() && h.shape().0 < PARALLEL_ZEROS)
+    }) {
+        Placement::Joined
+    } else {
+        Placement::Pool
+    };
+    let y = owner.run(py, placement, |t| {
         let h = pick(t).ok_or_else(released)?;
         let mut y = crate::pool::zeros(h.shape().0);
         k.mult_vec(h, T::one(), xs, T::zero(), &mut y)

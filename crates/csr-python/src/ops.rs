@@ -15,7 +15,7 @@ use crate::arrays::{
 };
 use crate::errors::to_py;
 use crate::freeze::Frozen;
-use crate::pool::{compute, on_calling_thread};
+use crate::pool::{compute, joined, on_calling_thread};
 
 /// Assembles a matrix from COO arrays by a stable counting sort by row: within a row the
 /// input order is kept, duplicates are kept (LensKit's rule). `rows` and `cols` share one
@@ -111,6 +111,8 @@ fn spmv_once<T: csr::Scalar + numpy::Element, I: Index>(
         || NativeKernel::mult_vec_parts_uninit(nrows, ncols, (r, c, v), xs, slots).map_err(to_py);
     if NativeKernel::one_call_runs_serially(nrows, c.len()) {
         on_calling_thread(py, product)?;
+    } else if NativeKernel::one_call_joins_caller(nrows) {
+        joined(py, product)?;
     } else {
         compute(py, c.len() + nrows, product)?;
     }

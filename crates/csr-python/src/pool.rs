@@ -66,6 +66,29 @@ pub(crate) fn compute<R: Send>(
     py.detach(|| no_panic(|| p.install(f)))
 }
 
+/// Where a call on a handle runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Placement {
+    /// [`on_calling_thread`].
+    CallingThread,
+    /// [`joined`].
+    Joined,
+    /// [`compute`].
+    Pool,
+}
+
+/// Runs `f` with the GIL released on the calling thread with the pool's workers as
+/// helpers (`csr::joined::with_helpers`), a panic becoming a `RuntimeError`: for an SpMV
+/// whose only parallel step is its row blocks (`Handle::spmv_joins_caller`), which the
+/// calling thread then takes too instead of waiting for a worker to wake.
+pub(crate) fn joined<R: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> PyResult<R> + Send,
+) -> PyResult<R> {
+    let p = pool()?;
+    py.detach(|| no_panic(|| csr::joined::with_helpers(&p, f)))
+}
+
 /// Runs `f` with the GIL released on the calling thread, a panic becoming a
 /// `RuntimeError`: for work the library says it runs serially, with no rayon call.
 pub(crate) fn on_calling_thread<R: Send>(
@@ -76,7 +99,7 @@ pub(crate) fn on_calling_thread<R: Send>(
 }
 
 /// Entries of a zeroed output below which one thread writes them all.
-const PARALLEL_ZEROS: usize = 1 << 16;
+pub(crate) const PARALLEL_ZEROS: usize = 1 << 16;
 
 /// `n` zeros for an output vector, written by the current pool's threads when `n` is large
 /// and the caller runs on the pool (inside [`compute`]). The allocator hands a large block

@@ -52,6 +52,7 @@ mod formats;
 pub mod generate;
 mod index;
 pub mod io;
+pub mod joined;
 pub mod kernel;
 mod ops;
 mod parallel;

@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 /// costs more than it saves. Chosen so a split is worth ~50 µs of streaming work.
 pub(crate) const MIN_PARALLEL_WORK: usize = 1 << 16;
 
-/// How many pieces to cut `work` units into: one per rayon thread, none smaller than
-/// [`MIN_PARALLEL_WORK`].
+/// How many pieces to cut `work` units into: one per thread it runs on
+/// ([`joined::current_threads`](crate::joined)), none smaller than [`MIN_PARALLEL_WORK`].
 pub(crate) fn piece_count(work: usize) -> usize {
-    (work / MIN_PARALLEL_WORK).clamp(1, rayon::current_num_threads().max(1))
+    (work / MIN_PARALLEL_WORK).clamp(1, crate::joined::current_threads().max(1))
 }
 
 /// Whether [`piece_count`] makes one piece of `work` on every pool, whatever its size: less

@@ -155,10 +155,26 @@ impl<'a, T: Scalar, I: Index> Handle<'a, T, I> {
     /// entries, 2 threads (`bench/runs/2026-12-07-serial-spmv`).
     #[must_use]
     pub fn spmv_runs_serially(&self) -> bool {
+        self.made_plan_says(SpmvPlan::runs_serially_for)
+    }
+
+    /// Whether this handle's SpMV runs its row blocks through
+    /// [`joined::with_helpers`](crate::joined::with_helpers) when called inside it from a
+    /// thread outside the pool (the calling thread taking blocks beside the pool's
+    /// workers): a native handle whose plan, already made, runs contiguous row blocks
+    /// (`classical`, `load_balance`), with no other parallel step (`y` is the caller's).
+    #[must_use]
+    pub fn spmv_joins_caller(&self) -> bool {
+        self.made_plan_says(SpmvPlan::runs_row_blocks_for)
+    }
+
+    /// What `test` says of the native SpMV plan for this handle's matrix, `false` where no
+    /// plan is made yet or the kernel is not native.
+    fn made_plan_says(&self, test: impl FnOnce(&SpmvPlan<T>, CsrRef<'_, T, I>) -> bool) -> bool {
         match &self.state {
-            KernelState::Native { spmv, .. } => spmv
-                .get()
-                .is_some_and(|plan| plan.runs_serially_for(self.matrix())),
+            KernelState::Native { spmv, .. } => {
+                spmv.get().is_some_and(|plan| test(plan, self.matrix()))
+            }
             _ => false,
         }
     }

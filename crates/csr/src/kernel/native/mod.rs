@@ -191,6 +191,26 @@ impl NativeKernel {
             && crate::parallel::one_piece_anywhere(nrows.saturating_add(nnz_at_most))
     }
 
+    /// Whether [`mult_vec_parts_uninit`](Self::mult_vec_parts_uninit) of a matrix of
+    /// `nrows` rows has no parallel step but its row blocks, so that a caller outside the
+    /// pool may run it under [`joined::with_helpers`](crate::joined::with_helpers) (the
+    /// calling thread taking blocks beside the pool's workers): fewer rows than the count
+    /// from which the row pointers are checked in parallel (the columns are checked as the
+    /// product reads them; only a bad column's report may check them again in parallel).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use csr::kernel::NativeKernel;
+    ///
+    /// assert!(NativeKernel::one_call_joins_caller(5_000));
+    /// assert!(!NativeKernel::one_call_joins_caller(4_000_000));
+    /// ```
+    #[must_use]
+    pub fn one_call_joins_caller(nrows: usize) -> bool {
+        nrows < crate::parallel::MIN_PARALLEL_WORK
+    }
+
     /// How long a caller that allocates `y` for a one-call product
     /// ([`mult_vec_parts_uninit`](Self::mult_vec_parts_uninit)) makes it, given the length
     /// of the row pointers: `nrows` where `nrows + 1` row pointers back that count, else 0

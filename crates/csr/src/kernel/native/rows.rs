@@ -5,12 +5,15 @@
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
 use super::dot::{Block, Out, PREFETCH_ENTRIES, accumulate, dot, dot_prefetch, finish_row, slots};
 use super::gather;
 use super::stream::{self, Streaming};
+use crate::joined;
 use crate::parallel::{balanced_row_blocks, piece_count};
 use crate::scalar::SUM_LANES_MIN;
 use crate::{CsrRef, Dense, Index, Scalar};
@@ -344,15 +347,22 @@ unsafe fn mult_vec_blocks<T: Scalar, I: Index>(
     };
     let blocks = chunks(bounds, 1, y);
     if blocks.len() <= 1 {
-        blocks.into_iter().try_for_each(work).is_ok()
-    } else {
-        // One task per block, so that a thread done early takes the next.
-        blocks
-            .into_par_iter()
-            .with_max_len(1)
-            .try_for_each(work)
-            .is_ok()
+        return blocks.into_iter().try_for_each(work).is_ok();
     }
+    // One task per block, so that a thread done early takes the next; from outside the
+    // pool, the caller takes blocks too (`joined`). Each block is taken once.
+    let blocks: Vec<Mutex<Option<_>>> = blocks.into_iter().map(|b| Mutex::new(Some(b))).collect();
+    let outside = AtomicBool::new(false);
+    joined::for_each_block(blocks.len(), &|i| {
+        let taken = blocks[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if taken.is_some_and(|b| work(b).is_err()) {
+            outside.store(true, Ordering::Relaxed);
+        }
+    });
+    !outside.into_inner()
 }
 
 /// `Y = alpha * A * X + beta * Y` over the row blocks `bounds`, for row-major `X`

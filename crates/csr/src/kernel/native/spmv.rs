@@ -106,6 +106,16 @@ impl<T: Scalar> SpmvPlan<T> {
         one_block && self.made_for(a)
     }
 
+    /// Whether the plan, made for `a`, runs contiguous row blocks (`classical`,
+    /// `load_balance`), whose only parallel step is [`joined::for_each_block`]: a caller
+    /// outside the pool may then run it under [`joined::with_helpers`].
+    ///
+    /// [`joined::for_each_block`]: crate::joined
+    /// [`joined::with_helpers`]: crate::joined::with_helpers
+    pub(crate) fn runs_row_blocks_for<I: Index>(&self, a: CsrRef<'_, T, I>) -> bool {
+        matches!(self.layout, Layout::Rows(..)) && self.made_for(a)
+    }
+
     /// Whether the plan was made for `a`'s shape and column array (else it is stale).
     fn made_for<I: Index>(&self, a: CsrRef<'_, T, I>) -> bool {
         self.nrows == a.nrows()

@@ -903,3 +903,77 @@ fn serial_spmv_is_reported_where_one_block_runs() {
         assert!(!NativeKernel::one_call_runs_serially(70_000, 10));
     });
 }
+
+/// Row-block SpMV run from threads outside the pool under `joined::with_helpers` (the
+/// caller taking blocks beside the workers) equals the reference kernel bit for bit, on a
+/// handle (`classical`, `load_balance`: both report that they join the caller; the
+/// others do not) and in one call, from several callers at once, on pools of 1–3 threads.
+#[test]
+fn row_block_spmv_with_the_caller_joining_equals_the_reference() {
+    // 3000 rows of 0–400 entries over 60 000 columns: 16 load_balance blocks on 2 threads.
+    let (nrows, ncols) = (3000usize, 60_000usize);
+    let mut next = crate::test_rng::xorshift(11);
+    let mut below = |n: usize| (next() % n as u64) as usize;
+    let (mut ptrs, mut cols, mut vals) = (vec![0i32], Vec::new(), Vec::new());
+    for _ in 0..nrows {
+        let len = below(400);
+        let mut row: Vec<i32> = (0..len).map(|_| below(ncols) as i32).collect();
+        row.sort_unstable();
+        row.dedup();
+        vals.extend(row.iter().map(|&c| f64::from(c % 97) * 0.37 - 11.0));
+        cols.extend(row);
+        ptrs.push(cols.len() as i32);
+    }
+    let a = csr(nrows, ncols, &ptrs, &cols, &vals);
+    let x: Vec<f64> = (0..ncols).map(|i| (i as f64 * 0.61).sin()).collect();
+    let reference = crate::kernel::ReferenceKernel;
+    let rh = reference.to_handle(a.view()).unwrap();
+    let mut expected = vec![0.0; nrows];
+    reference
+        .mult_vec(&rh, 1.0, &x, 0.0, &mut expected)
+        .unwrap();
+    for threads in 1..=3 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for s in [
+            Strategy::Classical,
+            Strategy::LoadBalance,
+            Strategy::MergePath,
+        ] {
+            let h = pool.install(|| NativeKernel.to_handle(a.view().with_strategy(s)).unwrap());
+            assert_eq!(h.spmv_joins_caller(), s != Strategy::MergePath, "{s:?}");
+            std::thread::scope(|scope| {
+                for _ in 0..3 {
+                    scope.spawn(|| {
+                        crate::joined::with_helpers(&pool, || {
+                            let mut y = vec![0.0; nrows];
+                            NativeKernel.mult_vec(&h, 1.0, &x, 0.0, &mut y).unwrap();
+                            assert!(
+                                y.iter()
+                                    .zip(&expected)
+                                    .all(|(a, b)| a.to_bits() == b.to_bits())
+                            );
+                            let mut once = vec![std::mem::MaybeUninit::uninit(); nrows];
+                            NativeKernel::mult_vec_parts_uninit(
+                                nrows,
+                                ncols,
+                                (&ptrs, &cols, &vals),
+                                &x,
+                                &mut once,
+                            )
+                            .unwrap();
+                            // SAFETY: the product succeeded, so it wrote every slot.
+                            let once: Vec<f64> =
+                                once.iter().map(|v| unsafe { v.assume_init() }).collect();
+                            assert_eq!(once, y);
+                        });
+                    });
+                }
+            });
+        }
+    }
+    assert!(NativeKernel::one_call_joins_caller(nrows));
+    assert!(!NativeKernel::one_call_joins_caller(70_000));
+}

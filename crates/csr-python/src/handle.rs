@@ -318,13 +318,14 @@ impl Handle {
         self.run(py, Placement::Pool, f)
     }
 
-    /// What `test` says of the kernel handle (`false` once released), holding it meanwhile.
-    fn holds(&self, test: impl FnOnce(&Typed) -> bool) -> bool {
+    /// What `test` says of the kernel handle (`R::default()` once released), holding it
+    /// meanwhile.
+    fn holds<R: Default>(&self, test: impl FnOnce(&Typed) -> R) -> R {
         self.inner
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .is_some_and(test)
+            .map_or_else(R::default, test)
     }
 
     /// [`with`](Self::with), where `placement` says: on the calling thread (work the
@@ -399,16 +400,12 @@ fn mult_vec_t<T: Scalar + numpy::Element, I: Index>(
 ) -> PyResult<Py<PyAny>> {
     let x = crate::arrays::vector::<T>(x)?;
     let xs = crate::arrays::slice_of("x", &x)?;
-    let placement = if owner.holds(|t| pick(t).is_some_and(KHandle::spmv_runs_serially)) {
-        Placement::CallingThread
-    } else if owner.holds(|t| {
+    let placement = owner.holds(|t| match pick(t) {
+        Some(h) if h.spmv_runs_serially() => Placement::CallingThread,
         // Row blocks only, and a `y` that `zeros` fills on one thread anyway.
-        pick(t).is_some_and(|h| h.spmv_joins_caller() && h.shape().0 < PARALLEL_ZEROS)
-    }) {
-        Placement::Joined
-    } else {
-        Placement::Pool
-    };
+        Some(h) if h.spmv_joins_caller() && h.shape().0 < PARALLEL_ZEROS => Placement::Joined,
+        _ => Placement::Pool,
+    });
     let y = owner.run(py, placement, |t| {
         let h = pick(t).ok_or_else(released)?;
         let mut y = crate::pool::zeros(h.shape().0);

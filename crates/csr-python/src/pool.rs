@@ -67,13 +67,14 @@ pub(crate) fn compute<R: Send>(
 }
 
 /// Where a call on a handle runs.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(crate) enum Placement {
     /// [`on_calling_thread`].
     CallingThread,
     /// [`joined`].
     Joined,
-    /// [`compute`].
+    /// [`compute`] (also for a released handle, whose call then reports it).
+    #[default]
     Pool,
 }
 

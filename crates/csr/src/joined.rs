@@ -33,8 +33,8 @@ thread_local! {
 /// work inside it that supports this (the native kernel's row-block SpMV: `classical` and
 /// `load_balance`): the calling thread takes blocks itself instead of waiting for a worker
 /// to wake. Other parallel work inside `f` runs as it would on this thread without it (on
-/// rayon's global pool), so `f` should hold nothing else parallel; work on a thread that
-/// is already a rayon worker is unaffected.
+/// rayon's global pool, cut into pieces for `pool`'s thread count), so `f` should hold
+/// nothing else parallel; work on a thread that is already a rayon worker is unaffected.
 ///
 /// # Examples
 ///
@@ -172,6 +172,8 @@ struct CloseAndWait<'b>(&'b Blocks);
 
 impl Drop for CloseAndWait<'_> {
     fn drop(&mut self) {
+        // Past the last block already on return; on unwinding, helpers stop taking more.
+        self.0.next.store(self.0.n, Ordering::Relaxed);
         let state = &self.0.state;
         state.fetch_or(CLOSED, Ordering::AcqRel);
         let mut spins = 0u32;
@@ -264,8 +266,8 @@ mod tests {
         }
     }
 
-    /// Helpers really take blocks (a block that waits for another thread to take one
-    /// completes only if some helper does), and the setting ends with `with_helpers`.
+    /// Helpers really take blocks (the caller sleeps in each block it takes, so a helper
+    /// that wakes finds blocks left), and the setting ends with `with_helpers`.
     #[test]
     fn helpers_join_and_the_setting_is_scoped() {
         let p = pool(2);
